@@ -1,0 +1,24 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
+
+func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	return errors.New("user: not available yet")
+}
+
+func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return errors.New("audit: not available yet")
+}
+
+func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return errors.New("backup: not available yet")
+}
+
+func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return fmt.Errorf("sandbox: not available yet")
+}

@@ -1,0 +1,233 @@
+// Command paydesk is a web console for a merchant's finance staff on an
+// XxPay-style aggregated payment gateway. `paydesk` serves the console;
+// subcommands manage users, check the audit log, back up the database and
+// run the sandbox gateway alone. See README.md.
+package main
+
+//go:generate go tool templ generate
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // the console's zone must load on machines without tzdata
+
+	"paydesk/store"
+	"paydesk/web"
+)
+
+//go:embed static
+var staticFS embed.FS
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "paydesk:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its inputs made explicit so that tests can
+// start it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "user":
+			return runUser(ctx, args[1:], getenv, stdin, stdout)
+		case "audit":
+			return runAudit(ctx, args[1:], getenv, stdout)
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout)
+		case "sandbox":
+			return runSandbox(ctx, args[1:], getenv, stdout)
+		}
+	}
+	return serve(ctx, args, getenv, stdout)
+}
+
+// Config is everything the console's serve command is configured with.
+type Config struct {
+	Addr          string
+	DataDir       string
+	SandboxAddr   string
+	Zone          string
+	SecureCookies bool
+	TrustProxy    bool
+	IdleTimeout   time.Duration
+	Lifetime      time.Duration
+	AdminPassword string
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(key)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
+
+func envBool(getenv func(string) string, key string) bool {
+	switch strings.ToLower(getenv(key)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+func serveFlags(getenv func(string) string, stdout io.Writer) (*flag.FlagSet, *Config) {
+	c := &Config{}
+	fset := flag.NewFlagSet("paydesk", flag.ContinueOnError)
+	fset.SetOutput(stdout)
+	fset.StringVar(&c.Addr, "addr", envOr(getenv, "PAYDESK_ADDR", "127.0.0.1:8080"), "address the console listens on (env PAYDESK_ADDR)")
+	fset.StringVar(&c.DataDir, "data", envOr(getenv, "PAYDESK_DATA", "./data"), "folder for the SQLite database and other files (env PAYDESK_DATA)")
+	fset.StringVar(&c.SandboxAddr, "sandbox-addr", envOr(getenv, "PAYDESK_SANDBOX_ADDR", "127.0.0.1:3020"), "address of the built-in sandbox gateway, started when no gateway is configured (env PAYDESK_SANDBOX_ADDR)")
+	fset.StringVar(&c.Zone, "zone", envOr(getenv, "PAYDESK_ZONE", "Asia/Shanghai"), "time zone times are shown in (env PAYDESK_ZONE)")
+	fset.BoolVar(&c.SecureCookies, "secure-cookies", envBool(getenv, "PAYDESK_SECURE_COOKIES"), "mark cookies Secure: set when users reach the console over HTTPS through a proxy (env PAYDESK_SECURE_COOKIES)")
+	fset.BoolVar(&c.TrustProxy, "trust-proxy", envBool(getenv, "PAYDESK_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env PAYDESK_TRUST_PROXY)")
+	fset.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(getenv, "PAYDESK_IDLE_TIMEOUT", 30*time.Minute), "sign users out after this long without a request (env PAYDESK_IDLE_TIMEOUT)")
+	fset.DurationVar(&c.Lifetime, "session-lifetime", envDuration(getenv, "PAYDESK_SESSION_LIFETIME", 12*time.Hour), "sign users out this long after sign-in (env PAYDESK_SESSION_LIFETIME)")
+	c.AdminPassword = getenv("PAYDESK_ADMIN_PASSWORD")
+	fset.Usage = func() {
+		fmt.Fprintf(stdout, `Usage: paydesk [flags]            serve the console
+       paydesk user add -username NAME -role ROLE   (password on standard input)
+       paydesk user passwd -username NAME           (password on standard input)
+       paydesk audit verify
+       paydesk backup FILE
+       paydesk sandbox [flags]    run the sandbox gateway alone
+
+Flags:
+`)
+		fset.PrintDefaults()
+		fmt.Fprintf(stdout, `
+Environment only:
+  PAYDESK_ADMIN_PASSWORD   password of the first admin, created when no user exists
+                           (otherwise a random one is printed once to the log)
+`)
+	}
+	return fset, c
+}
+
+func openStore(ctx context.Context, dataDir string) (*store.DB, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	return store.Open(ctx, filepath.Join(dataDir, "paydesk.db"), nil)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	started := time.Now()
+	fset, c := serveFlags(getenv, stdout)
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if fset.NArg() > 0 {
+		return fmt.Errorf("unknown command %q (see paydesk -h)", fset.Arg(0))
+	}
+	log := slog.New(slog.NewTextHandler(stdout, nil))
+	loc, err := time.LoadLocation(c.Zone)
+	if err != nil {
+		return fmt.Errorf("zone %q: %w", c.Zone, err)
+	}
+	db, err := openStore(ctx, c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	consoleURL := "http://" + ln.Addr().String()
+
+	if err := firstAdmin(ctx, db, c.AdminPassword, consoleURL, log); err != nil {
+		return err
+	}
+
+	srv := web.New(web.Config{
+		Location:      loc,
+		SecureCookies: c.SecureCookies,
+		TrustProxy:    c.TrustProxy,
+		IdleTimeout:   c.IdleTimeout,
+		Lifetime:      c.Lifetime,
+	}, db, log, time.Now)
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(static),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("paydesk is listening", "url", consoleURL, "data", c.DataDir, "startup", time.Since(started).Round(time.Millisecond))
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutCtx)
+	srv.Close(shutCtx)
+	return err
+}
+
+// firstAdmin creates the admin account when no user exists yet.
+func firstAdmin(ctx context.Context, db *store.DB, password, consoleURL string, log *slog.Logger) error {
+	n, err := db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	generated := password == ""
+	if generated {
+		password = web.RandomPassword()
+	} else if err := web.ValidatePassword(password); err != nil {
+		return fmt.Errorf("PAYDESK_ADMIN_PASSWORD: %w", err)
+	}
+	hash, err := web.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if _, err := db.CreateUser(ctx, "admin", store.RoleAdmin, hash, generated); err != nil {
+		return err
+	}
+	if err := db.Audit(ctx, store.AuditEntry{Actor: "system", Action: "user.create", Subject: "user:admin", Detail: "first admin, role admin"}); err != nil {
+		return err
+	}
+	if generated {
+		log.Info("first start: created user admin; sign in with this password (shown only now) and choose your own",
+			"url", consoleURL+"/login", "username", "admin", "password", password)
+	} else {
+		log.Info("first start: created user admin with the password from PAYDESK_ADMIN_PASSWORD", "url", consoleURL+"/login")
+	}
+	return nil
+}

@@ -1,0 +1,39 @@
+// Package views holds Paydesk's templ components, the view models they
+// take, and the formatting helpers for money and time. It knows nothing of
+// the store or the gateway protocol: handlers map rows to view models.
+package views
+
+// Page is what the layout needs on every page.
+type Page struct {
+	Title   string
+	Section string // nav section: payments, payouts, orders, notifications, settings
+	User    *User  // nil when signed out
+	Flash   string
+	Error   string
+	Sandbox bool // the console runs on the built-in sandbox gateway
+	// SandboxURL links to the sandbox's own page when Sandbox is set.
+	SandboxURL string
+}
+
+// User is the signed-in user as the layout shows it.
+type User struct {
+	Username string
+	Role     string
+	IsAdmin  bool
+}
+
+// NavItem is one entry of the main navigation.
+type NavItem struct {
+	Section, Label, Href string
+}
+
+// Nav lists the main navigation.
+func Nav() []NavItem {
+	return []NavItem{
+		{"payments", "Payments", "/payments"},
+		{"payouts", "Payouts", "/payouts"},
+		{"orders", "Orders", "/orders"},
+		{"notifications", "Notifications", "/notifications"},
+		{"settings", "Settings", "/settings"},
+	}
+}

@@ -1,0 +1,102 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"paydesk/store"
+)
+
+// access is the least a visitor must be to use a route.
+type access int
+
+const (
+	public   access = iota // no sign-in
+	viewer                 // any signed-in user
+	operator               // creates payments, payouts, batches, resends
+	approver               // approves or rejects payout batches
+	admin                  // users, gateway accounts, settings, audit log
+)
+
+func (a access) String() string {
+	return [...]string{"public", "viewer", "operator", "approver", "admin"}[a]
+}
+
+// roleAccess maps a stored role to its access level. Roles are ordered: each
+// may do what the ones below it may.
+func roleAccess(role string) access {
+	switch role {
+	case store.RoleViewer:
+		return viewer
+	case store.RoleOperator:
+		return operator
+	case store.RoleApprover:
+		return approver
+	case store.RoleAdmin:
+		return admin
+	}
+	return public
+}
+
+// route is one entry of the console's routing table.
+type route struct {
+	method  string
+	pattern string
+	least   access
+	h       handlerFunc
+}
+
+// routes is every route of the console, with the least role it needs.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", public, s.healthz},
+		{"GET", "/login", public, s.loginPage},
+		{"POST", "/login", public, s.login},
+		{"POST", "/logout", viewer, s.logout},
+		{"GET", "/", viewer, s.home},
+		{"GET", "/account", viewer, s.accountPage},
+		{"GET", "/account/password", viewer, s.passwordPage},
+		{"POST", "/account/password", viewer, s.changePassword},
+
+		{"GET", "/payments", viewer, s.section("payments", "Payments", "Payments you create appear here: amount, product, status, and the link and QR code to hand out.")},
+		{"GET", "/payouts", viewer, s.section("payouts", "Payouts", "Payouts to bank accounts appear here, one by one or in CSV batches, with their approval and progress.")},
+		{"GET", "/orders", viewer, s.section("orders", "Orders", "Look up any pay order or payout by any of its numbers and follow its timeline.")},
+		{"GET", "/notifications", viewer, s.section("notifications", "Notifications", "Every callback the gateway sends appears here, with alerts to acknowledge and resends.")},
+		{"GET", "/settings", admin, s.settingsPage},
+	}
+}
+
+// Handler is the console's whole HTTP handler. static holds app.css, htmx
+// and the other files served under /static/.
+func (s *Server) Handler(static fs.FS) http.Handler {
+	r := chi.NewRouter()
+	r.Use(securityHeaders)
+	r.Use(s.limitBody)
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("/notify/")
+	r.Use(cop.Handler)
+	r.Use(s.sessions.LoadAndSave)
+	r.Use(s.authenticate)
+
+	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(static)))
+	for _, rt := range s.routes() {
+		r.Method(rt.method, rt.pattern, s.require(rt.least, s.adapt(rt.h)))
+	}
+	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+		s.renderError(w, req, http.StatusNotFound, errNotFound.msg)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+		s.renderError(w, req, http.StatusMethodNotAllowed, "This address does not take that kind of request.")
+	})
+	return r
+}
+
+func staticHandler(static fs.FS) http.Handler {
+	fsrv := http.FileServerFS(static)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		fsrv.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,97 @@
+// Package web is Paydesk's HTTP side: the Server, every route in
+// routes.go, middleware (sessions, roles, cross-origin protection, security
+// headers), one file per resource, and the background work that combines
+// the store with the gateway (payout submission, reconciliation, resends).
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/sqlite3store"
+	"github.com/alexedwards/scs/v2"
+
+	"paydesk/store"
+)
+
+// Config is the console's configuration, passed in by main.
+type Config struct {
+	// Location is the zone times are shown in.
+	Location *time.Location
+	// SecureCookies marks cookies Secure (TLS, or a declared HTTPS proxy).
+	SecureCookies bool
+	// TrustProxy takes the client address from X-Forwarded-For.
+	TrustProxy bool
+	// IdleTimeout ends a session after this long without a request.
+	IdleTimeout time.Duration
+	// Lifetime ends a session this long after sign-in, whatever happens.
+	Lifetime time.Duration
+	// SandboxURL is set when the console runs on the built-in sandbox
+	// gateway; the layout then shows a banner.
+	SandboxURL string
+	// MaxFormBytes bounds every request body the console reads.
+	MaxFormBytes int64
+}
+
+func (c *Config) defaults() {
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 30 * time.Minute
+	}
+	if c.Lifetime <= 0 {
+		c.Lifetime = 12 * time.Hour
+	}
+	if c.MaxFormBytes <= 0 {
+		c.MaxFormBytes = 1 << 20
+	}
+}
+
+// Server holds what every handler needs.
+type Server struct {
+	cfg      Config
+	db       *store.DB
+	log      *slog.Logger
+	now      func() time.Time
+	sessions *scs.SessionManager
+	throttle *throttle
+}
+
+// New builds a Server on an open database.
+func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Server {
+	cfg.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if now == nil {
+		now = time.Now
+	}
+	sm := scs.New()
+	sm.Store = sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)
+	sm.IdleTimeout = cfg.IdleTimeout
+	sm.Lifetime = cfg.Lifetime
+	sm.Cookie.Name = "paydesk_session"
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.SecureCookies
+	sm.Cookie.Path = "/"
+	return &Server{
+		cfg:      cfg,
+		db:       db,
+		log:      log,
+		now:      now,
+		sessions: sm,
+		throttle: newThrottle(now),
+	}
+}
+
+// Close stops the server's background work.
+func (s *Server) Close(ctx context.Context) error {
+	if st, ok := s.sessions.Store.(*sqlite3store.SQLite3Store); ok {
+		st.StopCleanup()
+	}
+	return nil
+}
