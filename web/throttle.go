@@ -81,5 +81,7 @@ func (t *throttle) succeed(userKey string) {
 	delete(t.keys, userKey)
 }
 
-func userThrottleKey(username string) string { return "u:" + strings.ToLower(strings.TrimSpace(username)) }
-func addrThrottleKey(addr string) string     { return "a:" + addr }
+func userThrottleKey(username string) string {
+	return "u:" + strings.ToLower(strings.TrimSpace(username))
+}
+func addrThrottleKey(addr string) string { return "a:" + addr }
