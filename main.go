@@ -166,13 +166,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	srv := web.New(web.Config{
+	masterKey, err := loadMasterKey(getenv, c.DataDir)
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{
 		Location:      loc,
 		SecureCookies: c.SecureCookies,
 		TrustProxy:    c.TrustProxy,
 		IdleTimeout:   c.IdleTimeout,
 		Lifetime:      c.Lifetime,
+		MasterKey:     masterKey,
+		PublicURL:     envOr(getenv, "PAYDESK_PUBLIC_URL", consoleURL),
 	}, db, log, time.Now)
+	if err != nil {
+		return err
+	}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return err

@@ -33,6 +33,11 @@ type Config struct {
 	SandboxURL string
 	// MaxFormBytes bounds every request body the console reads.
 	MaxFormBytes int64
+	// MasterKey (32 bytes) seals gateway merchant keys at rest.
+	MasterKey []byte
+	// PublicURL is the console's own base URL as the gateway and customers
+	// reach it (payment links, default notify base URL).
+	PublicURL string
 }
 
 func (c *Config) defaults() {
@@ -58,11 +63,16 @@ type Server struct {
 	now      func() time.Time
 	sessions *scs.SessionManager
 	throttle *throttle
+	sealer   *Sealer
 }
 
 // New builds a Server on an open database.
-func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Server {
+func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Server, error) {
 	cfg.defaults()
+	sealer, err := NewSealer(cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -85,7 +95,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) *Serv
 		now:      now,
 		sessions: sm,
 		throttle: newThrottle(now),
-	}
+		sealer:   sealer,
+	}, nil
 }
 
 // Close stops the server's background work.
