@@ -404,7 +404,9 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // writeJSON writes v as compact JSON the way the reference gateway's JSON
 // library does: object keys sorted by UTF-16 code unit, null members left
-// out, strings escaped minimally (no HTML escaping, non-ASCII raw).
+// out, strings escaped the way fastjson escapes them by default: no HTML
+// escaping, '/' raw, control characters (C0, DEL, C1) and U+2028/U+2029 as
+// \uXXXX in upper-case hex, all other non-ASCII text raw.
 func writeJSON(b *strings.Builder, v any) {
 	switch x := v.(type) {
 	case nil:
@@ -458,8 +460,21 @@ func writeJSON(b *strings.Builder, v any) {
 
 func writeJSONString(b *strings.Builder, s string) {
 	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= 0x80 {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			// fastjson writes C1 controls and the JavaScript line
+			// separators as \uXXXX; other non-ASCII text stays raw.
+			if r <= 0x9F || r == 0x2028 || r == 0x2029 {
+				writeUnicodeEscape(b, r)
+			} else {
+				b.WriteString(s[i : i+n])
+			}
+			i += n
+			continue
+		}
+		i++
 		switch c {
 		case '"':
 			b.WriteString(`\"`)
@@ -476,14 +491,20 @@ func writeJSONString(b *strings.Builder, s string) {
 		case '\t':
 			b.WriteString(`\t`)
 		default:
-			if c < 0x20 {
-				b.WriteString(`\u00`)
-				b.WriteByte(upperHex[c>>4])
-				b.WriteByte(upperHex[c&0x0f])
+			if c < 0x20 || c == 0x7F {
+				writeUnicodeEscape(b, rune(c))
 			} else {
 				b.WriteByte(c)
 			}
 		}
 	}
 	b.WriteByte('"')
+}
+
+func writeUnicodeEscape(b *strings.Builder, r rune) {
+	b.WriteString(`\u`)
+	b.WriteByte(upperHex[(r>>12)&0xF])
+	b.WriteByte(upperHex[(r>>8)&0xF])
+	b.WriteByte(upperHex[(r>>4)&0xF])
+	b.WriteByte(upperHex[r&0xF])
 }

@@ -181,7 +181,7 @@ func TestValueString(t *testing.T) {
 		{map[string]any{"b": json.Number("2"), "A": "x", "a": json.Number("1"), "n": nil}, `{"A":"x","a":1,"b":2}`},
 		{map[string]any{"z": map[string]any{"y": 1, "x": 2}}, `{"z":{"x":2,"y":1}}`},
 		{[]any{json.Number("1"), "a", true, nil, map[string]any{"k2": 1, "k1": 2}}, `[1,"a",true,null,{"k1":2,"k2":1}]`},
-		{map[string]any{"s": "q\"b\\s/<>&é\b\f\n\r\t\x01\x1f\x7f"}, `{"s":"q\"b\\s/<>&é\b\f\n\r\t\u0001\u001F` + "\x7f" + `"}`},
+		{map[string]any{"s": "q\"b\\s/<>&é\b\f\n\r\t\x01\x0b\x1f\x7f\u0085\u00a0\u2028\u2029"}, `{"s":"q\"b\\s/<>&é\b\f\n\r\t\u0001\u000B\u001F\u007F\u0085` + "\u00a0" + `\u2028\u2029"}`},
 		{map[string]any{"！": 1, "😀": 2}, `{"😀":2,"！":1}`},
 		{map[string]any{}, `{}`},
 		{[]any{}, `[]`},
