@@ -62,8 +62,22 @@ func (s *Server) routes() []route {
 
 		{"GET", "/payments", viewer, s.section("payments", "Payments", "Payments you create appear here: amount, product, status, and the link and QR code to hand out.")},
 		{"GET", "/payouts", viewer, s.section("payouts", "Payouts", "Payouts to bank accounts appear here, one by one or in CSV batches, with their approval and progress.")},
-		{"GET", "/orders", viewer, s.section("orders", "Orders", "Look up any pay order or payout by any of its numbers and follow its timeline.")},
-		{"GET", "/notifications", viewer, s.section("notifications", "Notifications", "Every callback the gateway sends appears here, with alerts to acknowledge and resends.")},
+		// Gateway callbacks, orders and their timelines, lookup, notification log, alerts, resends.
+		{"GET", "/notify/pay", public, s.notifyPay},
+		{"POST", "/notify/pay", public, s.notifyPay},
+		{"GET", "/notify/trans", public, s.notifyTrans},
+		{"POST", "/notify/trans", public, s.notifyTrans},
+		{"GET", "/orders", viewer, s.ordersPage},
+		{"POST", "/orders/lookup", viewer, s.lookupOrder},
+		{"GET", "/orders/{kind}/{id}", viewer, s.orderPage},
+		{"GET", "/orders/{kind}/{id}/timeline", viewer, s.orderTimeline},
+		{"POST", "/orders/{kind}/{id}/resend", operator, s.resendOrder},
+		{"POST", "/orders/resend", operator, s.bulkResend},
+		{"GET", "/orders/resend/{job}", viewer, s.resendJobPage},
+		{"POST", "/orders/resend/{job}/cancel", operator, s.cancelResendJob},
+		{"GET", "/notifications", viewer, s.notificationsPage},
+		{"GET", "/notifications/{id}", viewer, s.notificationPage},
+		{"POST", "/alerts/{id}/ack", operator, s.ackAlert},
 		{"GET", "/settings", admin, s.settingsPage},
 	}
 }

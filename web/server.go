@@ -38,6 +38,10 @@ type Config struct {
 	// PublicURL is the console's own base URL as the gateway and customers
 	// reach it (payment links, default notify base URL).
 	PublicURL string
+	// GatewayRetryScale multiplies the gateway's callback retry schedule
+	// (+60 … +300 s) in timeline predictions: the sandbox's TimeScale when
+	// the console runs on a sped-up sandbox. 0 means 1.
+	GatewayRetryScale float64
 }
 
 func (c *Config) defaults() {
@@ -53,6 +57,9 @@ func (c *Config) defaults() {
 	if c.MaxFormBytes <= 0 {
 		c.MaxFormBytes = 1 << 20
 	}
+	if c.GatewayRetryScale <= 0 {
+		c.GatewayRetryScale = 1
+	}
 }
 
 // Server holds what every handler needs.
@@ -64,6 +71,9 @@ type Server struct {
 	sessions *scs.SessionManager
 	throttle *throttle
 	sealer   *Sealer
+	notifier *notifier // the single writer of inbound callbacks
+	keys     *keyCache // merchant keys by mchId, for verifying callbacks
+	bg       *background
 }
 
 // New builds a Server on an open database.
@@ -88,7 +98,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
 	sm.Cookie.Path = "/"
-	return &Server{
+	s := &Server{
 		cfg:      cfg,
 		db:       db,
 		log:      log,
@@ -96,11 +106,18 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		sessions: sm,
 		throttle: newThrottle(now),
 		sealer:   sealer,
-	}, nil
+	}
+	s.keys = newKeyCache(s, 30*time.Second)
+	s.bg = newBackground(s)
+	s.notifier = newNotifier(s)
+	go s.notifier.run()
+	return s, nil
 }
 
 // Close stops the server's background work.
 func (s *Server) Close(ctx context.Context) error {
+	s.bg.close()
+	s.notifier.close()
 	if st, ok := s.sessions.Store.(*sqlite3store.SQLite3Store); ok {
 		st.StopCleanup()
 	}

@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Notification results.
+const (
+	NotifyPending   = "pending"   // stored raw, not processed yet
+	NotifyApplied   = "applied"   // changed an order, or recorded a new external order
+	NotifyDuplicate = "duplicate" // the order already had this status
+	NotifyStale     = "stale"     // older than what the order has, or a status not acted on
+	NotifyRejected  = "rejected"  // bad signature, unknown merchant, unreadable
+	NotifyAlert     = "alert"     // correctly signed but does not match the order held
+)
+
+// NotifyResults lists the results in the order filters show them.
+func NotifyResults() []string {
+	return []string{NotifyApplied, NotifyDuplicate, NotifyStale, NotifyRejected, NotifyAlert, NotifyPending}
+}
+
+// RawNotification is an inbound callback exactly as it arrived.
+type RawNotification struct {
+	ReceivedAt time.Time
+	Kind       string // KindPay or KindTrans
+	Method     string
+	ClientAddr string
+	Headers    string // "Name: value" lines of the headers that matter
+	RawQuery   string
+	RawBody    []byte
+}
+
+// NotificationOutcome is what became of a stored notification.
+type NotificationOutcome struct {
+	ID         int64
+	Result     string
+	Reason     string
+	SigValid   *bool
+	AccountID  int64
+	MchID      string
+	OrderNo    string // the gateway's payOrderId / transOrderId
+	MchOrderNo string
+	Status     *int
+	Amount     *int64
+	OrderKind  string // "" when no order is linked
+	OrderRef   int64
+	ReplyCode  int
+	ReplyBody  string
+}
+
+// Notification is one stored callback with its outcome.
+type Notification struct {
+	RawNotification
+	NotificationOutcome
+	ProcessedAt time.Time
+}
+
+const insertNotificationSQL = `INSERT INTO notifications (received_at, kind, method, client_addr, headers, raw_query, raw_body)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+// InsertRawNotificationsTx stores callbacks raw (result pending) inside tx
+// and returns their ids, in order.
+func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []RawNotification) ([]int64, error) {
+	stmt, err := tx.PrepareContext(ctx, insertNotificationSQL)
+	if err != nil {
+		return nil, fmt.Errorf("store notifications: %w", err)
+	}
+	defer stmt.Close()
+	ids := make([]int64, len(raws))
+	for i, r := range raws {
+		if r.ReceivedAt.IsZero() {
+			r.ReceivedAt = db.now()
+		}
+		body := r.RawBody
+		if body == nil {
+			body = []byte{}
+		}
+		res, err := stmt.ExecContext(ctx, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body)
+		if err != nil {
+			return nil, fmt.Errorf("store notification: %w", err)
+		}
+		if ids[i], err = res.LastInsertId(); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// InsertRawNotification stores one callback raw in its own transaction.
+func (db *DB) InsertRawNotification(ctx context.Context, r RawNotification) (int64, error) {
+	var ids []int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ids, err = db.InsertRawNotificationsTx(ctx, tx, []RawNotification{r})
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+// FinishNotificationsTx records outcomes inside tx. Only pending rows are
+// changed, so that a notification is processed once; the ids of rows that
+// were not pending any more are returned.
+func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []NotificationOutcome) (notPending []int64, err error) {
+	stmt, err := tx.PrepareContext(ctx, `UPDATE notifications SET result = ?, reason = ?, sig_valid = ?, account_id = ?, mch_id = ?,
+		order_no = ?, mch_order_no = ?, status = ?, amount = ?, order_kind = ?, order_ref = ?, reply_code = ?, reply_body = ?, processed_at = ?
+		WHERE id = ? AND result = 'pending'`)
+	if err != nil {
+		return nil, fmt.Errorf("finish notifications: %w", err)
+	}
+	defer stmt.Close()
+	now := timeText(db.now())
+	for _, o := range outs {
+		var sig, acct, kind, ref, amount any
+		if o.SigValid != nil {
+			sig = *o.SigValid
+		}
+		if o.AccountID != 0 {
+			acct = o.AccountID
+		}
+		if o.OrderKind != "" {
+			kind, ref = o.OrderKind, o.OrderRef
+		}
+		if o.Amount != nil {
+			amount = *o.Amount
+		}
+		res, err := stmt.ExecContext(ctx, o.Result, o.Reason, sig, acct, o.MchID, o.OrderNo, o.MchOrderNo, nullStatus(o.Status), amount,
+			kind, ref, o.ReplyCode, o.ReplyBody, now, o.ID)
+		if err != nil {
+			return nil, fmt.Errorf("finish notification %d: %w", o.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			notPending = append(notPending, o.ID)
+		}
+	}
+	return notPending, nil
+}
+
+const notificationCols = `id, received_at, kind, method, client_addr, headers, raw_query, raw_body, result, reason, sig_valid,
+	coalesce(account_id, 0), mch_id, order_no, mch_order_no, status, amount, coalesce(order_kind, ''), coalesce(order_ref, 0),
+	coalesce(reply_code, 0), reply_body, coalesce(processed_at, '')`
+
+func scanNotification(row interface{ Scan(...any) error }) (Notification, error) {
+	var n Notification
+	var received, processed string
+	var sig sql.NullBool
+	var status, amount sql.NullInt64
+	err := row.Scan(&n.ID, &received, &n.Kind, &n.Method, &n.ClientAddr, &n.Headers, &n.RawQuery, &n.RawBody, &n.Result, &n.Reason, &sig,
+		&n.AccountID, &n.MchID, &n.OrderNo, &n.MchOrderNo, &status, &amount, &n.OrderKind, &n.OrderRef,
+		&n.ReplyCode, &n.ReplyBody, &processed)
+	n.ReceivedAt, n.ProcessedAt = parseTime(received), parseTime(processed)
+	if sig.Valid {
+		v := sig.Bool
+		n.SigValid = &v
+	}
+	if status.Valid {
+		s := int(status.Int64)
+		n.Status = &s
+	}
+	if amount.Valid {
+		a := amount.Int64
+		n.Amount = &a
+	}
+	return n, err
+}
+
+func scanNotifications(rows *sql.Rows, err error) ([]Notification, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// NotificationByID returns one stored callback, or ErrNotFound.
+func (db *DB) NotificationByID(ctx context.Context, id int64) (Notification, error) {
+	n, err := scanNotification(db.QueryRowContext(ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, fmt.Errorf("notification %d: %w", id, ErrNotFound)
+	}
+	return n, err
+}
+
+// PendingNotifications lists stored callbacks not processed yet that
+// arrived before before, oldest first.
+func (db *DB) PendingNotifications(ctx context.Context, before time.Time, limit int) ([]Notification, error) {
+	return scanNotifications(db.QueryContext(ctx, `SELECT `+notificationCols+` FROM notifications
+		WHERE result = 'pending' AND received_at < ? ORDER BY id LIMIT ?`, timeText(before), limit))
+}
+
+// NotificationsForOrder lists the callbacks linked to an order, oldest first.
+func (db *DB) NotificationsForOrder(ctx context.Context, kind string, ref int64) ([]Notification, error) {
+	return scanNotifications(db.QueryContext(ctx, `SELECT `+notificationCols+` FROM notifications
+		WHERE order_kind = ? AND order_ref = ? ORDER BY id`, kind, ref))
+}
+
+// NotificationFilter selects stored callbacks. Zero values match everything.
+type NotificationFilter struct {
+	Kind     string
+	Result   string
+	From, To time.Time // received in [From, To)
+	OrderNo  string    // gateway or merchant order number
+	BeforeID int64     // keyset paging
+	Limit    int
+}
+
+// Notifications lists matching callbacks, newest first.
+func (db *DB) Notifications(ctx context.Context, f NotificationFilter) ([]Notification, error) {
+	var where []string
+	var args []any
+	if f.Kind != "" {
+		where, args = append(where, `kind = ?`), append(args, f.Kind)
+	}
+	if f.Result != "" {
+		where, args = append(where, `result = ?`), append(args, f.Result)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, `received_at >= ?`), append(args, timeText(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, `received_at < ?`), append(args, timeText(f.To))
+	}
+	if no := strings.TrimSpace(f.OrderNo); no != "" {
+		where, args = append(where, `(order_no = ? OR mch_order_no = ?)`), append(args, no, no)
+	}
+	if f.BeforeID > 0 {
+		where, args = append(where, `id < ?`), append(args, f.BeforeID)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	q := `SELECT ` + notificationCols + ` FROM notifications`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	return scanNotifications(db.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...))
+}
+
+// LastNotificationAt returns when the latest callback for an order with
+// one of the statuses arrived (zero when none did).
+func (db *DB) LastNotificationAt(ctx context.Context, kind string, ref int64) (time.Time, error) {
+	var at sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT max(received_at) FROM notifications WHERE order_kind = ? AND order_ref = ?`, kind, ref).Scan(&at)
+	return parseTime(at.String), err
+}
+
+// Tx lookups used while applying a callback: they see rows written earlier
+// in the same transaction (such as an external order recorded by the
+// callback before).
+
+// PayOrderByPayOrderIDTx finds a pay order by the gateway's id inside tx.
+func (db *DB) PayOrderByPayOrderIDTx(ctx context.Context, tx *sql.Tx, payOrderID string) (PayOrder, error) {
+	return db.onePayOrder(ctx, tx, `pay_order_id = ?`, payOrderID)
+}
+
+// PayOrderByMchOrderNoTx finds an account's pay order by merchant order number inside tx.
+func (db *DB) PayOrderByMchOrderNoTx(ctx context.Context, tx *sql.Tx, accountID int64, no string) (PayOrder, error) {
+	return db.onePayOrder(ctx, tx, `account_id = ? AND mch_order_no = ?`, accountID, no)
+}
+
+// PayoutByTransOrderIDTx finds a payout by the gateway's id inside tx.
+func (db *DB) PayoutByTransOrderIDTx(ctx context.Context, tx *sql.Tx, id string) (Payout, error) {
+	return db.onePayout(ctx, tx, `trans_order_id = ?`, id)
+}
+
+// PayoutByMchTransOrderNoTx finds an account's payout by merchant number inside tx.
+func (db *DB) PayoutByMchTransOrderNoTx(ctx context.Context, tx *sql.Tx, accountID int64, no string) (Payout, error) {
+	return db.onePayout(ctx, tx, `account_id = ? AND mch_trans_order_no = ?`, accountID, no)
+}

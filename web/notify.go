@@ -1,0 +1,375 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"paydesk/payments"
+	"paydesk/store"
+)
+
+// Inbound gateway callbacks (/notify/pay, /notify/trans).
+//
+// A request is read and verified in its own goroutine, then handed to one
+// writer goroutine (notifier) that commits whatever requests are queued
+// together: first their raw rows in one transaction, then their outcomes
+// (order updates, alerts) in a second one. Each request is answered only
+// after both commits, so `success` always means "stored and applied". A
+// crash between the two commits leaves rows pending; the notifier sweeps
+// pending rows at start and every sweepEvery, through the same code, so
+// each is applied once (the conditional order updates make a repeat
+// harmless anyway).
+
+const (
+	// maxNotifyBody bounds what is stored of a callback's body; the
+	// gateway's callbacks are well under 2 KB.
+	maxNotifyBody = 64 << 10
+	// maxNotifyBatch bounds how many queued callbacks share a commit.
+	maxNotifyBatch = 512
+	// sweepEvery is how often pending rows are looked for.
+	sweepEvery = time.Minute
+)
+
+// notifyJob is one callback on its way through the notifier.
+type notifyJob struct {
+	raw      store.RawNotification
+	id       int64 // set for rows already stored (sweep)
+	n        *payments.Notification
+	parseErr error
+	lookErr  error // the account lookup failed: leave the row pending
+	accounts []acctKey
+	acct     *store.GatewayAccount // the account whose key verified the signature
+	reply    chan notifyReply      // nil for sweeps
+}
+
+type notifyReply struct {
+	code int
+	body string
+}
+
+var (
+	replySuccess     = notifyReply{http.StatusOK, payments.NotifyReply}
+	replyUnavailable = notifyReply{http.StatusServiceUnavailable, "fail: not recorded, send again"}
+)
+
+func (s *Server) notifyPay(w http.ResponseWriter, r *http.Request) error {
+	return s.notify(w, r, payments.NotifyPay)
+}
+
+func (s *Server) notifyTrans(w http.ResponseWriter, r *http.Request) error {
+	return s.notify(w, r, payments.NotifyTrans)
+}
+
+// notifyHeaders are the request headers kept with a callback.
+var notifyHeaders = []string{"Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-Ip", "Forwarded"}
+
+func (s *Server) notify(w http.ResponseWriter, r *http.Request, kind payments.NotifyKind) error {
+	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxNotifyBody+1))
+	truncated := len(body) > maxNotifyBody
+	if truncated {
+		body = body[:maxNotifyBody]
+	}
+	var hb strings.Builder
+	for _, h := range notifyHeaders {
+		if v := r.Header.Get(h); v != "" {
+			fmt.Fprintf(&hb, "%s: %s\n", h, v)
+		}
+	}
+	job := &notifyJob{
+		raw: store.RawNotification{
+			ReceivedAt: s.now(),
+			Kind:       string(kind),
+			Method:     r.Method,
+			ClientAddr: s.clientAddr(r),
+			Headers:    hb.String(),
+			RawQuery:   r.URL.RawQuery,
+			RawBody:    body,
+		},
+		reply: make(chan notifyReply, 1),
+	}
+	switch {
+	case truncated:
+		job.parseErr = fmt.Errorf("the body is larger than %d bytes; only the start is kept", maxNotifyBody)
+	case readErr != nil:
+		job.parseErr = fmt.Errorf("the body could not be read: %v", readErr)
+	}
+	s.prepareNotify(r.Context(), job)
+	rep := s.notifier.submit(r.Context(), job)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(rep.code)
+	_, err := io.WriteString(w, rep.body)
+	return err
+}
+
+// headerValue reads one header back from a stored header block.
+func headerValue(headers, name string) string {
+	for line := range strings.Lines(headers) {
+		k, v, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
+		if ok && strings.EqualFold(k, name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// prepareNotify parses a callback and checks its signature against the
+// keys of the accounts with its merchant id. It does not touch the
+// database but for the (cached) account lookup.
+func (s *Server) prepareNotify(ctx context.Context, j *notifyJob) {
+	if j.parseErr != nil {
+		return
+	}
+	n, err := payments.ParseNotification(payments.NotifyKind(j.raw.Kind), j.raw.Method, j.raw.RawQuery, headerValue(j.raw.Headers, "Content-Type"), j.raw.RawBody)
+	if err != nil {
+		j.parseErr = err
+		return
+	}
+	j.n = n
+	if n.MchID == "" {
+		return
+	}
+	accounts, err := s.keys.lookup(ctx, n.MchID)
+	if err != nil {
+		j.lookErr = err
+		return
+	}
+	j.accounts = accounts
+	// Prefer the account whose appId the callback names, then any whose key verifies.
+	for pass := range 2 {
+		for i := range accounts {
+			a := &accounts[i]
+			if pass == 0 && (n.AppID == "" || a.acct.AppID != n.AppID) {
+				continue
+			}
+			if n.Verify(a.key) {
+				j.acct = &a.acct
+				return
+			}
+		}
+	}
+}
+
+// notifier is the single writer of inbound callbacks.
+type notifier struct {
+	s     *Server
+	jobs  chan *notifyJob
+	sweep chan chan error
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+func newNotifier(s *Server) *notifier {
+	return &notifier{
+		s:     s,
+		jobs:  make(chan *notifyJob, 4*maxNotifyBatch),
+		sweep: make(chan chan error),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+}
+
+// submit queues a job and waits for its answer.
+func (nf *notifier) submit(ctx context.Context, j *notifyJob) notifyReply {
+	select {
+	case nf.jobs <- j:
+	case <-nf.stop:
+		return replyUnavailable
+	case <-ctx.Done():
+		return replyUnavailable
+	}
+	select {
+	case rep := <-j.reply:
+		return rep
+	case <-nf.done:
+		select {
+		case rep := <-j.reply:
+			return rep
+		default:
+			return replyUnavailable
+		}
+	}
+}
+
+// close stops the writer after it has handled what is queued.
+func (nf *notifier) close() {
+	select {
+	case <-nf.stop:
+	default:
+		close(nf.stop)
+	}
+	<-nf.done
+}
+
+// sweepNow runs a sweep of pending rows in the writer and waits for it.
+func (nf *notifier) sweepNow(ctx context.Context) error {
+	ch := make(chan error, 1)
+	select {
+	case nf.sweep <- ch:
+	case <-nf.done:
+		return errors.New("the notification writer has stopped")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (nf *notifier) run() {
+	defer close(nf.done)
+	ctx := context.Background()
+	if err := nf.sweepPending(ctx); err != nil {
+		nf.s.log.Error("sweep pending notifications", "err", err)
+	}
+	tick := time.NewTicker(sweepEvery)
+	defer tick.Stop()
+	batch := make([]*notifyJob, 0, maxNotifyBatch)
+	for {
+		select {
+		case j := <-nf.jobs:
+			batch = append(batch[:0], j)
+		fill:
+			for len(batch) < maxNotifyBatch {
+				select {
+				case j := <-nf.jobs:
+					batch = append(batch, j)
+				default:
+					break fill
+				}
+			}
+			nf.commit(ctx, batch)
+		case ch := <-nf.sweep:
+			ch <- nf.sweepPending(ctx)
+		case <-tick.C:
+			if err := nf.sweepPending(ctx); err != nil {
+				nf.s.log.Error("sweep pending notifications", "err", err)
+			}
+		case <-nf.stop:
+			for {
+				select {
+				case j := <-nf.jobs:
+					nf.commit(ctx, []*notifyJob{j})
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// commit stores a batch raw, then processes it, then answers each request.
+func (nf *notifier) commit(ctx context.Context, batch []*notifyJob) {
+	s := nf.s
+	raws := make([]store.RawNotification, len(batch))
+	for i, j := range batch {
+		raws[i] = j.raw
+	}
+	var ids []int64
+	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		ids, err = s.db.InsertRawNotificationsTx(ctx, tx, raws)
+		return err
+	})
+	if err != nil {
+		s.log.Error("store notifications", "count", len(batch), "err", err)
+		for _, j := range batch {
+			j.reply <- replyUnavailable
+		}
+		return
+	}
+	for i, j := range batch {
+		j.id = ids[i]
+	}
+	replies := nf.process(ctx, batch)
+	for i, j := range batch {
+		if j.reply != nil {
+			j.reply <- replies[i]
+		}
+	}
+}
+
+// process applies stored jobs in one transaction, falling back to one
+// transaction per job when the batch fails, so that one bad row cannot hold
+// the others back. A job whose transaction fails stays pending.
+func (nf *notifier) process(ctx context.Context, batch []*notifyJob) []notifyReply {
+	s := nf.s
+	replies := make([]notifyReply, len(batch))
+	run := func(jobs []*notifyJob, reps []notifyReply) error {
+		return s.db.InTx(ctx, func(tx *sql.Tx) error {
+			outs := make([]store.NotificationOutcome, 0, len(jobs))
+			for i, j := range jobs {
+				if j.lookErr != nil {
+					reps[i] = replyUnavailable
+					continue
+				}
+				out, err := s.handleNotification(ctx, tx, j)
+				if err != nil {
+					return fmt.Errorf("notification %d: %w", j.id, err)
+				}
+				reps[i] = notifyReply{out.ReplyCode, out.ReplyBody}
+				outs = append(outs, out)
+			}
+			_, err := s.db.FinishNotificationsTx(ctx, tx, outs)
+			return err
+		})
+	}
+	if err := run(batch, replies); err == nil {
+		return replies
+	} else if len(batch) == 1 {
+		s.log.Error("apply notification", "id", batch[0].id, "err", err)
+		replies[0] = replyUnavailable
+		return replies
+	}
+	for i, j := range batch {
+		if err := run([]*notifyJob{j}, replies[i:i+1]); err != nil {
+			s.log.Error("apply notification", "id", j.id, "err", err)
+			replies[i] = replyUnavailable
+		}
+	}
+	return replies
+}
+
+// sweepPending processes every stored row still pending: rows whose
+// processing failed or was cut short by a crash.
+func (nf *notifier) sweepPending(ctx context.Context) error {
+	s := nf.s
+	for {
+		rows, err := s.db.PendingNotifications(ctx, s.now().Add(time.Second), maxNotifyBatch)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		batch := make([]*notifyJob, len(rows))
+		for i, row := range rows {
+			j := &notifyJob{raw: row.RawNotification, id: row.ID}
+			s.prepareNotify(ctx, j)
+			batch[i] = j
+		}
+		replies := nf.process(ctx, batch)
+		stuck := 0
+		for _, rep := range replies {
+			if rep == replyUnavailable {
+				stuck++
+			}
+		}
+		s.log.Info("swept pending notifications", "count", len(rows), "still_pending", stuck)
+		if stuck > 0 || len(rows) < maxNotifyBatch {
+			if stuck > 0 {
+				return fmt.Errorf("%d notifications could not be applied and stay pending", stuck)
+			}
+			return nil
+		}
+	}
+}
