@@ -142,7 +142,7 @@ func (s *Server) externalPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob,
 	out.OrderKind, out.OrderRef = store.KindPay, id
 	err = s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
 		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.PayStatusText(st),
-		Status: &st, NotificationID: j.id})
+		Status:  &st, NotificationID: j.id})
 	return succeed(out, store.NotifyApplied, "external order recorded"), err
 }
 
@@ -230,6 +230,6 @@ func (s *Server) externalPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, o
 	out.OrderKind, out.OrderRef = store.KindTrans, id
 	err = s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
 		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.TransStatusText(st),
-		Status: &st, NotificationID: j.id})
+		Status:  &st, NotificationID: j.id})
 	return succeed(out, store.NotifyApplied, "external payout recorded"), err
 }

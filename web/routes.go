@@ -71,6 +71,7 @@ func (s *Server) routes() []route {
 		{"POST", "/orders/lookup", viewer, s.lookupOrder},
 		{"GET", "/orders/{kind}/{id}", viewer, s.orderPage},
 		{"GET", "/orders/{kind}/{id}/timeline", viewer, s.orderTimeline},
+		{"POST", "/orders/{kind}/{id}/query", operator, s.queryOrder},
 		{"POST", "/orders/{kind}/{id}/resend", operator, s.resendOrder},
 		{"POST", "/orders/resend", operator, s.bulkResend},
 		{"GET", "/orders/resend/{job}", viewer, s.resendJobPage},

@@ -54,12 +54,12 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_open_idx ON alerts(kind, dedupe_key) WHERE acked_at IS NULL;
 CREATE INDEX alerts_order_idx ON alerts(order_kind, order_ref) WHERE order_ref IS NOT NULL;
 
--- Reconciliation bookkeeping on the orders: when the reconciler last asked
--- the gateway, and how often, so that an order that stays unpaid is asked
--- less and less often.
-ALTER TABLE pay_orders ADD COLUMN reconciled_at TEXT;
+-- Reconciliation bookkeeping on the orders: when the reconciler may ask the
+-- gateway next, and how often it has, so that an order that stays unpaid is
+-- asked less and less often.
+ALTER TABLE pay_orders ADD COLUMN reconcile_due TEXT;
 ALTER TABLE pay_orders ADD COLUMN reconcile_count INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE payouts ADD COLUMN reconciled_at TEXT;
+ALTER TABLE payouts ADD COLUMN reconcile_due TEXT;
 ALTER TABLE payouts ADD COLUMN reconcile_count INTEGER NOT NULL DEFAULT 0;
 
 -- Bulk resend jobs and the orders each one covers.

@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"strings"
+	"time"
+)
+
+// OrderFilter selects pay orders and payouts for the orders list and bulk
+// resends. Zero values match everything.
+type OrderFilter struct {
+	Kind     string // KindPay, KindTrans or "" for both
+	Status   string // "open", "success", "failed" or ""
+	Origin   string // "console", "external" or ""
+	From, To time.Time
+	Before   time.Time // keyset paging: created before this
+	Limit    int
+}
+
+// OrderSummary is one pay order or payout in a list.
+type OrderSummary struct {
+	Kind       string
+	ID         int64
+	AccountID  int64
+	MchNo      string
+	GateNo     string
+	Amount     int64
+	Status     *int
+	State      string
+	Origin     string
+	CreatedAt  time.Time
+	LastResend time.Time // the latest resend event on its timeline
+	// ReconcileCount is how often the reconciler has asked about it.
+	ReconcileCount int
+}
+
+func statusClause(kind, group string) string {
+	switch {
+	case group == "open":
+		return `(status IS NULL OR status IN (0, 1))`
+	case group == "success" && kind == KindPay:
+		return `status IN (2, 3)`
+	case group == "success":
+		return `status IN (2, 4)`
+	case group == "failed" && kind == KindPay:
+		return `status IN (5, -1, -2)`
+	case group == "failed":
+		return `status = 3`
+	}
+	return ""
+}
+
+// Orders lists matching pay orders and payouts, newest first.
+func (db *DB) Orders(ctx context.Context, f OrderFilter) ([]OrderSummary, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	var out []OrderSummary
+	for _, kind := range []string{KindPay, KindTrans} {
+		if f.Kind != "" && f.Kind != kind {
+			continue
+		}
+		table, mch, gate := "pay_orders", "mch_order_no", "pay_order_id"
+		if kind == KindTrans {
+			table, mch, gate = "payouts", "mch_trans_order_no", "trans_order_id"
+		}
+		var where []string
+		var args []any
+		if c := statusClause(kind, f.Status); c != "" {
+			where = append(where, c)
+		}
+		if kind == KindTrans {
+			// Payouts never sent are not gateway orders.
+			where = append(where, `state IN ('submitting', 'submitted', 'unknown')`)
+		}
+		if f.Origin != "" {
+			where, args = append(where, `origin = ?`), append(args, f.Origin)
+		}
+		if !f.From.IsZero() {
+			where, args = append(where, `created_at >= ?`), append(args, timeText(f.From))
+		}
+		if !f.To.IsZero() {
+			where, args = append(where, `created_at < ?`), append(args, timeText(f.To))
+		}
+		if !f.Before.IsZero() {
+			where, args = append(where, `created_at < ?`), append(args, timeText(f.Before))
+		}
+		q := `SELECT t.id, t.account_id, t.` + mch + `, coalesce(t.` + gate + `, ''), t.amount, t.status, t.state, t.origin, t.created_at,
+			coalesce((SELECT max(e.at) FROM order_events e WHERE e.order_kind = '` + kind + `' AND e.order_ref = t.id AND e.type = 'resend'), '')
+			FROM ` + table + ` t`
+		if len(where) > 0 {
+			q += ` WHERE ` + strings.Join(where, ` AND `)
+		}
+		rows, err := db.QueryContext(ctx, q+` ORDER BY t.created_at DESC, t.id DESC LIMIT ?`, append(args, f.Limit)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			o := OrderSummary{Kind: kind}
+			var status sql.NullInt64
+			var created, resend string
+			if err := rows.Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.Amount, &status, &o.State, &o.Origin, &created, &resend); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if status.Valid {
+				s := int(status.Int64)
+				o.Status = &s
+			}
+			o.CreatedAt, o.LastResend = parseTime(created), parseTime(resend)
+			out = append(out, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+	}
+	return out, nil
+}
+
+// ReconcileCandidates lists orders still waiting for an outcome (pay orders
+// open in created/paying or without a status, payouts submitted in
+// created/transferring) untouched for at least base and due for a
+// reconcile, the longest waiting first. Orders created more than maxAge
+// ago are left alone.
+func (db *DB) ReconcileCandidates(ctx context.Context, now time.Time, base, maxAge time.Duration, limit int) ([]OrderSummary, error) {
+	var out []OrderSummary
+	for _, kind := range []string{KindPay, KindTrans} {
+		table, mch, gate, state := "pay_orders", "mch_order_no", "pay_order_id", PayStateOpen
+		if kind == KindTrans {
+			table, mch, gate, state = "payouts", "mch_trans_order_no", "trans_order_id", PayoutSubmitted
+		}
+		rows, err := db.QueryContext(ctx, `SELECT id, account_id, `+mch+`, coalesce(`+gate+`, ''), amount, status, state, origin, created_at, reconcile_count
+			FROM `+table+` WHERE state = ? AND (status IS NULL OR status IN (0, 1)) AND created_at >= ? AND updated_at < ?
+			AND (reconcile_due IS NULL OR reconcile_due <= ?)
+			ORDER BY coalesce(reconcile_due, updated_at) LIMIT ?`, state, timeText(now.Add(-maxAge)), timeText(now.Add(-base)), timeText(now), limit)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			o := OrderSummary{Kind: kind}
+			var status sql.NullInt64
+			var created string
+			if err := rows.Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.Amount, &status, &o.State, &o.Origin, &created, &o.ReconcileCount); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if status.Valid {
+				s := int(status.Int64)
+				o.Status = &s
+			}
+			o.CreatedAt = parseTime(created)
+			out = append(out, o)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// MarkReconciledTx records that the reconciler asked the gateway about an
+// order, and when it may ask again.
+func (db *DB) MarkReconciledTx(ctx context.Context, tx *sql.Tx, kind string, id int64, next time.Time) error {
+	table := "pay_orders"
+	if kind == KindTrans {
+		table = "payouts"
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET reconcile_due = ?, reconcile_count = reconcile_count + 1 WHERE id = ?`, timeText(next), id)
+	return err
+}
+
+// LastEventAt returns the time of an order's latest event of a type (zero when none).
+func (db *DB) LastEventAt(ctx context.Context, kind string, ref int64, typ string) (time.Time, error) {
+	var at sql.NullString
+	err := db.QueryRowContext(ctx, `SELECT max(at) FROM order_events WHERE order_kind = ? AND order_ref = ? AND type = ?`, kind, ref, typ).Scan(&at)
+	return parseTime(at.String), err
+}

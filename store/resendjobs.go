@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Resend job states.
+const (
+	ResendRunning     = "running"
+	ResendFinished    = "finished"
+	ResendCancelled   = "cancelled"
+	ResendInterrupted = "interrupted" // the console stopped while it ran
+)
+
+// ResendJob is a bulk resend of notifications.
+type ResendJob struct {
+	ID         int64
+	CreatedAt  time.Time
+	CreatedBy  string
+	Filter     string
+	Total      int
+	Done       int
+	Sent       int
+	Skipped    int
+	Failed     int
+	State      string
+	FinishedAt time.Time
+}
+
+// ResendItem is one order of a resend job.
+type ResendItem struct {
+	Seq       int
+	OrderKind string
+	OrderRef  int64
+	Result    string // "" until done; sent, skipped, failed
+	Detail    string
+}
+
+// CreateResendJobTx stores a running job with its orders inside tx.
+func (db *DB) CreateResendJobTx(ctx context.Context, tx *sql.Tx, j ResendJob, items []ResendItem) (int64, error) {
+	res, err := tx.ExecContext(ctx, `INSERT INTO resend_jobs (created_at, created_by, filter, total, state) VALUES (?, ?, ?, ?, ?)`,
+		timeText(db.now()), j.CreatedBy, j.Filter, len(items), ResendRunning)
+	if err != nil {
+		return 0, fmt.Errorf("create resend job: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO resend_job_items (job_id, seq, order_kind, order_ref) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	for i, it := range items {
+		if _, err := stmt.ExecContext(ctx, id, i+1, it.OrderKind, it.OrderRef); err != nil {
+			return 0, fmt.Errorf("create resend job: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// ResendJobByID returns a job and its items in order.
+func (db *DB) ResendJobByID(ctx context.Context, id int64) (ResendJob, []ResendItem, error) {
+	var j ResendJob
+	var created, finished string
+	err := db.QueryRowContext(ctx, `SELECT id, created_at, created_by, filter, total, done, sent, skipped, failed, state, coalesce(finished_at, '')
+		FROM resend_jobs WHERE id = ?`, id).Scan(&j.ID, &created, &j.CreatedBy, &j.Filter, &j.Total, &j.Done, &j.Sent, &j.Skipped, &j.Failed, &j.State, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return j, nil, fmt.Errorf("resend job %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return j, nil, err
+	}
+	j.CreatedAt, j.FinishedAt = parseTime(created), parseTime(finished)
+	rows, err := db.QueryContext(ctx, `SELECT seq, order_kind, order_ref, result, detail FROM resend_job_items WHERE job_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return j, nil, err
+	}
+	defer rows.Close()
+	var items []ResendItem
+	for rows.Next() {
+		var it ResendItem
+		if err := rows.Scan(&it.Seq, &it.OrderKind, &it.OrderRef, &it.Result, &it.Detail); err != nil {
+			return j, nil, err
+		}
+		items = append(items, it)
+	}
+	return j, items, rows.Err()
+}
+
+// ResendItemDoneTx records one order's result and counts it on the job.
+func (db *DB) ResendItemDoneTx(ctx context.Context, tx *sql.Tx, jobID int64, seq int, result, detail string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE resend_job_items SET result = ?, detail = ? WHERE job_id = ? AND seq = ?`, result, detail, jobID, seq); err != nil {
+		return err
+	}
+	col := map[string]string{"sent": "sent", "skipped": "skipped", "failed": "failed"}[result]
+	if col == "" {
+		return fmt.Errorf("resend item result %q", result)
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE resend_jobs SET done = done + 1, `+col+` = `+col+` + 1 WHERE id = ?`, jobID)
+	return err
+}
+
+// FinishResendJob ends a running job with state.
+func (db *DB) FinishResendJob(ctx context.Context, id int64, state string) error {
+	_, err := db.ExecContext(ctx, `UPDATE resend_jobs SET state = ?, finished_at = ? WHERE id = ? AND state = 'running'`, state, timeText(db.now()), id)
+	return err
+}
+
+// InterruptRunningResendJobs marks jobs left running by an earlier process.
+func (db *DB) InterruptRunningResendJobs(ctx context.Context) error {
+	_, err := db.ExecContext(ctx, `UPDATE resend_jobs SET state = 'interrupted', finished_at = ? WHERE state = 'running'`, timeText(db.now()))
+	return err
+}

@@ -1,0 +1,195 @@
+package web
+
+import (
+	"database/sql"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"paydesk/payments"
+	"paydesk/store"
+	"paydesk/views"
+)
+
+var alertKindText = map[string]string{
+	store.AlertBadSignature:    "bad signature",
+	store.AlertUnknownMerchant: "unknown merchant",
+	store.AlertUnreadable:      "unreadable",
+	store.AlertMismatch:        "mismatch",
+	store.AlertContradiction:   "contradiction",
+	store.AlertMissedCallback:  "missed callback",
+	store.AlertUnrecordable:    "unknown order",
+}
+
+func resultTone(result string) string {
+	switch result {
+	case store.NotifyApplied:
+		return "ok"
+	case store.NotifyRejected, store.NotifyAlert:
+		return "err"
+	case store.NotifyPending:
+		return "warn"
+	case store.NotifyDuplicate, store.NotifyStale:
+		return "info"
+	}
+	return ""
+}
+
+func (s *Server) notificationRow(n store.Notification) views.NotificationRow {
+	row := views.NotificationRow{ID: n.ID, Href: "/notifications/" + strconv.FormatInt(n.ID, 10), Received: views.Time(n.ReceivedAt, s.cfg.Location),
+		Kind: n.Kind, Method: n.Method, Client: n.ClientAddr, Result: n.Result, ResultTone: resultTone(n.Result), Reason: n.Reason,
+		Reply: replyText(n.ReplyCode, n.ReplyBody), Signature: "—"}
+	row.OrderLabel = orDash(strings.TrimSpace(n.MchOrderNo + " " + n.OrderNo))
+	if n.OrderKind != "" {
+		row.OrderHref = orderHref(n.OrderKind, n.OrderRef)
+	}
+	if n.Status != nil {
+		row.Status = statusText(n.Kind, n.Status)
+	}
+	if n.SigValid != nil {
+		row.Signature = map[bool]string{true: "valid", false: "invalid"}[*n.SigValid]
+	}
+	return row
+}
+
+func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	fv := views.NotificationFilterView{Kind: q.Get("kind"), Result: q.Get("result"), From: q.Get("from"), To: q.Get("to"), Order: strings.TrimSpace(q.Get("order"))}
+	f := store.NotificationFilter{OrderNo: fv.Order, Limit: 50}
+	if fv.Kind == store.KindPay || fv.Kind == store.KindTrans {
+		f.Kind = fv.Kind
+	} else {
+		fv.Kind = ""
+	}
+	for _, res := range store.NotifyResults() {
+		if fv.Result == res {
+			f.Result = res
+		}
+	}
+	if f.Result == "" {
+		fv.Result = ""
+	}
+	if t, err := time.ParseInLocation("2006-01-02", fv.From, s.cfg.Location); err == nil {
+		f.From = t
+	} else {
+		fv.From = ""
+	}
+	if t, err := time.ParseInLocation("2006-01-02", fv.To, s.cfg.Location); err == nil {
+		f.To = t.AddDate(0, 0, 1)
+	} else {
+		fv.To = ""
+	}
+	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	rows, err := s.db.Notifications(ctx, f)
+	if err != nil {
+		return err
+	}
+	v := views.NotificationsView{Filter: fv, Results: store.NotifyResults(), ShowAll: q.Get("alerts") == "all"}
+	if u, ok := userFrom(ctx); ok {
+		v.CanOperate = roleAccess(u.Role) >= operator
+	}
+	for _, n := range rows {
+		v.Rows = append(v.Rows, s.notificationRow(n))
+	}
+	if len(rows) == f.Limit {
+		next := url.Values{}
+		for k, vals := range q {
+			next[k] = vals
+		}
+		next.Set("before", strconv.FormatInt(rows[len(rows)-1].ID, 10))
+		v.NextURL = "/notifications?" + next.Encode()
+	}
+	alerts, err := s.db.Alerts(ctx, v.ShowAll, 200)
+	if err != nil {
+		return err
+	}
+	for _, a := range alerts {
+		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: alertKindText[a.Kind], Summary: a.Summary, Count: a.Count,
+			First: views.Time(a.CreatedAt, s.cfg.Location), Last: views.Time(a.LastAt, s.cfg.Location),
+			Acked: !a.AckedAt.IsZero(), AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: views.Time(a.AckedAt, s.cfg.Location)}
+		if row.KindText == "" {
+			row.KindText = a.Kind
+		}
+		if a.OrderKind != "" {
+			row.OrderHref = orderHref(a.OrderKind, a.OrderRef)
+		}
+		if a.NotificationID != 0 {
+			row.NotifHref = "/notifications/" + strconv.FormatInt(a.NotificationID, 10)
+		}
+		v.Alerts = append(v.Alerts, row)
+	}
+	return s.render(w, r, http.StatusOK, views.NotificationsPage(s.page(r, "Notifications", "notifications"), v))
+}
+
+func (s *Server) notificationPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	n, err := s.db.NotificationByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	d := views.NotificationDetail{NotificationRow: s.notificationRow(n), Headers: n.Headers, RawQuery: n.RawQuery, RawBody: printable(n.RawBody)}
+	if pn, err := payments.ParseNotification(payments.NotifyKind(n.Kind), n.Method, n.RawQuery, headerValue(n.Headers, "Content-Type"), n.RawBody); err == nil {
+		for line := range strings.Lines(paramsText(pn.Fields)) {
+			k, val, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " = ")
+			d.Fields = append(d.Fields, views.Fact{Label: k, Value: val, Mono: true})
+		}
+	}
+	return s.render(w, r, http.StatusOK, views.NotificationPage(s.page(r, "Callback", "notifications"), d))
+}
+
+// printable shows a stored body as text, with bytes that are not UTF-8 escaped.
+func printable(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strconv.QuoteToASCII(string(b))
+}
+
+// ackAlert closes an alert with a note, audit-logged.
+func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return errNotFound
+	}
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	}
+	note := strings.TrimSpace(r.PostForm.Get("note"))
+	if note == "" || utf8.RuneCountInString(note) > 500 {
+		s.flash(r, "Write a note of at most 500 characters saying what was done about the alert.")
+		return redirect(w, r, "/notifications")
+	}
+	ctx := r.Context()
+	a, err := s.db.AlertByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	u, _ := userFrom(ctx)
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := s.db.AckAlertTx(ctx, tx, id, u.Username, note); err != nil {
+			return err
+		}
+		if a.OrderKind != "" {
+			if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: a.OrderKind, OrderRef: a.OrderRef, Type: store.EventNote, Actor: u.Username,
+				Summary: "Alert acknowledged (" + alertKindText[a.Kind] + "): " + note}); err != nil {
+				return err
+			}
+		}
+		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: "alert.ack", Subject: "alert:" + strconv.FormatInt(id, 10),
+			Detail: a.Kind + ": " + note, ClientAddr: s.clientAddr(r)})
+	})
+	if err != nil {
+		return err
+	}
+	s.flash(r, "Alert acknowledged.")
+	return redirect(w, r, "/notifications")
+}

@@ -1,0 +1,371 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"paydesk/payments"
+	"paydesk/store"
+	"paydesk/views"
+)
+
+// orderInfo is what order pages, timelines, resends and the reconciler
+// need of a pay order or a payout.
+type orderInfo struct {
+	kind      string // store.KindPay or store.KindTrans
+	id        int64
+	accountID int64
+	mchNo     string
+	gateNo    string
+	amount    int64
+	status    *int
+	state     string
+	origin    string
+	createdBy string
+	succAt    time.Time
+	createdAt time.Time
+	pay       store.PayOrder
+	payout    store.Payout
+}
+
+func payInfo(o store.PayOrder) orderInfo {
+	return orderInfo{kind: store.KindPay, id: o.ID, accountID: o.AccountID, mchNo: o.MchOrderNo, gateNo: o.PayOrderID, amount: o.Amount,
+		status: o.Status, state: o.State, origin: o.Origin, createdBy: o.CreatedBy, succAt: o.PaySuccAt, createdAt: o.CreatedAt, pay: o}
+}
+
+func payoutInfo(p store.Payout) orderInfo {
+	return orderInfo{kind: store.KindTrans, id: p.ID, accountID: p.AccountID, mchNo: p.MchTransOrderNo, gateNo: p.TransOrderID, amount: p.Amount,
+		status: p.Status, state: p.State, origin: p.Origin, createdBy: p.CreatedBy, succAt: p.TransSuccAt, createdAt: p.CreatedAt, payout: p}
+}
+
+func (s *Server) loadOrder(ctx context.Context, kind string, id int64) (orderInfo, error) {
+	switch kind {
+	case store.KindPay:
+		o, err := s.db.PayOrderByID(ctx, id)
+		return payInfo(o), err
+	case store.KindTrans:
+		p, err := s.db.PayoutByID(ctx, id)
+		return payoutInfo(p), err
+	}
+	return orderInfo{}, fmt.Errorf("order kind %q: %w", kind, store.ErrNotFound)
+}
+
+// final reports whether the gateway has given an outcome.
+func (o orderInfo) final() bool {
+	if o.status == nil {
+		return false
+	}
+	if o.kind == store.KindTrans {
+		return payments.TransFinal(*o.status)
+	}
+	return payments.PayFinal(*o.status)
+}
+
+// notifiable reports whether the gateway re-notifies the order on request:
+// paid pay orders, finished payouts (PROTOCOL-NOTES §5).
+func (o orderInfo) notifiable() bool {
+	if o.status == nil {
+		return false
+	}
+	if o.kind == store.KindTrans {
+		return payments.TransFinal(*o.status)
+	}
+	return payments.IsPaid(*o.status)
+}
+
+func (o orderInfo) notifiableText() string {
+	if o.kind == store.KindTrans {
+		return "finished payouts (succeeded or failed)"
+	}
+	return "paid orders"
+}
+
+// sameOutcome reports whether status st is the outcome the order has.
+func (o orderInfo) sameOutcome(st int) bool {
+	if o.status == nil {
+		return false
+	}
+	if o.kind == store.KindTrans {
+		return payments.IsTransSucceeded(st) == payments.IsTransSucceeded(*o.status) && payments.TransFinal(st)
+	}
+	return payments.IsPaid(st) && payments.IsPaid(*o.status) || st == *o.status
+}
+
+func (o orderInfo) href() string { return orderHref(o.kind, o.id) }
+
+func orderHref(kind string, id int64) string {
+	return "/orders/" + kind + "/" + strconv.FormatInt(id, 10)
+}
+
+func kindText(kind string) string {
+	if kind == store.KindTrans {
+		return "Payout"
+	}
+	return "Pay order"
+}
+
+// orderFromRequest reads {kind} and {id}.
+func (s *Server) orderFromRequest(r *http.Request) (orderInfo, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil {
+		return orderInfo{}, errNotFound
+	}
+	return s.loadOrder(r.Context(), chi.URLParam(r, "kind"), id)
+}
+
+func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.orderFromRequest(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	entries, expecting, err := s.timeline(ctx, o)
+	if err != nil {
+		return err
+	}
+	acct, err := s.db.GatewayAccount(ctx, o.accountID)
+	if err != nil {
+		return err
+	}
+	loc := s.cfg.Location
+	v := views.OrderView{
+		Kind:       o.kind,
+		ID:         o.id,
+		Title:      kindText(o.kind) + " " + o.mchNo,
+		StatusText: statusText(o.kind, o.status),
+		StatusTone: statusTone(o.kind, o.status),
+		External:   o.origin == "external",
+		Timeline:   entries,
+		QueryURL:   o.href() + "/query",
+		ResendURL:  o.href() + "/resend",
+	}
+	if u, ok := userFrom(ctx); ok {
+		v.CanOperate = roleAccess(u.Role) >= operator
+	}
+	if expecting {
+		v.PollURL = o.href() + "/timeline"
+	}
+	if o.origin == "console" {
+		v.RichURL = map[string]string{store.KindPay: "/payments/", store.KindTrans: "/payouts/"}[o.kind] + strconv.FormatInt(o.id, 10)
+	}
+	createdBy := o.createdBy
+	if o.origin == "external" {
+		createdBy = "the merchant's other systems (recorded by " + o.createdBy + ")"
+	}
+	v.Facts = []views.Fact{
+		{Label: "Merchant order no", Value: o.mchNo, Mono: true},
+		{Label: "Gateway order id", Value: orDash(o.gateNo), Mono: true},
+	}
+	if o.kind == store.KindPay {
+		p := o.pay
+		product := strconv.Itoa(p.ProductID)
+		if pr, ok := payments.ProductByID(p.ProductID); ok {
+			product += " " + pr.Name
+		}
+		v.Facts = append(v.Facts,
+			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Product", Value: product},
+			views.Fact{Label: "Subject", Value: orDash(p.Subject)},
+			views.Fact{Label: "Paid at", Value: views.Time(p.PaySuccAt, loc)},
+		)
+	} else {
+		p := o.payout
+		v.Facts = append(v.Facts,
+			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Account", Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
+			views.Fact{Label: "Bank", Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
+			views.Fact{Label: "Succeeded at", Value: views.Time(p.TransSuccAt, loc)},
+		)
+		if p.LastError != "" {
+			v.Facts = append(v.Facts, views.Fact{Label: "Error", Value: p.LastError})
+		}
+	}
+	v.Facts = append(v.Facts,
+		views.Fact{Label: "Console state", Value: o.state},
+		views.Fact{Label: "Gateway account", Value: acct.Name + " (mchId " + acct.MchID + ")"},
+		views.Fact{Label: "Created by", Value: orDash(createdBy)},
+		views.Fact{Label: "Created at", Value: views.Time(o.createdAt, loc)},
+	)
+	if !o.notifiable() {
+		v.ResendWarning = "The gateway re-notifies only " + o.notifiableText() + ". This one is " + statusText(o.kind, o.status) +
+			", so a resend sends no callback; it only asks the gateway for the current status."
+	}
+	if o.origin == "external" {
+		n, err := s.db.LastNotificationAt(ctx, o.kind, o.id)
+		if err != nil {
+			return err
+		}
+		if n.IsZero() {
+			v.ResendNote = "This order was created by the merchant's other systems. Its callbacks go to their notify URL, not to Paydesk, so a resent callback will not show up here."
+		}
+	}
+	return s.render(w, r, http.StatusOK, views.OrderPage(s.page(r, v.Title, "orders"), v))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// orderTimeline is the timeline fragment pages poll while something is expected.
+func (s *Server) orderTimeline(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.orderFromRequest(r)
+	if err != nil {
+		return err
+	}
+	entries, expecting, err := s.timeline(r.Context(), o)
+	if err != nil {
+		return err
+	}
+	poll := ""
+	if expecting {
+		poll = o.href() + "/timeline"
+	}
+	return s.render(w, r, http.StatusOK, views.Timeline(entries, poll))
+}
+
+// queryOrder asks the gateway for an order's status now.
+func (s *Server) queryOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.orderFromRequest(r)
+	if err != nil {
+		return err
+	}
+	u, _ := userFrom(r.Context())
+	res, err := s.queryAndApply(r.Context(), o, querySpec{source: "manual query", actor: u.Username, clientAddr: s.clientAddr(r)})
+	if err != nil {
+		return err
+	}
+	s.flash(r, res.message)
+	return redirect(w, r, o.href())
+}
+
+// orderRow maps a summary to a list row.
+func (s *Server) orderRow(o store.OrderSummary) views.OrderRow {
+	return views.OrderRow{Kind: o.Kind, KindText: kindText(o.Kind), Href: orderHref(o.Kind, o.ID), MchNo: o.MchNo, GateNo: orDash(o.GateNo),
+		Amount: views.Money(o.Amount), StatusText: statusText(o.Kind, o.Status), StatusTone: statusTone(o.Kind, o.Status),
+		Origin: map[string]string{"console": "Paydesk", "external": "external"}[o.Origin], Created: views.Time(o.CreatedAt, s.cfg.Location)}
+}
+
+// orderFilter reads the orders list filter from a query string or form.
+func (s *Server) orderFilter(v url.Values) (store.OrderFilter, views.OrderFilterView) {
+	fv := views.OrderFilterView{Kind: v.Get("kind"), Status: v.Get("status"), Origin: v.Get("origin"), From: v.Get("from"), To: v.Get("to")}
+	var f store.OrderFilter
+	if fv.Kind == store.KindPay || fv.Kind == store.KindTrans {
+		f.Kind = fv.Kind
+	} else {
+		fv.Kind = ""
+	}
+	switch fv.Status {
+	case "open", "success", "failed":
+		f.Status = fv.Status
+	default:
+		fv.Status = ""
+	}
+	switch fv.Origin {
+	case "console", "external":
+		f.Origin = fv.Origin
+	default:
+		fv.Origin = ""
+	}
+	if t, err := time.ParseInLocation("2006-01-02", fv.From, s.cfg.Location); err == nil {
+		f.From = t
+	} else {
+		fv.From = ""
+	}
+	if t, err := time.ParseInLocation("2006-01-02", fv.To, s.cfg.Location); err == nil {
+		f.To = t.AddDate(0, 0, 1)
+	} else {
+		fv.To = ""
+	}
+	return f, fv
+}
+
+func filterText(fv views.OrderFilterView) string {
+	var parts []string
+	if fv.Kind != "" {
+		parts = append(parts, map[string]string{"pay": "pay orders", "trans": "payouts"}[fv.Kind])
+	}
+	if fv.Status != "" {
+		parts = append(parts, "status "+fv.Status)
+	}
+	if fv.Origin != "" {
+		parts = append(parts, "origin "+fv.Origin)
+	}
+	if fv.From != "" {
+		parts = append(parts, "from "+fv.From)
+	}
+	if fv.To != "" {
+		parts = append(parts, "to "+fv.To)
+	}
+	if len(parts) == 0 {
+		return "all orders"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderOrders(w, r, http.StatusOK, strings.TrimSpace(r.URL.Query().Get("q")), "", "")
+}
+
+func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int, q, accountID, lookupMsg string) error {
+	ctx := r.Context()
+	f, fv := s.orderFilter(r.URL.Query())
+	if before, err := time.Parse(time.RFC3339Nano, r.URL.Query().Get("before")); err == nil {
+		f.Before = before
+	}
+	v := views.OrdersView{Q: q, Filter: fv, AccountID: accountID, LookupMsg: lookupMsg}
+	if u, ok := userFrom(ctx); ok {
+		v.CanOperate = roleAccess(u.Role) >= operator
+	}
+	if q != "" {
+		v.Searched = true
+		if o, err := s.db.PayOrderByNumber(ctx, q); err == nil {
+			v.Results = append(v.Results, s.orderRow(store.OrderSummary{Kind: store.KindPay, ID: o.ID, MchNo: o.MchOrderNo, GateNo: o.PayOrderID,
+				Amount: o.Amount, Status: o.Status, Origin: o.Origin, CreatedAt: o.CreatedAt}))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if p, err := s.db.PayoutByNumber(ctx, q); err == nil {
+			v.Results = append(v.Results, s.orderRow(store.OrderSummary{Kind: store.KindTrans, ID: p.ID, MchNo: p.MchTransOrderNo, GateNo: p.TransOrderID,
+				Amount: p.Amount, Status: p.Status, Origin: p.Origin, CreatedAt: p.CreatedAt}))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if len(v.Results) == 0 {
+			v.NotLocal = true
+			accts, err := s.db.GatewayAccounts(ctx, false)
+			if err != nil {
+				return err
+			}
+			for _, a := range accts {
+				v.Accounts = append(v.Accounts, views.Option{Value: strconv.FormatInt(a.ID, 10), Label: a.Name + " (mchId " + a.MchID + ")"})
+			}
+		}
+	}
+	f.Limit = 50
+	rows, err := s.db.Orders(ctx, f)
+	if err != nil {
+		return err
+	}
+	for _, o := range rows {
+		v.Rows = append(v.Rows, s.orderRow(o))
+	}
+	if len(rows) == f.Limit {
+		next := r.URL.Query()
+		next.Set("before", rows[len(rows)-1].CreatedAt.UTC().Format(time.RFC3339Nano))
+		v.NextURL = "/orders?" + next.Encode()
+	}
+	return s.render(w, r, status, views.OrdersPage(s.page(r, "Orders", "orders"), v))
+}
