@@ -78,16 +78,16 @@ type ResendPreviewView struct {
 
 // ResendJobView is a bulk resend job's progress.
 type ResendJobView struct {
-	ID                          int64
-	State                       string
-	CreatedBy, Created          string
-	FilterText                  string
-	Total, Done, Sent, Skipped  int
-	Failed                      int
-	Running                     bool
-	CanCancel                   bool
-	PollURL                     string
-	Items                       []ResendItemView
+	ID                         int64
+	State                      string
+	CreatedBy, Created         string
+	FilterText                 string
+	Total, Done, Sent, Skipped int
+	Failed                     int
+	Running                    bool
+	CanCancel                  bool
+	PollURL                    string
+	Items                      []ResendItemView
 }
 
 // ResendItemView is one order of a bulk resend.
