@@ -30,6 +30,9 @@ type Attempt struct {
 	Err        string
 }
 
+// notifyReply is the only answer that counts as delivered.
+const notifyReply = "success"
+
 // maxAttempts is the length of a full notification chain.
 const maxAttempts = 6
 
@@ -71,16 +74,18 @@ func (s *Sandbox) startPayChainLocked(o *payOrder) {
 		"status":     o.Status,
 		"backType":   2,
 	}
-	setNonEmpty(fields, "channelOrderNo", o.ChannelOrderNo)
-	setNonEmpty(fields, "param1", o.Param1)
-	setNonEmpty(fields, "param2", o.Param2)
+	// Like the reference, the optional fields travel even when empty (and
+	// are then left out of the signature).
+	fields["channelOrderNo"] = o.ChannelOrderNo
+	fields["param1"] = o.Param1
+	fields["param2"] = o.Param2
 	if o.PaySuccTime > 0 {
 		fields["paySuccTime"] = o.PaySuccTime
 	}
 	older := clone(fields)
 	older["status"] = payments.PayPaying
 	delete(older, "paySuccTime")
-	delete(older, "channelOrderNo")
+	older["channelOrderNo"] = ""
 	s.startChainLocked(&o.chain, notifyJob{
 		orderID: o.ID,
 		method:  http.MethodPost,
@@ -101,10 +106,10 @@ func (s *Sandbox) startTransChainLocked(o *transOrder) {
 		"status":          o.Status,
 		"backType":        2,
 	}
-	setNonEmpty(fields, "channelOrderNo", o.ChannelOrderNo)
+	fields["channelOrderNo"] = o.ChannelOrderNo
+	fields["param1"] = o.Param1
+	fields["param2"] = o.Param2
 	setNonEmpty(fields, "channelErrMsg", o.ChannelErrMsg)
-	setNonEmpty(fields, "param1", o.Param1)
-	setNonEmpty(fields, "param2", o.Param2)
 	if o.TransSuccTime > 0 {
 		fields["transSuccTime"] = o.TransSuccTime
 	}
@@ -234,7 +239,7 @@ func (s *Sandbox) send(ctx context.Context, job notifyJob, n int, fields payment
 			if len(body) > 200 {
 				a.Reply = string(body[:200])
 			}
-			a.OK = rerr == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 && string(body) == payments.NotifyReply
+			a.OK = rerr == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 && string(body) == notifyReply
 			err = rerr
 		}
 	}
