@@ -126,6 +126,8 @@ func TestCreatePayOrderPayParamsVariants(t *testing.T) {
 			"http://127.0.0.1:3020/api/qrcode/create_qrcode?params=https://qr.alipay.com/bax07593fh9xkcrimmy8203b"},
 		{"encoded url kept", signedBody(t, Params{"retCode": "SUCCESS", "retMsg": "ok", "payOrderId": "P1",
 			"payParams": map[string]any{"payUrl": "POST;https://h/p?a=%2B1&b=%E4%B8%AD"}}), "POST;https://h/p?a=%2B1&b=%E4%B8%AD"},
+		{"mchOrderNo echoed", signedBody(t, Params{"retCode": "SUCCESS", "payOrderId": "P1", "mchOrderNo": "M1",
+			"payParams": map[string]any{"payUrl": "https://h/x"}}), "https://h/x"},
 		{"payParams as text", signedBody(t, Params{"retCode": "SUCCESS", "payOrderId": "P1",
 			"payParams": `{"payUrl":"weixin://x?y=1"}`}), "weixin://x?y=1"},
 	}
@@ -139,6 +141,16 @@ func TestCreatePayOrderPayParamsVariants(t *testing.T) {
 		if got.PayURL != tt.url {
 			t.Errorf("%s: PayURL %q, want %q", tt.name, got.PayURL, tt.url)
 		}
+	}
+}
+
+func TestCreatePayOrderForAnotherOrder(t *testing.T) {
+	_, c := newGateway(t, reply(signedBody(t, Params{"retCode": "SUCCESS", "payOrderId": "P1", "mchOrderNo": "M2",
+		"payParams": map[string]any{"payUrl": "https://h/x"}})))
+	_, err := c.CreatePayOrder(context.Background(), PayOrderRequest{ProductID: 8000, MchOrderNo: "M1", Amount: 1})
+	var u *UnclearError
+	if !errors.As(err, &u) || u.Reason != ReasonDifferentTarget {
+		t.Errorf("err = %v, want an unclear answer about another order", err)
 	}
 }
 
