@@ -378,3 +378,21 @@ func TestGatewayErrorText(t *testing.T) {
 		t.Errorf("UnclearError: %q", u.Error())
 	}
 }
+
+func TestClientCanceledAndCurrency(t *testing.T) {
+	g, c := newGateway(t, reply(signedBody(t, Params{"retCode": "SUCCESS", "transOrderId": "T1", "mchTransOrderNo": "M1", "amount": "7", "status": "1"})))
+	o, err := c.CreateTransOrder(context.Background(), TransOrderRequest{MchTransOrderNo: "M1", Amount: 7, Currency: "usd"})
+	if err != nil || o.Status != TransTransferring {
+		t.Fatalf("CreateTransOrder = %+v, %v", o, err)
+	}
+	if _, p := g.received(); p["currency"] != "usd" {
+		t.Errorf("currency %v, want usd", p["currency"])
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.QueryTransOrder(ctx, TransQuery{TransOrderID: "T1"})
+	var u *UnclearError
+	if !errors.As(err, &u) || u.Reason != ReasonCanceled {
+		t.Errorf("err = %v, want an unclear cancellation", err)
+	}
+}
