@@ -24,6 +24,17 @@ type querySpec struct {
 	reconcileNext time.Time
 }
 
+// obsSource names the query for apply.go's status events.
+func (q querySpec) obsSource() string {
+	switch {
+	case q.executeNotify:
+		return sourceResend
+	case q.reconcile:
+		return sourceReconcile
+	}
+	return sourceQuery
+}
+
 // queryResult is what a query found, in a sentence for staff.
 type queryResult struct {
 	message  string
@@ -55,14 +66,14 @@ func (s *Server) queryAndApply(ctx context.Context, o orderInfo, spec querySpec)
 		a, qerr = client.QueryPayOrder(ctx, payments.PayQuery{PayOrderID: o.gateNo, MchOrderNo: o.mchNo, ExecuteNotify: spec.executeNotify})
 		if qerr == nil {
 			ans, st, ansAmount, ansNo = a.Raw, a.Status, a.Amount, a.MchOrderNo
-			obs = observation{Source: spec.source, Actor: spec.actor, Status: a.Status, PayOrderID: a.PayOrderID, ChannelOrderNo: a.ChannelOrderNo, SuccTime: a.PaySuccTime}
+			obs = observation{Source: spec.obsSource(), Actor: spec.actor, Status: a.Status, GatewayID: a.PayOrderID, ChannelOrderNo: a.ChannelOrderNo, SuccTime: a.PaySuccTime}
 		}
 	} else {
 		var a *payments.TransOrder
 		a, qerr = client.QueryTransOrder(ctx, payments.TransQuery{TransOrderID: o.gateNo, MchTransOrderNo: o.mchNo, ExecuteNotify: spec.executeNotify})
 		if qerr == nil {
 			ans, st, ansAmount, ansNo = a.Raw, a.Status, a.Amount, a.MchTransOrderNo
-			obs = observation{Source: spec.source, Actor: spec.actor, Status: a.Status, PayOrderID: a.TransOrderID, ChannelOrderNo: a.ChannelOrderNo, SuccTime: a.TransSuccTime}
+			obs = observation{Source: spec.obsSource(), Actor: spec.actor, Status: a.Status, GatewayID: a.TransOrderID, ChannelOrderNo: a.ChannelOrderNo, SuccTime: a.TransSuccTime, ErrMsg: a.ChannelErrMsg}
 		}
 	}
 	what := strings.ToUpper(spec.source[:1]) + spec.source[1:]
@@ -154,13 +165,15 @@ func (s *Server) applyInTx(ctx context.Context, tx *sql.Tx, o orderInfo, obs obs
 		if err != nil {
 			return false, err
 		}
-		return s.applyPayObservation(ctx, tx, cur, obs)
+		_, changed, err := s.applyPayObservation(ctx, tx, cur, obs)
+		return changed, err
 	}
 	cur, err := s.db.PayoutByIDTx(ctx, tx, o.id)
 	if err != nil {
 		return false, err
 	}
-	return s.applyTransObservation(ctx, tx, cur, obs)
+	_, changed, err := s.applyTransObservation(ctx, tx, cur, obs)
+	return changed, err
 }
 
 func (s *Server) hasCallbacks(ctx context.Context, tx *sql.Tx, o orderInfo) bool {

@@ -103,8 +103,8 @@ func (s *Server) notifyPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob, o
 		return s.mismatch(ctx, tx, j, out, store.KindPay, o.ID, fmt.Sprintf("amount %d fen, the order is for %d fen", n.Amount, o.Amount))
 	}
 	prev := o.Status
-	changed, err := s.applyPayObservation(ctx, tx, o, observation{Source: "callback", Actor: "gateway", Status: n.Status,
-		PayOrderID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
+	_, changed, err := s.applyPayObservation(ctx, tx, o, observation{Source: sourceCallback, Actor: "gateway", Status: n.Status,
+		GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
 	if err != nil {
 		return out, err
 	}
@@ -183,8 +183,8 @@ func (s *Server) notifyPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out
 		return s.mismatch(ctx, tx, j, out, store.KindTrans, p.ID, fmt.Sprintf("amount %d fen, the payout is for %d fen", n.Amount, p.Amount))
 	}
 	prev := p.Status
-	changed, err := s.applyTransObservation(ctx, tx, p, observation{Source: "callback", Actor: "gateway", Status: n.Status,
-		PayOrderID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
+	_, changed, err := s.applyTransObservation(ctx, tx, p, observation{Source: sourceCallback, Actor: "gateway", Status: n.Status,
+		GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
 	if err != nil {
 		return out, err
 	}

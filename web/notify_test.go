@@ -16,7 +16,6 @@ import (
 	"paydesk/store"
 )
 
-const testMchID, testKey = "20001222", "TESTKEY0123456789"
 
 // addAccount stores a gateway account with a sealed key.
 func (e *testEnv) addAccount(name, mchID, key string) store.GatewayAccount {
@@ -35,8 +34,7 @@ func addAccountTo(tb testing.TB, db *store.DB, srv *Server, name, mchID, key, ba
 		if err != nil {
 			return err
 		}
-		g := store.GatewayAccount{ID: id}
-		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, srv.sealer.Seal(key, keyContext(g)), id)
+		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, srv.sealer.Seal(key, gatewayKeyContext(id)), id)
 		return err
 	})
 	if err != nil {

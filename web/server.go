@@ -35,6 +35,8 @@ type Config struct {
 	MaxFormBytes int64
 	// MasterKey (32 bytes) seals gateway merchant keys at rest.
 	MasterKey []byte
+	// GatewayTimeout bounds every call to a gateway.
+	GatewayTimeout time.Duration
 	// PublicURL is the console's own base URL as the gateway and customers
 	// reach it (payment links, default notify base URL).
 	PublicURL string
@@ -54,6 +56,9 @@ func (c *Config) defaults() {
 	if c.Lifetime <= 0 {
 		c.Lifetime = 12 * time.Hour
 	}
+	if c.GatewayTimeout <= 0 {
+		c.GatewayTimeout = 15 * time.Second
+	}
 	if c.MaxFormBytes <= 0 {
 		c.MaxFormBytes = 1 << 20
 	}
@@ -71,6 +76,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	throttle *throttle
 	sealer   *Sealer
+	gw       *http.Client
 	notifier *notifier // the single writer of inbound callbacks
 	keys     *keyCache // merchant keys by mchId, for verifying callbacks
 	bg       *background
@@ -106,6 +112,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		sessions: sm,
 		throttle: newThrottle(now),
 		sealer:   sealer,
+		gw:       newGatewayHTTPClient(),
 	}
 	s.keys = newKeyCache(s, 30*time.Second)
 	s.bg = newBackground(s)
