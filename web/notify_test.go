@@ -16,7 +16,6 @@ import (
 	"paydesk/store"
 )
 
-
 // addAccount stores a gateway account with a sealed key.
 func (e *testEnv) addAccount(name, mchID, key string) store.GatewayAccount {
 	e.t.Helper()
