@@ -58,6 +58,9 @@ func (s *Server) queryAndApply(ctx context.Context, o orderInfo, spec querySpec)
 	var obs observation
 	var ansAmount int64
 	var ansNo string
+	// The resend's callback may arrive before the query's answer: the
+	// timeline dates the query from when it was asked.
+	askedAt := s.now()
 	client, err := s.gatewayClient(acct)
 	if err != nil {
 		qerr = fmt.Errorf("the merchant key of gateway account %s cannot be opened: %w", acct.Name, err)
@@ -112,12 +115,12 @@ func (s *Server) queryAndApply(ctx context.Context, o orderInfo, spec querySpec)
 			return s.db.AddEventTx(ctx, tx, ev)
 		}
 		if spec.executeNotify {
-			if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: o.kind, OrderRef: o.id, Type: store.EventResend, Actor: spec.actor,
+			if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: o.kind, OrderRef: o.id, Type: store.EventResend, Actor: spec.actor, At: askedAt,
 				Summary: "Resend asked (query with executeNotify)"}); err != nil {
 				return err
 			}
 		}
-		ev.Type, ev.Status, ev.Detail = store.EventQuery, &st, paramsText(ans)
+		ev.Type, ev.Status, ev.Detail, ev.At = store.EventQuery, &st, paramsText(ans), askedAt
 		ev.Summary = what + ": the gateway says " + statusText(o.kind, &st)
 		after := o
 		after.status = &st

@@ -16,13 +16,13 @@ import (
 	"paydesk/store"
 )
 
-// addAccount stores a gateway account with a sealed key.
-func (e *testEnv) addAccount(name, mchID, key string) store.GatewayAccount {
+// cbAccount stores a gateway account with a sealed key.
+func (e *testEnv) cbAccount(name, mchID, key string) store.GatewayAccount {
 	e.t.Helper()
-	return addAccountTo(e.t, e.db, e.srv, name, mchID, key, "http://127.0.0.1:1", e.ts.URL)
+	return cbAccountTo(e.t, e.db, e.srv, name, mchID, key, "http://127.0.0.1:1", e.ts.URL)
 }
 
-func addAccountTo(tb testing.TB, db *store.DB, srv *Server, name, mchID, key, baseURL, notifyBase string) store.GatewayAccount {
+func cbAccountTo(tb testing.TB, db *store.DB, srv *Server, name, mchID, key, baseURL, notifyBase string) store.GatewayAccount {
 	tb.Helper()
 	ctx := context.Background()
 	var id int64
@@ -47,17 +47,17 @@ func addAccountTo(tb testing.TB, db *store.DB, srv *Server, name, mchID, key, ba
 	return g
 }
 
-func intp(i int) *int { return &i }
+func cbIntp(i int) *int { return &i }
 
-// addPayOrder stores a console pay order the gateway has accepted.
-func (e *testEnv) addPayOrder(acct int64, mchOrderNo, payOrderID string, amount int64, status int) store.PayOrder {
+// cbPayOrder stores a console pay order the gateway has accepted.
+func (e *testEnv) cbPayOrder(acct int64, mchOrderNo, payOrderID string, amount int64, status int) store.PayOrder {
 	e.t.Helper()
 	ctx := context.Background()
 	var id int64
 	err := e.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		id, err = e.db.InsertPayOrderTx(ctx, tx, store.PayOrder{AccountID: acct, MchOrderNo: mchOrderNo, PayOrderID: payOrderID, ProductID: 8000,
-			Amount: amount, Subject: "s", Body: "b", Status: intp(status), State: store.PayStateOpen, CreatedBy: "tester"})
+			Amount: amount, Subject: "s", Body: "b", Status: cbIntp(status), State: store.PayStateOpen, CreatedBy: "tester"})
 		return err
 	})
 	if err != nil {
@@ -70,14 +70,14 @@ func (e *testEnv) addPayOrder(acct int64, mchOrderNo, payOrderID string, amount 
 	return o
 }
 
-func (e *testEnv) addPayout(acct int64, no, transOrderID string, amount int64, status int) store.Payout {
+func (e *testEnv) cbPayout(acct int64, no, transOrderID string, amount int64, status int) store.Payout {
 	e.t.Helper()
 	ctx := context.Background()
 	var id int64
 	err := e.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
 		id, err = e.db.InsertPayoutTx(ctx, tx, store.Payout{AccountID: acct, MchTransOrderNo: no, TransOrderID: transOrderID, Amount: amount,
-			AccountName: "张三", AccountNo: "6222000011112222", BankCode: "HPT00001", Status: intp(status), State: store.PayoutSubmitted, CreatedBy: "tester"})
+			AccountName: "张三", AccountNo: "6222000011112222", BankCode: "HPT00001", Status: cbIntp(status), State: store.PayoutSubmitted, CreatedBy: "tester"})
 		return err
 	})
 	if err != nil {
@@ -90,18 +90,18 @@ func (e *testEnv) addPayout(acct int64, no, transOrderID string, amount int64, s
 	return p
 }
 
-func payNotifyFields(payOrderID, mchOrderNo string, amount int64, status int) payments.Params {
+func cbPayFields(payOrderID, mchOrderNo string, amount int64, status int) payments.Params {
 	return payments.Params{"payOrderId": payOrderID, "mchId": testMchID, "appId": "app1", "productId": "8000", "mchOrderNo": mchOrderNo,
 		"amount": fmt.Sprint(amount), "status": fmt.Sprint(status), "channelOrderNo": "CH" + payOrderID, "paySuccTime": "1764115200000",
 		"backType": "2", "param1": "", "param2": ""}
 }
 
-func transNotifyFields(transOrderID, no string, amount int64, status int) payments.Params {
+func cbTransFields(transOrderID, no string, amount int64, status int) payments.Params {
 	return payments.Params{"transOrderId": transOrderID, "mchId": testMchID, "mchTransOrderNo": no, "amount": fmt.Sprint(amount),
 		"status": fmt.Sprint(status), "channelOrderNo": "", "transSuccTime": "1764115200000", "backType": "2"}
 }
 
-func signedValues(p payments.Params, key string) url.Values {
+func cbSigned(p payments.Params, key string) url.Values {
 	v := url.Values{}
 	for k, x := range p {
 		v.Set(k, payments.ValueString(x))
@@ -126,11 +126,11 @@ func (e *testEnv) sendNotify(kind, method string, v url.Values) response {
 	}
 	defer res.Body.Close()
 	var b strings.Builder
-	_, _ = fmt.Fprint(&b, readAll(res))
+	_, _ = fmt.Fprint(&b, cbReadAll(res))
 	return response{res, b.String()}
 }
 
-func readAll(res *http.Response) string {
+func cbReadAll(res *http.Response) string {
 	var sb strings.Builder
 	buf := make([]byte, 4096)
 	for {
@@ -168,8 +168,8 @@ func (e *testEnv) statusEvents(kind string, ref int64) int {
 
 func TestNotifyPaySequence(t *testing.T) {
 	env := newTestEnv(t)
-	acct := env.addAccount("Main", testMchID, testKey)
-	o := env.addPayOrder(acct.ID, "M100", "P100", 1234, payments.PayCreated)
+	acct := env.cbAccount("Main", testMchID, testKey)
+	o := env.cbPayOrder(acct.ID, "M100", "P100", 1234, payments.PayCreated)
 	ctx := context.Background()
 
 	steps := []struct {
@@ -185,7 +185,7 @@ func TestNotifyPaySequence(t *testing.T) {
 		{"paid after acknowledged is stale", 2, store.NotifyStale, 3},
 	}
 	for _, st := range steps {
-		res := env.sendNotify("pay", "POST", signedValues(payNotifyFields("P100", "M100", 1234, st.status), testKey))
+		res := env.sendNotify("pay", "POST", cbSigned(cbPayFields("P100", "M100", 1234, st.status), testKey))
 		if res.StatusCode != 200 || res.body != "success" {
 			t.Fatalf("%s: reply %d %q, want 200 success", st.name, res.StatusCode, res.body)
 		}
@@ -208,15 +208,15 @@ func TestNotifyPaySequence(t *testing.T) {
 
 func TestNotifyRejectsAndAlerts(t *testing.T) {
 	env := newTestEnv(t)
-	acct := env.addAccount("Main", testMchID, testKey)
-	o := env.addPayOrder(acct.ID, "M200", "P200", 5000, payments.PayCreated)
+	acct := env.cbAccount("Main", testMchID, testKey)
+	o := env.cbPayOrder(acct.ID, "M200", "P200", 5000, payments.PayCreated)
 	ctx := context.Background()
 
-	tamperedAmount := signedValues(payNotifyFields("P200", "M200", 5000, 2), testKey)
+	tamperedAmount := cbSigned(cbPayFields("P200", "M200", 5000, 2), testKey)
 	tamperedAmount.Set("amount", "1")
-	addedField := signedValues(payNotifyFields("P200", "M200", 5000, 2), testKey)
+	addedField := cbSigned(cbPayFields("P200", "M200", 5000, 2), testKey)
 	addedField.Set("income", "4990")
-	otherMch := payNotifyFields("P200", "M200", 5000, 2)
+	otherMch := cbPayFields("P200", "M200", 5000, 2)
 	otherMch["mchId"] = "99999999"
 
 	cases := []struct {
@@ -227,12 +227,12 @@ func TestNotifyRejectsAndAlerts(t *testing.T) {
 		wantResult string
 		wantAlert  string
 	}{
-		{"forged signature", signedValues(payNotifyFields("P200", "M200", 5000, 2), "WRONGKEY"), "", 403, store.NotifyRejected, store.AlertBadSignature},
+		{"forged signature", cbSigned(cbPayFields("P200", "M200", 5000, 2), "WRONGKEY"), "", 403, store.NotifyRejected, store.AlertBadSignature},
 		{"field changed after signing", tamperedAmount, "", 403, store.NotifyRejected, store.AlertBadSignature},
 		{"field added after signing", addedField, "", 403, store.NotifyRejected, store.AlertBadSignature},
-		{"unknown merchant", signedValues(otherMch, testKey), "", 403, store.NotifyRejected, store.AlertUnknownMerchant},
-		{"mismatched amount, correctly signed", signedValues(payNotifyFields("P200", "M200", 4000, 2), testKey), "", 409, store.NotifyAlert, store.AlertMismatch},
-		{"mismatched order number, correctly signed", signedValues(payNotifyFields("P200", "M999", 5000, 2), testKey), "", 409, store.NotifyAlert, store.AlertMismatch},
+		{"unknown merchant", cbSigned(otherMch, testKey), "", 403, store.NotifyRejected, store.AlertUnknownMerchant},
+		{"mismatched amount, correctly signed", cbSigned(cbPayFields("P200", "M200", 4000, 2), testKey), "", 409, store.NotifyAlert, store.AlertMismatch},
+		{"mismatched order number, correctly signed", cbSigned(cbPayFields("P200", "M999", 5000, 2), testKey), "", 409, store.NotifyAlert, store.AlertMismatch},
 		{"unreadable body", nil, "params=%7Bbroken", 400, store.NotifyRejected, store.AlertUnreadable},
 		{"empty body", nil, " ", 400, store.NotifyRejected, store.AlertUnreadable},
 	}
@@ -247,7 +247,7 @@ func TestNotifyRejectsAndAlerts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res = response{r, readAll(r)}
+			res = response{r, cbReadAll(r)}
 			r.Body.Close()
 		}
 		if res.StatusCode != c.wantCode || res.body == "success" {
@@ -282,13 +282,13 @@ func TestNotifyRejectsAndAlerts(t *testing.T) {
 
 func TestNotifyUnknownFieldsSigned(t *testing.T) {
 	env := newTestEnv(t)
-	acct := env.addAccount("Main", testMchID, testKey)
-	o := env.addPayOrder(acct.ID, "M300", "P300", 100, payments.PayPaying)
-	f := payNotifyFields("P300", "M300", 100, 2)
+	acct := env.cbAccount("Main", testMchID, testKey)
+	o := env.cbPayOrder(acct.ID, "M300", "P300", 100, payments.PayPaying)
+	f := cbPayFields("P300", "M300", 100, 2)
 	f["income"] = "99"
 	f["param10"] = "x"
 	f["zzNewField"] = "a b&c=d"
-	res := env.sendNotify("pay", "POST", signedValues(f, testKey))
+	res := env.sendNotify("pay", "POST", cbSigned(f, testKey))
 	if res.StatusCode != 200 || res.body != "success" {
 		t.Fatalf("reply %d %q", res.StatusCode, res.body)
 	}
@@ -297,8 +297,8 @@ func TestNotifyUnknownFieldsSigned(t *testing.T) {
 		t.Errorf("status %d, want 2", got.StatusOr(-1))
 	}
 	// The params-JSON encoding is read too.
-	o2 := env.addPayOrder(acct.ID, "M301", "P301", 100, payments.PayPaying)
-	p := payNotifyFields("P301", "M301", 100, 2)
+	o2 := env.cbPayOrder(acct.ID, "M301", "P301", 100, payments.PayPaying)
+	p := cbPayFields("P301", "M301", 100, 2)
 	p["sign"] = payments.Sign(p, testKey)
 	var js strings.Builder
 	js.WriteString("{")
@@ -323,8 +323,8 @@ func TestNotifyUnknownFieldsSigned(t *testing.T) {
 
 func TestNotifyPayoutByGET(t *testing.T) {
 	env := newTestEnv(t)
-	acct := env.addAccount("Main", testMchID, testKey)
-	p := env.addPayout(acct.ID, "T-M1", "T100", 88800, payments.TransTransferring)
+	acct := env.cbAccount("Main", testMchID, testKey)
+	p := env.cbPayout(acct.ID, "T-M1", "T100", 88800, payments.TransTransferring)
 	ctx := context.Background()
 	for _, step := range []struct {
 		status     int
@@ -337,7 +337,7 @@ func TestNotifyPayoutByGET(t *testing.T) {
 		{1, store.NotifyStale, 200, 2},
 		{3, store.NotifyAlert, 200, 2}, // contradicts the success: alert, nothing changes
 	} {
-		res := env.sendNotify("trans", "GET", signedValues(transNotifyFields("T100", "T-M1", 88800, step.status), testKey))
+		res := env.sendNotify("trans", "GET", cbSigned(cbTransFields("T100", "T-M1", 88800, step.status), testKey))
 		if res.StatusCode != step.wantCode {
 			t.Fatalf("status %d: reply %d %q", step.status, res.StatusCode, res.body)
 		}
@@ -358,9 +358,9 @@ func TestNotifyPayoutByGET(t *testing.T) {
 
 func TestNotifyExternalOrder(t *testing.T) {
 	env := newTestEnv(t)
-	env.addAccount("Main", testMchID, testKey)
+	env.cbAccount("Main", testMchID, testKey)
 	ctx := context.Background()
-	res := env.sendNotify("pay", "POST", signedValues(payNotifyFields("P-EXT-1", "SHOP-77", 990, 2), testKey))
+	res := env.sendNotify("pay", "POST", cbSigned(cbPayFields("P-EXT-1", "SHOP-77", 990, 2), testKey))
 	if res.StatusCode != 200 || res.body != "success" {
 		t.Fatalf("reply %d %q", res.StatusCode, res.body)
 	}
@@ -372,11 +372,11 @@ func TestNotifyExternalOrder(t *testing.T) {
 		t.Errorf("external order %+v", o)
 	}
 	// The same callback again is a duplicate of that order, not a second order.
-	res = env.sendNotify("pay", "POST", signedValues(payNotifyFields("P-EXT-1", "SHOP-77", 990, 2), testKey))
+	res = env.sendNotify("pay", "POST", cbSigned(cbPayFields("P-EXT-1", "SHOP-77", 990, 2), testKey))
 	if res.body != "success" || env.lastNotification().Result != store.NotifyDuplicate {
 		t.Errorf("repeat: %q %s", res.body, env.lastNotification().Result)
 	}
-	res = env.sendNotify("trans", "GET", signedValues(transNotifyFields("T-EXT-1", "SHOP-T-1", 5000, 2), testKey))
+	res = env.sendNotify("trans", "GET", cbSigned(cbTransFields("T-EXT-1", "SHOP-T-1", 5000, 2), testKey))
 	if res.body != "success" {
 		t.Fatalf("payout reply %d %q", res.StatusCode, res.body)
 	}
@@ -390,10 +390,10 @@ func TestNotifyExternalOrder(t *testing.T) {
 // it pending; the sweep applies it, once.
 func TestNotifySweepAppliesPendingOnce(t *testing.T) {
 	env := newTestEnv(t)
-	acct := env.addAccount("Main", testMchID, testKey)
-	o := env.addPayOrder(acct.ID, "M400", "P400", 700, payments.PayPaying)
+	acct := env.cbAccount("Main", testMchID, testKey)
+	o := env.cbPayOrder(acct.ID, "M400", "P400", 700, payments.PayPaying)
 	ctx := context.Background()
-	body := signedValues(payNotifyFields("P400", "M400", 700, 2), testKey).Encode()
+	body := cbSigned(cbPayFields("P400", "M400", 700, 2), testKey).Encode()
 	raw := store.RawNotification{Kind: store.KindPay, Method: "POST", ClientAddr: "10.0.0.1",
 		Headers: "Content-Type: application/x-www-form-urlencoded\n", RawBody: []byte(body)}
 	id, err := env.db.InsertRawNotification(ctx, raw)
@@ -438,15 +438,15 @@ func FuzzNotify(f *testing.F) {
 	}
 	f.Cleanup(func() { srv.Close(context.Background()) })
 	handler := srv.Handler(testStatic())
-	addAccountTo(f, db, srv, "Main", testMchID, testKey, "http://127.0.0.1:1", "http://127.0.0.1:2")
+	cbAccountTo(f, db, srv, "Main", testMchID, testKey, "http://127.0.0.1:1", "http://127.0.0.1:2")
 
 	f.Add("POST", "pay", "", "application/x-www-form-urlencoded", []byte("mchId=20001222&status=2&sign=00"))
 	f.Add("GET", "trans", "mchId=20001222&transOrderId=T1&status=2&amount=1&sign=x", "", []byte(nil))
 	f.Add("POST", "pay", "params=%7B%22a%22%3A1%7D", "text/plain", []byte(`{"mchId":"20001222","amount":1.5}`))
 	f.Add("POST", "trans", "%zz", "application/json", []byte("{\x00"))
 	f.Add("POST", "pay", "", "multipart/form-data; boundary=x", []byte("--x--"))
-	f.Add("POST", "pay", "", "application/x-www-form-urlencoded", []byte(signedValues(payNotifyFields("P9", "M9", 10, 2), testKey).Encode()))
-	f.Add("GET", "pay", signedValues(payNotifyFields("P9", "M9", 0, 2), testKey).Encode(), "", []byte(nil))
+	f.Add("POST", "pay", "", "application/x-www-form-urlencoded", []byte(cbSigned(cbPayFields("P9", "M9", 10, 2), testKey).Encode()))
+	f.Add("GET", "pay", cbSigned(cbPayFields("P9", "M9", 0, 2), testKey).Encode(), "", []byte(nil))
 	f.Fuzz(func(t *testing.T, method, kind, query, contentType string, body []byte) {
 		if method != "GET" {
 			method = "POST"
