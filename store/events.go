@@ -48,7 +48,7 @@ func (db *DB) AddEventTx(ctx context.Context, tx *sql.Tx, e Event) error {
 	if e.NotificationID != 0 {
 		nid = e.NotificationID
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO order_events (order_kind, order_ref, at, type, actor, summary, status, notification_id, detail)
+	_, err := db.execTx(ctx, tx, `INSERT INTO order_events (order_kind, order_ref, at, type, actor, summary, status, notification_id, detail)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.OrderKind, e.OrderRef, timeText(e.At), e.Type, e.Actor, e.Summary, e.Status, nid, e.Detail)
 	return err
 }

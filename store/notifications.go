@@ -33,6 +33,13 @@ type RawNotification struct {
 	Headers    string // "Name: value" lines of the headers that matter
 	RawQuery   string
 	RawBody    []byte
+
+	// Read from the request when it can be: what the callback says.
+	MchID      string
+	OrderNo    string // the gateway's payOrderId / transOrderId
+	MchOrderNo string
+	Status     *int
+	Amount     *int64
 }
 
 // NotificationOutcome is what became of a stored notification.
@@ -42,11 +49,6 @@ type NotificationOutcome struct {
 	Reason     string
 	SigValid   *bool
 	AccountID  int64
-	MchID      string
-	OrderNo    string // the gateway's payOrderId / transOrderId
-	MchOrderNo string
-	Status     *int
-	Amount     *int64
 	OrderKind  string // "" when no order is linked
 	OrderRef   int64
 	ReplyCode  int
@@ -60,17 +62,17 @@ type Notification struct {
 	ProcessedAt time.Time
 }
 
-const insertNotificationSQL = `INSERT INTO notifications (received_at, kind, method, client_addr, headers, raw_query, raw_body)
-	VALUES (?, ?, ?, ?, ?, ?, ?)`
+const insertNotificationSQL = `INSERT INTO notifications (received_at, kind, method, client_addr, headers, raw_query, raw_body,
+	mch_id, order_no, mch_order_no, status, amount)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 // InsertRawNotificationsTx stores callbacks raw (result pending) inside tx
 // and returns their ids, in order.
 func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []RawNotification) ([]int64, error) {
-	stmt, err := tx.PrepareContext(ctx, insertNotificationSQL)
+	stmt, err := db.txStmt(ctx, tx, insertNotificationSQL)
 	if err != nil {
 		return nil, fmt.Errorf("store notifications: %w", err)
 	}
-	defer stmt.Close()
 	ids := make([]int64, len(raws))
 	for i, r := range raws {
 		if r.ReceivedAt.IsZero() {
@@ -80,7 +82,12 @@ func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []R
 		if body == nil {
 			body = []byte{}
 		}
-		res, err := stmt.ExecContext(ctx, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body)
+		var amount any
+		if r.Amount != nil {
+			amount = *r.Amount
+		}
+		res, err := stmt.ExecContext(ctx, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body,
+			r.MchID, r.OrderNo, r.MchOrderNo, nullStatus(r.Status), amount)
 		if err != nil {
 			return nil, fmt.Errorf("store notification: %w", err)
 		}
@@ -109,16 +116,15 @@ func (db *DB) InsertRawNotification(ctx context.Context, r RawNotification) (int
 // changed, so that a notification is processed once; the ids of rows that
 // were not pending any more are returned.
 func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []NotificationOutcome) (notPending []int64, err error) {
-	stmt, err := tx.PrepareContext(ctx, `UPDATE notifications SET result = ?, reason = ?, sig_valid = ?, account_id = ?, mch_id = ?,
-		order_no = ?, mch_order_no = ?, status = ?, amount = ?, order_kind = ?, order_ref = ?, reply_code = ?, reply_body = ?, processed_at = ?
+	stmt, err := db.txStmt(ctx, tx, `UPDATE notifications SET result = ?, reason = ?, sig_valid = ?, account_id = ?,
+		order_kind = ?, order_ref = ?, reply_code = ?, reply_body = ?, processed_at = ?
 		WHERE id = ? AND result = 'pending'`)
 	if err != nil {
 		return nil, fmt.Errorf("finish notifications: %w", err)
 	}
-	defer stmt.Close()
 	now := timeText(db.now())
 	for _, o := range outs {
-		var sig, acct, kind, ref, amount any
+		var sig, acct, kind, ref any
 		if o.SigValid != nil {
 			sig = *o.SigValid
 		}
@@ -128,11 +134,7 @@ func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []Noti
 		if o.OrderKind != "" {
 			kind, ref = o.OrderKind, o.OrderRef
 		}
-		if o.Amount != nil {
-			amount = *o.Amount
-		}
-		res, err := stmt.ExecContext(ctx, o.Result, o.Reason, sig, acct, o.MchID, o.OrderNo, o.MchOrderNo, nullStatus(o.Status), amount,
-			kind, ref, o.ReplyCode, o.ReplyBody, now, o.ID)
+		res, err := stmt.ExecContext(ctx, o.Result, o.Reason, sig, acct, kind, ref, o.ReplyCode, o.ReplyBody, now, o.ID)
 		if err != nil {
 			return nil, fmt.Errorf("finish notification %d: %w", o.ID, err)
 		}

@@ -97,7 +97,7 @@ type querier interface {
 }
 
 func (db *DB) onePayOrder(ctx context.Context, q querier, where string, args ...any) (PayOrder, error) {
-	o, err := scanPayOrder(q.QueryRowContext(ctx, `SELECT `+payOrderCols+` FROM pay_orders WHERE `+where, args...))
+	o, err := scanPayOrder(db.queryRow(ctx, q, `SELECT `+payOrderCols+` FROM pay_orders WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("pay order: %w", ErrNotFound)
 	}
@@ -170,7 +170,7 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 // the status and state it had when read (prev). It returns ErrConflict when
 // another writer got there first, so that callers re-read and decide again.
 func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder) error {
-	res, err := tx.ExecContext(ctx, `UPDATE pay_orders SET pay_order_id = ?, channel_order_no = ?, status = ?, state = ?, pay_url = ?,
+	res, err := db.execTx(ctx, tx, `UPDATE pay_orders SET pay_order_id = ?, channel_order_no = ?, status = ?, state = ?, pay_url = ?,
 		pay_succ_at = ?, expires_at = ?, last_error = ?, updated_at = ?
 		WHERE id = ? AND state = ? AND status IS ?`,
 		nullString(o.PayOrderID), o.ChannelOrderNo, nullStatus(o.Status), o.State, o.PayURL,

@@ -85,7 +85,7 @@ func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {
 }
 
 func (db *DB) onePayout(ctx context.Context, q querier, where string, args ...any) (Payout, error) {
-	p, err := scanPayout(q.QueryRowContext(ctx, `SELECT `+payoutCols+` FROM payouts WHERE `+where, args...))
+	p, err := scanPayout(db.queryRow(ctx, q, `SELECT `+payoutCols+` FROM payouts WHERE `+where, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, fmt.Errorf("payout: %w", ErrNotFound)
 	}
@@ -163,7 +163,7 @@ func (db *DB) InsertPayoutTx(ctx context.Context, tx *sql.Tx, p Payout) (int64, 
 // still has the status and state it had when read (prev); ErrConflict
 // otherwise, so that callers re-read and decide again.
 func (db *DB) UpdatePayoutTx(ctx context.Context, tx *sql.Tx, prev, p Payout) error {
-	res, err := tx.ExecContext(ctx, `UPDATE payouts SET trans_order_id = ?, channel_order_no = ?, status = ?, state = ?,
+	res, err := db.execTx(ctx, tx, `UPDATE payouts SET trans_order_id = ?, channel_order_no = ?, status = ?, state = ?,
 		submit_attempts = ?, last_error = ?, trans_succ_at = ?, updated_at = ?
 		WHERE id = ? AND state = ? AND status IS ?`,
 		nullString(p.TransOrderID), p.ChannelOrderNo, nullStatus(p.Status), p.State,

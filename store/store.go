@@ -33,8 +33,9 @@ var migrationFS embed.FS
 // DB is Paydesk's database handle.
 type DB struct {
 	*sql.DB
-	path string
-	now  func() time.Time
+	path  string
+	now   func() time.Time
+	stmts stmtCache
 }
 
 // Open opens (creating if needed) the SQLite file at path with WAL, foreign

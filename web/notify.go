@@ -132,6 +132,8 @@ func (s *Server) prepareNotify(ctx context.Context, j *notifyJob) {
 		return
 	}
 	j.n = n
+	st, amount := n.Status, n.Amount
+	j.raw.MchID, j.raw.OrderNo, j.raw.MchOrderNo, j.raw.Status, j.raw.Amount = n.MchID, n.OrderID, n.MchOrderNo, &st, &amount
 	if n.MchID == "" {
 		return
 	}
@@ -233,95 +235,166 @@ func (nf *notifier) run() {
 	}
 	tick := time.NewTicker(sweepEvery)
 	defer tick.Stop()
-	batch := make([]*notifyJob, 0, maxNotifyBatch)
+	// stored holds the jobs whose raw rows are committed and whose outcome
+	// is not: the next transaction applies them and stores the jobs queued
+	// meanwhile, so that each cycle costs one commit while every request
+	// is still stored raw in a commit before the one that applies it.
+	var stored []*notifyJob
+	sweep := func(ch chan error) {
+		stored = nf.cycle(ctx, stored, nil)
+		err := nf.sweepPending(ctx)
+		if ch != nil {
+			ch <- err
+		} else if err != nil {
+			nf.s.log.Error("sweep pending notifications", "err", err)
+		}
+	}
 	for {
+		if len(stored) > 0 {
+			select {
+			case <-tick.C:
+				sweep(nil)
+				continue
+			case ch := <-nf.sweep:
+				sweep(ch)
+				continue
+			default:
+			}
+			stored = nf.cycle(ctx, stored, nf.fill(nil))
+			continue
+		}
 		select {
 		case j := <-nf.jobs:
-			batch = append(batch[:0], j)
-		fill:
-			for len(batch) < maxNotifyBatch {
-				select {
-				case j := <-nf.jobs:
-					batch = append(batch, j)
-				default:
-					break fill
-				}
-			}
-			nf.commit(ctx, batch)
+			stored = nf.cycle(ctx, nil, nf.fill([]*notifyJob{j}))
 		case ch := <-nf.sweep:
-			ch <- nf.sweepPending(ctx)
+			sweep(ch)
 		case <-tick.C:
-			if err := nf.sweepPending(ctx); err != nil {
-				nf.s.log.Error("sweep pending notifications", "err", err)
-			}
+			sweep(nil)
 		case <-nf.stop:
 			for {
-				select {
-				case j := <-nf.jobs:
-					nf.commit(ctx, []*notifyJob{j})
-				default:
+				batch := nf.fill(nil)
+				if len(batch) == 0 {
 					return
 				}
+				nf.cycle(ctx, nf.cycle(ctx, nil, batch), nil)
 			}
 		}
 	}
 }
 
-// commit stores a batch raw, then processes it, then answers each request.
-func (nf *notifier) commit(ctx context.Context, batch []*notifyJob) {
-	s := nf.s
-	raws := make([]store.RawNotification, len(batch))
-	for i, j := range batch {
-		raws[i] = j.raw
+// fill adds whatever jobs are queued to batch, up to maxNotifyBatch.
+func (nf *notifier) fill(batch []*notifyJob) []*notifyJob {
+	for len(batch) < maxNotifyBatch {
+		select {
+		case j := <-nf.jobs:
+			batch = append(batch, j)
+		default:
+			return batch
+		}
 	}
+	return batch
+}
+
+// cycle applies the stored jobs and stores the incoming ones raw, in one
+// transaction; it answers the stored jobs and returns the incoming ones,
+// now stored (nil when storing them failed: they are answered "not
+// recorded"). When the transaction fails, the two halves are retried
+// apart so that one bad row cannot hold back the others.
+func (nf *notifier) cycle(ctx context.Context, stored, incoming []*notifyJob) []*notifyJob {
+	if len(stored) == 0 && len(incoming) == 0 {
+		return nil
+	}
+	s := nf.s
+	replies := make([]notifyReply, len(stored))
 	var ids []int64
 	err := s.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := nf.apply(ctx, tx, stored, replies); err != nil {
+			return err
+		}
 		var err error
-		ids, err = s.db.InsertRawNotificationsTx(ctx, tx, raws)
+		ids, err = nf.storeRaw(ctx, tx, incoming)
 		return err
 	})
 	if err != nil {
-		s.log.Error("store notifications", "count", len(batch), "err", err)
-		for _, j := range batch {
-			j.reply <- replyUnavailable
+		s.log.Warn("notification commit failed; retrying its parts apart", "stored", len(stored), "incoming", len(incoming), "err", err)
+		replies = nf.process(ctx, stored)
+		ids = nil
+		if len(incoming) > 0 {
+			err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+				var err error
+				ids, err = nf.storeRaw(ctx, tx, incoming)
+				return err
+			})
+			if err != nil {
+				s.log.Error("store notifications", "count", len(incoming), "err", err)
+			}
 		}
-		return
 	}
-	for i, j := range batch {
-		j.id = ids[i]
-	}
-	replies := nf.process(ctx, batch)
-	for i, j := range batch {
+	for i, j := range stored {
 		if j.reply != nil {
 			j.reply <- replies[i]
 		}
 	}
+	if ids == nil {
+		for _, j := range incoming {
+			if j.reply != nil {
+				j.reply <- replyUnavailable
+			}
+		}
+		return nil
+	}
+	for i, j := range incoming {
+		j.id = ids[i]
+	}
+	return incoming
+}
+
+func (nf *notifier) storeRaw(ctx context.Context, tx *sql.Tx, jobs []*notifyJob) ([]int64, error) {
+	if len(jobs) == 0 {
+		return []int64{}, nil
+	}
+	raws := make([]store.RawNotification, len(jobs))
+	for i, j := range jobs {
+		raws[i] = j.raw
+	}
+	return nf.s.db.InsertRawNotificationsTx(ctx, tx, raws)
+}
+
+// apply decides and records the outcome of stored jobs inside tx, filling
+// replies. Jobs whose account lookup failed stay pending for the sweep.
+func (nf *notifier) apply(ctx context.Context, tx *sql.Tx, jobs []*notifyJob, replies []notifyReply) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	s := nf.s
+	outs := make([]store.NotificationOutcome, 0, len(jobs))
+	for i, j := range jobs {
+		if j.lookErr != nil {
+			replies[i] = replyUnavailable
+			continue
+		}
+		out, err := s.handleNotification(ctx, tx, j)
+		if err != nil {
+			return fmt.Errorf("notification %d: %w", j.id, err)
+		}
+		replies[i] = notifyReply{out.ReplyCode, out.ReplyBody}
+		outs = append(outs, out)
+	}
+	_, err := s.db.FinishNotificationsTx(ctx, tx, outs)
+	return err
 }
 
 // process applies stored jobs in one transaction, falling back to one
-// transaction per job when the batch fails, so that one bad row cannot hold
-// the others back. A job whose transaction fails stays pending.
+// transaction per job when the batch fails. A job whose transaction fails
+// stays pending.
 func (nf *notifier) process(ctx context.Context, batch []*notifyJob) []notifyReply {
 	s := nf.s
 	replies := make([]notifyReply, len(batch))
 	run := func(jobs []*notifyJob, reps []notifyReply) error {
-		return s.db.InTx(ctx, func(tx *sql.Tx) error {
-			outs := make([]store.NotificationOutcome, 0, len(jobs))
-			for i, j := range jobs {
-				if j.lookErr != nil {
-					reps[i] = replyUnavailable
-					continue
-				}
-				out, err := s.handleNotification(ctx, tx, j)
-				if err != nil {
-					return fmt.Errorf("notification %d: %w", j.id, err)
-				}
-				reps[i] = notifyReply{out.ReplyCode, out.ReplyBody}
-				outs = append(outs, out)
-			}
-			_, err := s.db.FinishNotificationsTx(ctx, tx, outs)
-			return err
-		})
+		return s.db.InTx(ctx, func(tx *sql.Tx) error { return nf.apply(ctx, tx, jobs, reps) })
+	}
+	if len(batch) == 0 {
+		return replies
 	}
 	if err := run(batch, replies); err == nil {
 		return replies

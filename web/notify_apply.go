@@ -31,9 +31,6 @@ func (s *Server) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJo
 		return reject(http.StatusBadRequest, store.AlertUnreadable, j.raw.ClientAddr, "unreadable: "+j.parseErr.Error())
 	}
 	n := j.n
-	out.MchID, out.OrderNo, out.MchOrderNo = n.MchID, n.OrderID, n.MchOrderNo
-	st, amount := n.Status, n.Amount
-	out.Status, out.Amount = &st, &amount
 	if len(j.accounts) == 0 {
 		reason := "no enabled gateway account has merchant id " + strconv.Quote(n.MchID)
 		if n.MchID == "" {
@@ -103,6 +100,11 @@ func (s *Server) notifyPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob, o
 		return s.mismatch(ctx, tx, j, out, store.KindPay, o.ID, fmt.Sprintf("amount %d fen, the order is for %d fen", n.Amount, o.Amount))
 	}
 	prev := o.Status
+	if prev != nil && *prev == n.Status && o.PayOrderID == n.OrderID && o.State == store.PayStateOpen &&
+		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) {
+		// Nothing for applyPayObservation to change: the usual duplicate.
+		return succeed(out, store.NotifyDuplicate, "the order is "+payments.PayStatusText(n.Status)+" already"), nil
+	}
 	_, changed, err := s.applyPayObservation(ctx, tx, o, observation{Source: sourceCallback, Actor: "gateway", Status: n.Status,
 		GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
 	if err != nil {
@@ -183,6 +185,10 @@ func (s *Server) notifyPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out
 		return s.mismatch(ctx, tx, j, out, store.KindTrans, p.ID, fmt.Sprintf("amount %d fen, the payout is for %d fen", n.Amount, p.Amount))
 	}
 	prev := p.Status
+	if prev != nil && *prev == n.Status && p.TransOrderID == n.OrderID && p.State == store.PayoutSubmitted &&
+		(n.ChannelOrderNo == "" || n.ChannelOrderNo == p.ChannelOrderNo) {
+		return succeed(out, store.NotifyDuplicate, "the payout is "+payments.TransStatusText(n.Status)+" already"), nil
+	}
 	_, changed, err := s.applyTransObservation(ctx, tx, p, observation{Source: sourceCallback, Actor: "gateway", Status: n.Status,
 		GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
 	if err != nil {

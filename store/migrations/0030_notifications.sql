@@ -1,5 +1,9 @@
 -- Every inbound gateway callback, stored raw before anything else is done
--- with it (result 'pending'), then marked with what became of it.
+-- with it (result 'pending'), then marked with what became of it. The
+-- merchant id, order numbers, status and amount are read from the raw
+-- request when it is stored (NULL/'' when it cannot be read); only the
+-- outcome columns change afterwards, so that the indexes on this busy
+-- table are written once.
 CREATE TABLE notifications (
 	id INTEGER PRIMARY KEY,
 	received_at TEXT NOT NULL,
@@ -26,10 +30,11 @@ CREATE TABLE notifications (
 	reply_body TEXT NOT NULL DEFAULT '',
 	processed_at TEXT
 );
-CREATE INDEX notifications_pending_idx ON notifications(id) WHERE result = 'pending';
+-- Rare results only: the common ones (applied, duplicate, stale) are found
+-- quickly by walking the primary key newest first.
+CREATE INDEX notifications_rare_idx ON notifications(result, id) WHERE result IN ('pending', 'rejected', 'alert');
 CREATE INDEX notifications_received_idx ON notifications(received_at);
 CREATE INDEX notifications_order_idx ON notifications(order_kind, order_ref, id) WHERE order_ref IS NOT NULL;
-CREATE INDEX notifications_result_idx ON notifications(result, id);
 CREATE INDEX notifications_order_no_idx ON notifications(order_no) WHERE order_no <> '';
 CREATE INDEX notifications_mch_order_no_idx ON notifications(mch_order_no) WHERE mch_order_no <> '';
 

@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// stmtCache keeps prepared statements for the hot write paths (callbacks
+// and the order updates they cause). database/sql prepares a cached
+// statement once per pooled connection and reuses it in every transaction
+// on that connection, which spares SQLite from parsing the same SQL for
+// every row.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+// txStmt returns query prepared for use inside tx.
+func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	db.stmts.mu.Lock()
+	st, ok := db.stmts.m[query]
+	if !ok {
+		var err error
+		st, err = db.DB.PrepareContext(ctx, query)
+		if err != nil {
+			db.stmts.mu.Unlock()
+			return nil, err
+		}
+		if db.stmts.m == nil {
+			db.stmts.m = map[string]*sql.Stmt{}
+		}
+		db.stmts.m[query] = st
+	}
+	db.stmts.mu.Unlock()
+	return tx.StmtContext(ctx, st), nil
+}
+
+// execTx runs a cached statement inside tx.
+func (db *DB) execTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := db.txStmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// queryRowTx runs a cached one-row query inside tx; with q not a *sql.Tx it
+// is a plain query.
+func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	if tx, ok := q.(*sql.Tx); ok {
+		if st, err := db.txStmt(ctx, tx, query); err == nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
+	return q.QueryRowContext(ctx, query, args...)
+}

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"paydesk/store"
+)
+
+// BenchmarkNotifyIngest measures inbound callbacks end to end: signed pay
+// callbacks POSTed over real HTTP to a console on a real SQLite file, by 1,
+// 8 and 64 concurrent senders. Each order gets its paid callback first and
+// duplicates after. It reports requests per second and the 99th percentile
+// latency, and checks that every request was answered success and stored.
+//
+//	go test ./web/ -run '^$' -bench NotifyIngest -benchtime 20000x
+func BenchmarkNotifyIngest(b *testing.B) {
+	for _, senders := range []int{1, 8, 64} {
+		b.Run(fmt.Sprintf("senders=%d", senders), func(b *testing.B) { benchNotify(b, senders) })
+	}
+}
+
+func benchNotify(b *testing.B, senders int) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler(testStatic()))
+	defer func() {
+		ts.Close()
+		srv.Close(ctx)
+	}()
+	acct := cbAccountTo(b, db, srv, "Bench", testMchID, testKey, "http://127.0.0.1:1", ts.URL)
+
+	const orders = 2000
+	bodies := make([]string, orders)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range orders {
+			no, gid := fmt.Sprintf("BM%06d", i), fmt.Sprintf("PBM%06d", i)
+			if _, err := db.InsertPayOrderTx(ctx, tx, store.PayOrder{AccountID: acct.ID, MchOrderNo: no, PayOrderID: gid, ProductID: 8000,
+				Amount: 100 + int64(i), Status: cbIntp(1), State: store.PayStateOpen}); err != nil {
+				return err
+			}
+			bodies[i] = cbSigned(cbPayFields(gid, no, 100+int64(i), 2), testKey).Encode()
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, MaxConnsPerHost: senders}}
+	var next atomic.Int64
+	lat := make([][]time.Duration, senders)
+	var failed atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for g := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(b.N) {
+					return
+				}
+				t0 := time.Now()
+				res, err := client.Post(ts.URL+"/notify/pay", "application/x-www-form-urlencoded", strings.NewReader(bodies[i%orders]))
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				lat[g] = append(lat[g], time.Since(t0))
+				if res.StatusCode != 200 || string(body) != "success" {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if n := failed.Load(); n > 0 {
+		b.Fatalf("%d of %d callbacks not answered success", n, b.N)
+	}
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	p99 := all[min(len(all)-1, len(all)*99/100)]
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(0, "ns/op")
+	var stored, pending int
+	db.QueryRow(`SELECT count(*), count(*) FILTER (WHERE result = 'pending') FROM notifications`).Scan(&stored, &pending)
+	if stored != b.N || pending != 0 {
+		b.Fatalf("stored %d (pending %d) of %d callbacks", stored, pending, b.N)
+	}
+}
