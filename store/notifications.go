@@ -44,15 +44,15 @@ type RawNotification struct {
 
 // NotificationOutcome is what became of a stored notification.
 type NotificationOutcome struct {
-	ID         int64
-	Result     string
-	Reason     string
-	SigValid   *bool
-	AccountID  int64
-	OrderKind  string // "" when no order is linked
-	OrderRef   int64
-	ReplyCode  int
-	ReplyBody  string
+	ID        int64
+	Result    string
+	Reason    string
+	SigValid  *bool
+	AccountID int64
+	OrderKind string // "" when no order is linked
+	OrderRef  int64
+	ReplyCode int
+	ReplyBody string
 }
 
 // Notification is one stored callback with its outcome.
