@@ -59,12 +59,25 @@ func (s *Server) routes() []route {
 		{"GET", "/account", viewer, s.accountPage},
 		{"GET", "/account/password", viewer, s.passwordPage},
 		{"POST", "/account/password", viewer, s.changePassword},
+		{"POST", "/account/logout-everywhere", viewer, s.logoutEverywhere},
 
 		{"GET", "/payments", viewer, s.section("payments", "Payments", "Payments you create appear here: amount, product, status, and the link and QR code to hand out.")},
 		{"GET", "/payouts", viewer, s.section("payouts", "Payouts", "Payouts to bank accounts appear here, one by one or in CSV batches, with their approval and progress.")},
 		{"GET", "/orders", viewer, s.section("orders", "Orders", "Look up any pay order or payout by any of its numbers and follow its timeline.")},
 		{"GET", "/notifications", viewer, s.section("notifications", "Notifications", "Every callback the gateway sends appears here, with alerts to acknowledge and resends.")},
 		{"GET", "/settings", admin, s.settingsPage},
+
+		// Users (admins only).
+		{"GET", "/settings/users", admin, s.usersPage},
+		{"POST", "/settings/users", admin, s.createUser},
+		{"POST", "/settings/users/{id}/role", admin, s.setUserRole},
+		{"POST", "/settings/users/{id}/disable", admin, s.disableUser},
+		{"POST", "/settings/users/{id}/enable", admin, s.enableUser},
+		{"POST", "/settings/users/{id}/reset", admin, s.resetPassword},
+
+		// Audit log (admins only).
+		{"GET", "/settings/audit", admin, s.auditPage},
+		{"GET", "/settings/audit.csv", admin, s.auditCSV},
 	}
 }
 
