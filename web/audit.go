@@ -136,7 +136,6 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("\uFEFF")
 	cw := csv.NewWriter(bw)
-	cw.UseCRLF = true
 	cw.Write([]string{"id", "time (" + s.cfg.Location.String() + ")", "actor", "action", "subject", "detail", "client address", "hash"})
 	for len(rows) > 0 {
 		for _, e := range rows {
