@@ -256,3 +256,26 @@ func TestHTMXErrorsAreFragments(t *testing.T) {
 		t.Fatalf("htmx signed out: %d %q", res.StatusCode, res.Header.Get("HX-Redirect"))
 	}
 }
+
+func TestLayoutShowsSandboxBannerAndAdminOnlyNav(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) { c.SandboxURL = "http://127.0.0.1:3020" })
+	viewerB, viewerName := env.signedIn(store.RoleViewer)
+	res := viewerB.get("/")
+	for _, want := range []string{`data-testid="sandbox-banner"`, "no real money moves", `data-testid="whoami">` + viewerName, ">viewer<", `href="/payments"`, `href="/payouts"`, `href="/orders"`, `href="/notifications"`, `data-testid="logout"`} {
+		if !strings.Contains(res.body, want) {
+			t.Errorf("start page lacks %s", want)
+		}
+	}
+	if strings.Contains(res.body, `href="/settings"`) {
+		t.Error("a viewer is shown the Settings section")
+	}
+	adminB, _ := env.signedIn(store.RoleAdmin)
+	if res := adminB.get("/"); !strings.Contains(res.body, `href="/settings"`) {
+		t.Error("an admin is not shown the Settings section")
+	}
+	noSandbox := newTestEnv(t)
+	b, _ := noSandbox.signedIn(store.RoleViewer)
+	if res := b.get("/"); strings.Contains(res.body, "sandbox-banner") {
+		t.Error("banner shown without the sandbox")
+	}
+}
