@@ -201,7 +201,3 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	fmt.Fprintf(stdout, "backup written to %s (%d bytes); back up %s separately\n", file, st.Size(), filepath.Join(*dataDir, masterKeyFile))
 	return nil
 }
-
-func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return fmt.Errorf("sandbox: not available yet")
-}

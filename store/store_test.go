@@ -10,17 +10,6 @@ import (
 	"time"
 )
 
-// openTest opens a fresh database file in a temporary folder.
-func openTest(t *testing.T) *DB {
-	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "paydesk.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 func TestOpenSetsPragmas(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()

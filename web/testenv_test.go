@@ -32,6 +32,7 @@ type testEnv struct {
 	// skew is added to the real time on the console's clock: advance moves
 	// it forward, so tests can pass timeouts without waiting.
 	skew atomic.Int64
+	sandboxFields
 }
 
 // now is the console's clock in tests: real time plus the skew.

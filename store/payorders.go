@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Pay order states: the console's own lifecycle of the create call. The
+// gateway's status is separate (PayOrder.Status).
+const (
+	PayStateCreating = "creating" // marked before the create call is sent
+	PayStateOpen     = "open"     // the gateway has the order
+	PayStateUnknown  = "unknown"  // the create answer was unclear; only a query decides
+	PayStateRefused  = "refused"  // the gateway definitely refused the create
+)
+
+// PayOrder is one row of pay_orders.
+type PayOrder struct {
+	ID             int64
+	AccountID      int64
+	MchOrderNo     string
+	PayOrderID     string // "" until the gateway has given it
+	ChannelOrderNo string
+	ProductID      int
+	Amount         int64 // fen
+	Currency       string
+	Subject        string
+	Body           string
+	Param1         string
+	Param2         string
+	Status         *int // gateway status; nil until the gateway has told us
+	State          string
+	PayURL         string
+	PaySuccAt      time.Time
+	ExpiresAt      time.Time
+	Origin         string // "console" or "external"
+	CreatedBy      string
+	LastError      string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// StatusOr returns the gateway status, or def when none is known.
+func (o PayOrder) StatusOr(def int) int {
+	if o.Status == nil {
+		return def
+	}
+	return *o.Status
+}
+
+const payOrderCols = `id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, product_id, amount, currency,
+	subject, body, param1, param2, status, state, pay_url, coalesce(pay_succ_at, ''), coalesce(expires_at, ''), origin, created_by,
+	last_error, created_at, updated_at`
+
+func scanPayOrder(row interface{ Scan(...any) error }) (PayOrder, error) {
+	var o PayOrder
+	var status sql.NullInt64
+	var succ, expires, created, updated string
+	err := row.Scan(&o.ID, &o.AccountID, &o.MchOrderNo, &o.PayOrderID, &o.ChannelOrderNo, &o.ProductID, &o.Amount, &o.Currency,
+		&o.Subject, &o.Body, &o.Param1, &o.Param2, &status, &o.State, &o.PayURL, &succ, &expires, &o.Origin, &o.CreatedBy,
+		&o.LastError, &created, &updated)
+	if status.Valid {
+		s := int(status.Int64)
+		o.Status = &s
+	}
+	o.PaySuccAt, o.ExpiresAt, o.CreatedAt, o.UpdatedAt = parseTime(succ), parseTime(expires), parseTime(created), parseTime(updated)
+	return o, err
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return timeText(t)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullStatus(s *int) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) onePayOrder(ctx context.Context, q querier, where string, args ...any) (PayOrder, error) {
+	o, err := scanPayOrder(q.QueryRowContext(ctx, `SELECT `+payOrderCols+` FROM pay_orders WHERE `+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("pay order: %w", ErrNotFound)
+	}
+	return o, err
+}
+
+// PayOrderByID returns one pay order, or ErrNotFound.
+func (db *DB) PayOrderByID(ctx context.Context, id int64) (PayOrder, error) {
+	return db.onePayOrder(ctx, db, `id = ?`, id)
+}
+
+// PayOrderByIDTx reads one pay order inside tx.
+func (db *DB) PayOrderByIDTx(ctx context.Context, tx *sql.Tx, id int64) (PayOrder, error) {
+	return db.onePayOrder(ctx, tx, `id = ?`, id)
+}
+
+// PayOrderByMchOrderNo returns the order an account holds under a merchant order number.
+func (db *DB) PayOrderByMchOrderNo(ctx context.Context, accountID int64, no string) (PayOrder, error) {
+	return db.onePayOrder(ctx, db, `account_id = ? AND mch_order_no = ?`, accountID, no)
+}
+
+// PayOrderByPayOrderID returns the order with the gateway's pay order id.
+func (db *DB) PayOrderByPayOrderID(ctx context.Context, payOrderID string) (PayOrder, error) {
+	return db.onePayOrder(ctx, db, `pay_order_id = ?`, payOrderID)
+}
+
+// PayOrderByNumber finds a pay order by any of its numbers: the gateway's
+// payOrderId, the merchant order number, or the channel order number.
+func (db *DB) PayOrderByNumber(ctx context.Context, number string) (PayOrder, error) {
+	number = strings.TrimSpace(number)
+	if number == "" {
+		return PayOrder{}, fmt.Errorf("pay order: %w", ErrNotFound)
+	}
+	if o, err := db.onePayOrder(ctx, db, `pay_order_id = ?`, number); !errors.Is(err, ErrNotFound) {
+		return o, err
+	}
+	if o, err := db.onePayOrder(ctx, db, `mch_order_no = ? ORDER BY id DESC LIMIT 1`, number); !errors.Is(err, ErrNotFound) {
+		return o, err
+	}
+	return db.onePayOrder(ctx, db, `channel_order_no = ? AND channel_order_no <> '' ORDER BY id DESC LIMIT 1`, number)
+}
+
+// InsertPayOrderTx stores a new pay order inside tx and returns its id. A
+// merchant order number the account already holds gives ErrConflict.
+func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int64, error) {
+	now := timeText(db.now())
+	if o.Currency == "" {
+		o.Currency = "cny"
+	}
+	if o.Origin == "" {
+		o.Origin = "console"
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO pay_orders (account_id, mch_order_no, pay_order_id, channel_order_no, product_id, amount, currency,
+		subject, body, param1, param2, status, state, pay_url, pay_succ_at, expires_at, origin, created_by, last_error, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.AccountID, o.MchOrderNo, nullString(o.PayOrderID), o.ChannelOrderNo, o.ProductID, o.Amount, o.Currency,
+		o.Subject, o.Body, o.Param1, o.Param2, nullStatus(o.Status), o.State, o.PayURL, nullTime(o.PaySuccAt), nullTime(o.ExpiresAt),
+		o.Origin, o.CreatedBy, o.LastError, now, now)
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return 0, fmt.Errorf("pay order %s exists already: %w", o.MchOrderNo, ErrConflict)
+		}
+		return 0, fmt.Errorf("insert pay order: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// UpdatePayOrderTx writes the mutable fields of o (gateway ids, status,
+// state, pay URL, times, error) inside tx, but only if the row still has
+// the status and state it had when read (prev). It returns ErrConflict when
+// another writer got there first, so that callers re-read and decide again.
+func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder) error {
+	res, err := tx.ExecContext(ctx, `UPDATE pay_orders SET pay_order_id = ?, channel_order_no = ?, status = ?, state = ?, pay_url = ?,
+		pay_succ_at = ?, expires_at = ?, last_error = ?, updated_at = ?
+		WHERE id = ? AND state = ? AND status IS ?`,
+		nullString(o.PayOrderID), o.ChannelOrderNo, nullStatus(o.Status), o.State, o.PayURL,
+		nullTime(o.PaySuccAt), nullTime(o.ExpiresAt), o.LastError, timeText(db.now()),
+		o.ID, prev.State, nullStatus(prev.Status))
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return fmt.Errorf("pay order id %s belongs to another order: %w", o.PayOrderID, ErrConflict)
+		}
+		return fmt.Errorf("update pay order: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("pay order %d changed meanwhile: %w", o.ID, ErrConflict)
+	}
+	return nil
+}
