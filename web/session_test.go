@@ -114,12 +114,12 @@ func TestIdleTimeoutOnTheConsoleClock(t *testing.T) {
 
 func TestIdleTimeoutInTheSessionStore(t *testing.T) {
 	// scs expires the stored session on the real clock as well.
-	env := newTestEnv(t, func(c *Config) { c.IdleTimeout = 300 * time.Millisecond })
+	env := newTestEnv(t, func(c *Config) { c.IdleTimeout = 600 * time.Millisecond })
 	b, _ := env.signedIn(store.RoleViewer)
 	if res := b.get("/account"); res.StatusCode != 200 {
 		t.Fatalf("right after sign-in: %d", res.StatusCode)
 	}
-	time.Sleep(700 * time.Millisecond)
+	time.Sleep(1200 * time.Millisecond)
 	if res := b.get("/account"); !signedOutTo(res) {
 		t.Fatalf("after the idle timeout passed: %d", res.StatusCode)
 	}

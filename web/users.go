@@ -149,6 +149,12 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, change func(
 		done(u)
 	}
 	s.flash(r, flash)
+	if u.ID == me.ID {
+		// An admin who gave up their own admin role may no longer see the page.
+		if now, err := s.db.UserByID(r.Context(), me.ID); err == nil && now.Role != store.RoleAdmin {
+			return redirect(w, r, "/")
+		}
+	}
 	return redirect(w, r, "/settings/users")
 }
 

@@ -140,7 +140,22 @@ func TestLastAdminCannotBeRemovedFromTheUsersPage(t *testing.T) {
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, "last enabled admin") {
 		t.Fatalf("demote the last enabled admin: %d", res.StatusCode)
 	}
-	if es, _ := env.db.AuditEntries(context.Background(), store.AuditFilter{Action: "user.role"}); len(es) != 0 {
+	// With two enabled admins again, one may step down and lands on the start page.
+	third, thirdName := env.signedIn(store.RoleAdmin)
+	res = third.postForm("/settings/users/"+env.userID(secondName)+"/role", url.Values{"role": {store.RoleOperator}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("demote an admin while another remains: %d", res.StatusCode)
+	}
+	res = third.postForm("/settings/users/"+env.userID(env.addUser(store.RoleAdmin))+"/role", url.Values{"role": {store.RoleViewer}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/settings/users" {
+		t.Fatalf("demote another admin: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	env.addUser(store.RoleAdmin)
+	res = third.postForm("/settings/users/"+env.userID(thirdName)+"/role", url.Values{"role": {store.RoleApprover}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/" {
+		t.Fatalf("step down from admin: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if es, _ := env.db.AuditEntries(context.Background(), store.AuditFilter{Action: "user.role"}); len(es) != 3 {
 		t.Fatalf("refused changes were audited: %+v", es)
 	}
 }
