@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -25,6 +26,24 @@ func TestBrowserFirstAdminCreatesOperator(t *testing.T) {
 	}
 	bt.Screenshot(t, ctx, "01-sign-in")
 
+	// A wrong password is answered with a sentence, on the same page.
+	err := chromedp.Do(ctx,
+		bt.Type("name=username", "admin"),
+		bt.Type("name=password", "not-the-password"),
+		bt.Click("login-submit"),
+		bt.Visible("error"),
+	)
+	if err != nil {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if msg, _ := bt.Text(ctx, "error"); msg != "Wrong username or password." {
+		t.Errorf("wrong password says %q", msg)
+	}
+	bt.Screenshot(t, ctx, "01b-sign-in-error")
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+"/login"), bt.Visible("login-form")); err != nil {
+		t.Fatal(err)
+	}
+
 	signInAndChoosePassword := func(user, pw, newPW string) {
 		t.Helper()
 		err := chromedp.Do(ctx,
@@ -32,6 +51,10 @@ func TestBrowserFirstAdminCreatesOperator(t *testing.T) {
 			bt.Type("name=password", pw),
 			bt.Click("login-submit"),
 			bt.Visible("must-change"),
+			chromedp.Func(func(context.Context, *chromedp.Target) error {
+				bt.Screenshot(t, ctx, "choose-password-"+user)
+				return nil
+			}),
 			bt.Type("name=current", pw),
 			bt.Type("name=new", newPW),
 			bt.Type("name=confirm", newPW),
@@ -54,7 +77,7 @@ func TestBrowserFirstAdminCreatesOperator(t *testing.T) {
 	bt.Screenshot(t, ctx, "02-start")
 
 	// The admin creates an operator and reads the generated password.
-	err := chromedp.Do(ctx,
+	err = chromedp.Do(ctx,
 		chromedp.Navigate(c.URL+"/settings/users"),
 		bt.Visible("new-user-form"),
 		bt.Type("new-username", "oscar"),

@@ -52,3 +52,10 @@ func RoleText(role string) string {
 	}
 	return ""
 }
+
+// withoutMessages is p without its flash and error, for a page that shows
+// them in its own place.
+func withoutMessages(p Page) Page {
+	p.Flash, p.Error = "", ""
+	return p
+}
