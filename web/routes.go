@@ -90,19 +90,25 @@ func (s *Server) Handler(static fs.FS) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("/notify/")
 	r.Use(cop.Handler)
-	r.Use(s.sessions.LoadAndSave)
-	r.Use(s.authenticate)
 
+	// Static files need no session: serving them loads and saves none.
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(static)))
-	for _, rt := range s.routes() {
-		r.Method(rt.method, rt.pattern, s.require(rt.least, s.adapt(rt.h)))
+	r.Group(func(r chi.Router) {
+		r.Use(s.sessions.LoadAndSave)
+		r.Use(s.authenticate)
+		for _, rt := range s.routes() {
+			r.Method(rt.method, rt.pattern, s.require(rt.least, s.adapt(rt.h)))
+		}
+	})
+	withSession := func(h http.HandlerFunc) http.HandlerFunc {
+		return s.sessions.LoadAndSave(s.authenticate(h)).ServeHTTP
 	}
-	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+	r.NotFound(withSession(func(w http.ResponseWriter, req *http.Request) {
 		s.renderError(w, req, http.StatusNotFound, errNotFound.msg)
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+	}))
+	r.MethodNotAllowed(withSession(func(w http.ResponseWriter, req *http.Request) {
 		s.renderError(w, req, http.StatusMethodNotAllowed, "This address does not take that kind of request.")
-	})
+	}))
 	return r
 }
 
