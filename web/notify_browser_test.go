@@ -1,0 +1,143 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	bt "paydesk/internal/browsertest"
+	"paydesk/payments/sandbox"
+	"paydesk/store"
+)
+
+// cbBrowserEnv is a console with the real static files (htmx) on a sandbox
+// whose schedule runs at scale, with predictions scaled alike.
+func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	sbts := httptest.NewUnstartedServer(nil)
+	sb := sandbox.New(sandbox.Config{MchID: testMchID, AppID: testAppID, Key: testKey, PublicURL: "http://" + sbts.Listener.Addr().String(),
+		TimeScale: scale, Faults: faults})
+	sbts.Config.Handler = sb
+	sbts.Start()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	env := &testEnv{t: t, db: db, logs: &bytes.Buffer{}}
+	env.ts = httptest.NewUnstartedServer(nil)
+	srv, err := New(Config{Location: loc, MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + env.ts.Listener.Addr().String(),
+		SandboxURL: sbts.URL, GatewayRetryScale: scale}, db, slog.New(slog.NewTextHandler(env.logs, nil)), env.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.srv = srv
+	env.ts.Config.Handler = srv.Handler(os.DirFS("../static"))
+	env.ts.Start()
+	t.Cleanup(func() {
+		sb.Close()
+		sbts.Close()
+		env.ts.Close()
+		srv.Close(ctx)
+		db.Close()
+	})
+	acct, err := srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.sb, env.sbURL, env.account = sb, sbts.URL, acct
+	return env
+}
+
+// TestBrowserCallbackRetriesAndResend pays an order while the sandbox
+// refuses the first two deliveries of every callback chain: the console
+// learns the payment by query, its timeline predicts the gateway's next
+// attempts, then shows the callback that gets through; a resend brings a
+// new callback, shown live.
+func TestBrowserCallbackRetriesAndResend(t *testing.T) {
+	ctx := bt.New(t)
+	// Retries at +1.2 s and +2.4 s: the third attempt arrives 3.6 s after payment.
+	env := cbBrowserEnv(t, sandbox.Faults{RefuseNotifies: 2}, 0.02)
+	payID, o := env.cbSandboxPay("M-BROWSER-1", 12345, env.srv.notifyURL(env.account, "pay"), true)
+	user := env.addUser(store.RoleOperator)
+	page := env.ts.URL + orderHref(store.KindPay, o.ID)
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(env.ts.URL+"/login"),
+		bt.Type("name=username", user),
+		bt.Type("name=password", testPassword),
+		bt.Click("login-submit"),
+		chromedp.WaitVisible(bt.TestID("whoami")),
+		chromedp.Navigate(page),
+		bt.Visible("timeline"),
+	)
+	if err != nil {
+		t.Fatalf("sign in and open the order: %v", err)
+	}
+	if err := env.sb.Pay(payID); err != nil {
+		t.Fatal(err)
+	}
+	// The console hears nothing yet (deliveries refused); a query tells it.
+	err = chromedp.Do(ctx, bt.Click("query"), chromedp.WaitVisible(`[data-testid="timeline"] li[data-type="pending"]`))
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	pending, err := chromedp.Run(ctx, chromedp.Text(`[data-testid="timeline"] li[data-type="pending"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(pending, "No callback for this outcome has reached Paydesk yet") || !strings.Contains(pending, "of 6 is expected around") {
+		t.Errorf("prediction: %q", pending)
+	}
+	bt.Screenshot(t, ctx, "01-paid-by-query-awaiting-callback")
+
+	// The third attempt gets through; the polled timeline shows it and stops predicting.
+	err = chromedp.Do(ctx, chromedp.WaitVisible(`[data-testid="timeline"] li[data-type="callback"]`))
+	if err != nil {
+		t.Fatalf("callback never shown: %v", err)
+	}
+	text, _ := chromedp.Run(ctx, chromedp.Text(`[data-testid="timeline"]`))
+	if !strings.Contains(text, "signature valid") || !strings.Contains(text, "we answered 200 success") || strings.Contains(text, "No callback for this outcome") {
+		t.Errorf("timeline after the callback:\n%s", text)
+	}
+	attempts := env.sb.Attempts(payID)
+	if len(attempts) != 3 || attempts[0].Delivered || attempts[1].Delivered || !attempts[2].OK {
+		t.Errorf("sandbox attempts %+v", attempts)
+	}
+	bt.Screenshot(t, ctx, "02-callback-arrived")
+
+	// Resend: the new chain's callback arrives (again after two refusals) and shows up live.
+	err = chromedp.Do(ctx,
+		bt.Click("resend"),
+		chromedp.WaitVisible(bt.TestID("flash")),
+		chromedp.WaitVisible(`[data-testid="timeline"] li[data-type="resend"]`),
+	)
+	if err != nil {
+		t.Fatalf("resend: %v", err)
+	}
+	bt.Screenshot(t, ctx, "03-resend-asked")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		text, _ = chromedp.Run(ctx, chromedp.Text(`[data-testid="timeline"]`))
+		if strings.Contains(text, "The callback asked for by the resend arrived") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the resent callback never showed:\n%s", text)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := strings.Count(text, "Callback (POST)"); n != 2 {
+		t.Errorf("%d callbacks on the timeline, want 2:\n%s", n, text)
+	}
+	bt.Screenshot(t, ctx, "04-resent-callback-arrived")
+}
