@@ -354,6 +354,10 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 			}
 		}
 	}
+	if q != "" {
+		// A search shows its results only: a lookup stays a point query.
+		return s.render(w, r, status, views.OrdersPage(s.page(r, "Orders", "orders"), v))
+	}
 	f.Limit = 50
 	rows, err := s.db.Orders(ctx, f)
 	if err != nil {

@@ -91,3 +91,5 @@ CREATE TABLE resend_job_items (
 	PRIMARY KEY (job_id, seq)
 );
 CREATE INDEX order_events_resend_idx ON order_events(order_kind, order_ref, at) WHERE type = 'resend';
+-- The orders list pages payouts newest first.
+CREATE INDEX IF NOT EXISTS payouts_created_orders_idx ON payouts(created_at, id);
