@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"paydesk/payments"
@@ -477,4 +478,45 @@ func FuzzNotify(f *testing.F) {
 			t.Fatalf("200 with body %q", rec.Body)
 		}
 	})
+}
+
+// Concurrent identical callbacks share commits: one applies (here: records
+// the external order), the others are duplicates, all are answered success.
+func TestNotifyConcurrentDuplicates(t *testing.T) {
+	env := newTestEnv(t)
+	env.cbAccount("Main", testMchID, testKey)
+	body := cbSigned(cbPayFields("P-CONC-1", "SHOP-CONC-1", 700, 2), testKey)
+	const n = 32
+	var wg sync.WaitGroup
+	replies := make([]string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := http.PostForm(env.ts.URL+"/notify/pay", body)
+			if err != nil {
+				replies[i] = err.Error()
+				return
+			}
+			replies[i] = cbReadAll(res)
+			res.Body.Close()
+		}()
+	}
+	wg.Wait()
+	for i, r := range replies {
+		if r != "success" {
+			t.Errorf("reply %d: %q", i, r)
+		}
+	}
+	ctx := context.Background()
+	applied, _ := env.db.Notifications(ctx, store.NotificationFilter{Result: store.NotifyApplied, Limit: 100})
+	dups, _ := env.db.Notifications(ctx, store.NotificationFilter{Result: store.NotifyDuplicate, Limit: 100})
+	if len(applied) != 1 || len(dups) != n-1 {
+		t.Errorf("%d applied, %d duplicates; want 1 and %d", len(applied), len(dups), n-1)
+	}
+	var orders int
+	env.db.QueryRow(`SELECT count(*) FROM pay_orders WHERE mch_order_no = 'SHOP-CONC-1'`).Scan(&orders)
+	if orders != 1 {
+		t.Errorf("%d orders recorded, want 1", orders)
+	}
 }
