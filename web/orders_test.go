@@ -356,3 +356,33 @@ func TestBulkResend(t *testing.T) {
 		t.Errorf("second preview:\n%s", res.body)
 	}
 }
+
+func TestBulkResendCancel(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	ctx := context.Background()
+	const n = 12
+	for i := range n {
+		o := env.cbPayOrder(env.account.ID, fmt.Sprintf("M-BC-%d", i), fmt.Sprintf("P-BC-%d", i), 100, payments.PayPaid)
+		_ = o
+	}
+	b, _ := env.signedIn(store.RoleOperator)
+	res := b.postForm("/orders/resend", url.Values{"status": {"success"}, "confirm": {"1"}})
+	if res.StatusCode != 303 {
+		t.Fatalf("start: %d %s", res.StatusCode, res.body)
+	}
+	job := res.Header.Get("Location")
+	if res := b.postForm(job+"/cancel", nil); res.StatusCode != 303 {
+		t.Fatalf("cancel: %d", res.StatusCode)
+	}
+	cbWait(t, "the cancelled job", 5*time.Second, func() bool { return strings.Contains(b.get(job).body, `data-state="cancelled"`) })
+	id, _ := strconv.ParseInt(strings.TrimPrefix(job, "/orders/resend/"), 10, 64)
+	j, _, err := env.db.ResendJobByID(ctx, id)
+	if err != nil || j.Done >= n || j.Total != n {
+		t.Errorf("job after cancel %+v %v", j, err)
+	}
+	var audits int
+	env.db.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'resend.cancel'`).Scan(&audits)
+	if audits != 1 {
+		t.Errorf("cancel audit rows %d", audits)
+	}
+}
