@@ -216,9 +216,18 @@ type NotificationFilter struct {
 	Kind     string
 	Result   string
 	From, To time.Time // received in [From, To)
-	OrderNo  string    // gateway or merchant order number
-	BeforeID int64     // keyset paging
+	// OrderNos and Orders select callbacks carrying one of the gateway
+	// order numbers or linked to one of the orders (either matches).
+	OrderNos []string
+	Orders   []OrderKey
+	BeforeID int64 // keyset paging
 	Limit    int
+}
+
+// OrderKey names one pay order or payout.
+type OrderKey struct {
+	Kind string
+	Ref  int64
 }
 
 // Notifications lists matching callbacks, newest first.
@@ -237,8 +246,15 @@ func (db *DB) Notifications(ctx context.Context, f NotificationFilter) ([]Notifi
 	if !f.To.IsZero() {
 		where, args = append(where, `received_at < ?`), append(args, timeText(f.To))
 	}
-	if no := strings.TrimSpace(f.OrderNo); no != "" {
-		where, args = append(where, `(order_no = ? OR mch_order_no = ?)`), append(args, no, no)
+	if len(f.OrderNos) > 0 || len(f.Orders) > 0 {
+		var or []string
+		for _, no := range f.OrderNos {
+			or, args = append(or, `order_no = ?`), append(args, no)
+		}
+		for _, o := range f.Orders {
+			or, args = append(or, `(order_kind = ? AND order_ref = ?)`), append(args, o.Kind, o.Ref)
+		}
+		where = append(where, `(`+strings.Join(or, ` OR `)+`)`)
 	}
 	if f.BeforeID > 0 {
 		where, args = append(where, `id < ?`), append(args, f.BeforeID)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"database/sql"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -61,7 +62,28 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 	ctx := r.Context()
 	q := r.URL.Query()
 	fv := views.NotificationFilterView{Kind: q.Get("kind"), Result: q.Get("result"), From: q.Get("from"), To: q.Get("to"), Order: strings.TrimSpace(q.Get("order"))}
-	f := store.NotificationFilter{OrderNo: fv.Order, Limit: 50}
+	f := store.NotificationFilter{Limit: 50}
+	if fv.Order != "" {
+		// By the gateway's number as received, or through the order the
+		// number names (merchant or channel numbers).
+		f.OrderNos = []string{fv.Order}
+		if o, err := s.db.PayOrderByNumber(ctx, fv.Order); err == nil {
+			f.Orders = append(f.Orders, store.OrderKey{Kind: store.KindPay, Ref: o.ID})
+			if o.PayOrderID != "" && o.PayOrderID != fv.Order {
+				f.OrderNos = append(f.OrderNos, o.PayOrderID)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if p, err := s.db.PayoutByNumber(ctx, fv.Order); err == nil {
+			f.Orders = append(f.Orders, store.OrderKey{Kind: store.KindTrans, Ref: p.ID})
+			if p.TransOrderID != "" && p.TransOrderID != fv.Order {
+				f.OrderNos = append(f.OrderNos, p.TransOrderID)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
 	if fv.Kind == store.KindPay || fv.Kind == store.KindTrans {
 		f.Kind = fv.Kind
 	} else {

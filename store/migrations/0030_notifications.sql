@@ -3,7 +3,9 @@
 -- merchant id, order numbers, status and amount are read from the raw
 -- request when it is stored (NULL/'' when it cannot be read); only the
 -- outcome columns change afterwards, so that the indexes on this busy
--- table are written once.
+-- table are written once. Every index costs the ingestion path: the
+-- merchant order number has none (a search by it goes through the order
+-- it names, see Notifications).
 CREATE TABLE notifications (
 	id INTEGER PRIMARY KEY,
 	received_at TEXT NOT NULL,
@@ -36,7 +38,6 @@ CREATE INDEX notifications_rare_idx ON notifications(result, id) WHERE result IN
 CREATE INDEX notifications_received_idx ON notifications(received_at);
 CREATE INDEX notifications_order_idx ON notifications(order_kind, order_ref, id) WHERE order_ref IS NOT NULL;
 CREATE INDEX notifications_order_no_idx ON notifications(order_no) WHERE order_no <> '';
-CREATE INDEX notifications_mch_order_no_idx ON notifications(mch_order_no) WHERE mch_order_no <> '';
 
 -- Things a person must look at: rejected callbacks, mismatches, missed
 -- callbacks. Repeats of an open alert (same kind and key) raise its count
