@@ -62,38 +62,64 @@ type Notification struct {
 	ProcessedAt time.Time
 }
 
-const insertNotificationSQL = `INSERT INTO notifications (received_at, kind, method, client_addr, headers, raw_query, raw_body,
-	mch_id, order_no, mch_order_no, status, amount)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+const insertNotificationCols = `INSERT INTO notifications (received_at, kind, method, client_addr, headers, raw_query, raw_body,
+	mch_id, order_no, mch_order_no, status, amount) VALUES `
+
+// insertChunks are the row counts of the multi-row inserts a batch is
+// split into, largest first, so that a few cached statements serve every
+// batch size.
+var insertChunks = [...]int{64, 16, 4, 1}
+
+func insertNotificationSQL(rows int) string {
+	return insertNotificationCols + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
+}
 
 // InsertRawNotificationsTx stores callbacks raw (result pending) inside tx
 // and returns their ids, in order.
 func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []RawNotification) ([]int64, error) {
-	stmt, err := db.txStmt(ctx, tx, insertNotificationSQL)
-	if err != nil {
-		return nil, fmt.Errorf("store notifications: %w", err)
-	}
-	ids := make([]int64, len(raws))
-	for i, r := range raws {
-		if r.ReceivedAt.IsZero() {
-			r.ReceivedAt = db.now()
+	ids := make([]int64, 0, len(raws))
+	for len(raws) > 0 {
+		n := 1
+		for _, c := range insertChunks {
+			if len(raws) >= c {
+				n = c
+				break
+			}
 		}
-		body := r.RawBody
-		if body == nil {
-			body = []byte{}
-		}
-		var amount any
-		if r.Amount != nil {
-			amount = *r.Amount
-		}
-		res, err := stmt.ExecContext(ctx, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body,
-			r.MchID, r.OrderNo, r.MchOrderNo, nullStatus(r.Status), amount)
+		stmt, err := db.txStmt(ctx, tx, insertNotificationSQL(n))
 		if err != nil {
-			return nil, fmt.Errorf("store notification: %w", err)
+			return nil, fmt.Errorf("store notifications: %w", err)
 		}
-		if ids[i], err = res.LastInsertId(); err != nil {
+		args := make([]any, 0, 12*n)
+		for _, r := range raws[:n] {
+			if r.ReceivedAt.IsZero() {
+				r.ReceivedAt = db.now()
+			}
+			body := r.RawBody
+			if body == nil {
+				body = []byte{}
+			}
+			var amount any
+			if r.Amount != nil {
+				amount = *r.Amount
+			}
+			args = append(args, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body,
+				r.MchID, r.OrderNo, r.MchOrderNo, nullStatus(r.Status), amount)
+		}
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store notifications: %w", err)
+		}
+		// Rows of one INSERT get consecutive rowids: nothing else writes
+		// inside this transaction meanwhile.
+		last, err := res.LastInsertId()
+		if err != nil {
 			return nil, err
 		}
+		for i := range n {
+			ids = append(ids, last-int64(n-1-i))
+		}
+		raws = raws[n:]
 	}
 	return ids, nil
 }
@@ -299,4 +325,52 @@ func (db *DB) PayoutByTransOrderIDTx(ctx context.Context, tx *sql.Tx, id string)
 // PayoutByMchTransOrderNoTx finds an account's payout by merchant number inside tx.
 func (db *DB) PayoutByMchTransOrderNoTx(ctx context.Context, tx *sql.Tx, accountID int64, no string) (Payout, error) {
 	return db.onePayout(ctx, tx, `account_id = ? AND mch_trans_order_no = ?`, accountID, no)
+}
+
+// OrderBrief is what checking a callback against an order needs.
+type OrderBrief struct {
+	ID             int64
+	AccountID      int64
+	MchNo          string // mchOrderNo / mchTransOrderNo
+	GateNo         string // payOrderId / transOrderId, "" until known
+	ChannelOrderNo string
+	Amount         int64
+	Status         *int
+	State          string
+}
+
+func (db *DB) orderBrief(ctx context.Context, tx *sql.Tx, kind, where string, args ...any) (OrderBrief, error) {
+	q := `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state FROM pay_orders WHERE ` + where
+	if kind == KindTrans {
+		q = `SELECT id, account_id, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, status, state FROM payouts WHERE ` + where
+	}
+	var o OrderBrief
+	var status sql.NullInt64
+	err := db.queryRow(ctx, tx, q, args...).Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("%s order: %w", kind, ErrNotFound)
+	}
+	if status.Valid {
+		s := int(status.Int64)
+		o.Status = &s
+	}
+	return o, err
+}
+
+// OrderBriefByGatewayIDTx finds a pay order (kind KindPay, by payOrderId)
+// or payout (KindTrans, by transOrderId) inside tx.
+func (db *DB) OrderBriefByGatewayIDTx(ctx context.Context, tx *sql.Tx, kind, id string) (OrderBrief, error) {
+	if kind == KindTrans {
+		return db.orderBrief(ctx, tx, kind, `trans_order_id = ?`, id)
+	}
+	return db.orderBrief(ctx, tx, kind, `pay_order_id = ?`, id)
+}
+
+// OrderBriefByMchNoTx finds an account's pay order or payout by its
+// merchant number inside tx.
+func (db *DB) OrderBriefByMchNoTx(ctx context.Context, tx *sql.Tx, kind string, accountID int64, no string) (OrderBrief, error) {
+	if kind == KindTrans {
+		return db.orderBrief(ctx, tx, kind, `account_id = ? AND mch_trans_order_no = ?`, accountID, no)
+	}
+	return db.orderBrief(ctx, tx, kind, `account_id = ? AND mch_order_no = ?`, accountID, no)
 }

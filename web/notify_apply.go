@@ -44,10 +44,7 @@ func (s *Server) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJo
 		return reject(http.StatusForbidden, store.AlertBadSignature, n.MchID, "the signature does not verify with the merchant key of "+n.MchID)
 	}
 	out.AccountID = j.acct.ID
-	if j.raw.Kind == store.KindPay {
-		return s.notifyPayOrder(ctx, tx, j, out)
-	}
-	return s.notifyPayout(ctx, tx, j, out)
+	return s.notifyOrder(ctx, tx, j.raw.Kind, j, out)
 }
 
 func succeed(out store.NotificationOutcome, result, reason string) store.NotificationOutcome {
@@ -72,55 +69,85 @@ func (s *Server) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out sto
 	return out, err
 }
 
-func (s *Server) notifyPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+// notifyOrder applies a correctly signed callback to the order it names
+// (kind store.KindPay or store.KindTrans), or records the order as external.
+func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
 	n := j.n
-	var o store.PayOrder
+	var o store.OrderBrief
 	err := store.ErrNotFound
 	if n.OrderID != "" {
-		o, err = s.db.PayOrderByPayOrderIDTx(ctx, tx, n.OrderID)
+		o, err = s.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
 	}
 	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
-		o, err = s.db.PayOrderByMchOrderNoTx(ctx, tx, j.acct.ID, n.MchOrderNo)
+		o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, j.acct.ID, n.MchOrderNo)
 	}
 	if errors.Is(err, store.ErrNotFound) {
+		if kind == store.KindTrans {
+			return s.externalPayout(ctx, tx, j, out)
+		}
 		return s.externalPayOrder(ctx, tx, j, out)
 	}
 	if err != nil {
 		return out, err
 	}
-	out.OrderKind, out.OrderRef = store.KindPay, o.ID
+	out.OrderKind, out.OrderRef = kind, o.ID
+	what, idName, statusText := "order", "payOrderId", payments.PayStatusText
+	if kind == store.KindTrans {
+		what, idName, statusText = "payout", "transOrderId", payments.TransStatusText
+	}
 	switch {
 	case !ownsAccount(j, o.AccountID):
-		return s.mismatch(ctx, tx, j, out, store.KindPay, o.ID, "the order belongs to another merchant id than "+n.MchID)
-	case n.MchOrderNo != o.MchOrderNo:
-		return s.mismatch(ctx, tx, j, out, store.KindPay, o.ID, fmt.Sprintf("merchant order number %q, the order has %q", n.MchOrderNo, o.MchOrderNo))
-	case n.OrderID != "" && o.PayOrderID != "" && n.OrderID != o.PayOrderID:
-		return s.mismatch(ctx, tx, j, out, store.KindPay, o.ID, fmt.Sprintf("payOrderId %q, the order has %q", n.OrderID, o.PayOrderID))
+		return s.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another merchant id than "+n.MchID)
+	case n.MchOrderNo != o.MchNo:
+		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("merchant number %q, the %s has %q", n.MchOrderNo, what, o.MchNo))
+	case n.OrderID != "" && o.GateNo != "" && n.OrderID != o.GateNo:
+		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("%s %q, the %s has %q", idName, n.OrderID, what, o.GateNo))
 	case n.Amount != o.Amount:
-		return s.mismatch(ctx, tx, j, out, store.KindPay, o.ID, fmt.Sprintf("amount %d fen, the order is for %d fen", n.Amount, o.Amount))
+		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount))
 	}
 	prev := o.Status
-	if prev != nil && *prev == n.Status && o.PayOrderID == n.OrderID && o.State == store.PayStateOpen &&
-		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) {
-		// Nothing for applyPayObservation to change: the usual duplicate.
-		return succeed(out, store.NotifyDuplicate, "the order is "+payments.PayStatusText(n.Status)+" already"), nil
+	settled := store.PayStateOpen
+	if kind == store.KindTrans {
+		settled = store.PayoutSubmitted
 	}
-	_, changed, err := s.applyPayObservation(ctx, tx, o, observation{Source: sourceCallback, Actor: "gateway", Status: n.Status,
-		GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
+	if prev != nil && *prev == n.Status && o.GateNo == n.OrderID && o.State == settled &&
+		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) {
+		// Nothing for the apply functions to change: the usual duplicate.
+		return succeed(out, store.NotifyDuplicate, "the "+what+" is "+statusText(n.Status)+" already"), nil
+	}
+	obs := observation{Source: sourceCallback, Actor: "gateway", Status: n.Status, GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
+		SuccTime: n.SuccTime, NotificationID: j.id}
+	var changed bool
+	if kind == store.KindTrans {
+		obs.ErrMsg = payments.ValueString(n.Fields["channelErrMsg"])
+		_, changed, err = s.applyTransObservation(ctx, tx, store.Payout{ID: o.ID}, obs)
+	} else {
+		_, changed, err = s.applyPayObservation(ctx, tx, store.PayOrder{ID: o.ID}, obs)
+	}
 	if err != nil {
 		return out, err
 	}
-	switch {
-	case changed:
-		return succeed(out, store.NotifyApplied, "status "+payments.PayStatusText(n.Status)), nil
-	case prev != nil && *prev == n.Status:
-		return succeed(out, store.NotifyDuplicate, "the order is "+payments.PayStatusText(n.Status)+" already"), nil
-	}
 	cur := "unknown"
 	if prev != nil {
-		cur = payments.PayStatusText(*prev)
+		cur = statusText(*prev)
 	}
-	return succeed(out, store.NotifyStale, fmt.Sprintf("the order is %s; %s does not move it forward", cur, payments.PayStatusText(n.Status))), nil
+	switch {
+	case changed:
+		return succeed(out, store.NotifyApplied, "status "+statusText(n.Status)), nil
+	case prev != nil && (*prev == n.Status || kind == store.KindTrans && payments.IsTransSucceeded(*prev) && payments.IsTransSucceeded(n.Status)):
+		return succeed(out, store.NotifyDuplicate, "the "+what+" is "+cur+" already"), nil
+	case kind == store.KindTrans && prev != nil && payments.TransFinal(*prev) && payments.TransFinal(n.Status):
+		// A success after a failure or the other way round: the gateway
+		// contradicts itself. Nothing changes; a person must look. The
+		// callback is acknowledged, since sending it again changes nothing.
+		reason := fmt.Sprintf("the payout is %s, the callback says %s", cur, statusText(n.Status))
+		out = succeed(out, store.NotifyAlert, reason)
+		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(o.ID, 10),
+			NotificationID: j.id, OrderKind: store.KindTrans, OrderRef: o.ID,
+			Summary: "A correctly signed payout callback contradicts the payout's outcome: " + reason + ". Nothing was changed."})
+		return out, err
+	}
+	return succeed(out, store.NotifyStale, fmt.Sprintf("the %s is %s; %s does not move it forward", what, cur, statusText(n.Status))), nil
 }
 
 // externalPayOrder records a correctly signed callback's order that Paydesk
@@ -155,66 +182,6 @@ func (s *Server) unrecordable(ctx context.Context, tx *sql.Tx, j *notifyJob, out
 	_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertUnrecordable, DedupeKey: j.n.MchID + ":" + j.n.OrderID, NotificationID: j.id,
 		Summary: fmt.Sprintf("A correctly signed %s callback for order %q: %s.", j.raw.Kind, j.n.OrderID, reason)})
 	return out, err
-}
-
-func (s *Server) notifyPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
-	n := j.n
-	var p store.Payout
-	err := store.ErrNotFound
-	if n.OrderID != "" {
-		p, err = s.db.PayoutByTransOrderIDTx(ctx, tx, n.OrderID)
-	}
-	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
-		p, err = s.db.PayoutByMchTransOrderNoTx(ctx, tx, j.acct.ID, n.MchOrderNo)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return s.externalPayout(ctx, tx, j, out)
-	}
-	if err != nil {
-		return out, err
-	}
-	out.OrderKind, out.OrderRef = store.KindTrans, p.ID
-	switch {
-	case !ownsAccount(j, p.AccountID):
-		return s.mismatch(ctx, tx, j, out, store.KindTrans, p.ID, "the payout belongs to another merchant id than "+n.MchID)
-	case n.MchOrderNo != p.MchTransOrderNo:
-		return s.mismatch(ctx, tx, j, out, store.KindTrans, p.ID, fmt.Sprintf("merchant payout number %q, the payout has %q", n.MchOrderNo, p.MchTransOrderNo))
-	case n.OrderID != "" && p.TransOrderID != "" && n.OrderID != p.TransOrderID:
-		return s.mismatch(ctx, tx, j, out, store.KindTrans, p.ID, fmt.Sprintf("transOrderId %q, the payout has %q", n.OrderID, p.TransOrderID))
-	case n.Amount != p.Amount:
-		return s.mismatch(ctx, tx, j, out, store.KindTrans, p.ID, fmt.Sprintf("amount %d fen, the payout is for %d fen", n.Amount, p.Amount))
-	}
-	prev := p.Status
-	if prev != nil && *prev == n.Status && p.TransOrderID == n.OrderID && p.State == store.PayoutSubmitted &&
-		(n.ChannelOrderNo == "" || n.ChannelOrderNo == p.ChannelOrderNo) {
-		return succeed(out, store.NotifyDuplicate, "the payout is "+payments.TransStatusText(n.Status)+" already"), nil
-	}
-	_, changed, err := s.applyTransObservation(ctx, tx, p, observation{Source: sourceCallback, Actor: "gateway", Status: n.Status,
-		GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo, SuccTime: n.SuccTime, NotificationID: j.id})
-	if err != nil {
-		return out, err
-	}
-	switch {
-	case changed:
-		return succeed(out, store.NotifyApplied, "status "+payments.TransStatusText(n.Status)), nil
-	case prev != nil && (*prev == n.Status || payments.IsTransSucceeded(*prev) && payments.IsTransSucceeded(n.Status)):
-		return succeed(out, store.NotifyDuplicate, "the payout is "+payments.TransStatusText(*prev)+" already"), nil
-	case prev != nil && payments.TransFinal(*prev) && payments.TransFinal(n.Status):
-		// A success after a failure or the other way round: the gateway
-		// contradicts itself. Nothing changes; a person must look. The
-		// callback is acknowledged, since sending it again changes nothing.
-		reason := fmt.Sprintf("the payout is %s, the callback says %s", payments.TransStatusText(*prev), payments.TransStatusText(n.Status))
-		out = succeed(out, store.NotifyAlert, reason)
-		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(p.ID, 10),
-			NotificationID: j.id, OrderKind: store.KindTrans, OrderRef: p.ID,
-			Summary: "A correctly signed payout callback contradicts the payout's outcome: " + reason + ". Nothing was changed."})
-		return out, err
-	}
-	cur := "unknown"
-	if prev != nil {
-		cur = payments.TransStatusText(*prev)
-	}
-	return succeed(out, store.NotifyStale, fmt.Sprintf("the payout is %s; %s does not move it forward", cur, payments.TransStatusText(n.Status))), nil
 }
 
 func (s *Server) externalPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
