@@ -138,35 +138,52 @@ func (db *DB) InsertRawNotification(ctx context.Context, r RawNotification) (int
 	return ids[0], nil
 }
 
+func finishNotificationsSQL(rows int) string {
+	return `UPDATE notifications SET result = v.column2, reason = v.column3, sig_valid = v.column4, account_id = v.column5,
+		order_kind = v.column6, order_ref = v.column7, reply_code = v.column8, reply_body = v.column9, processed_at = ?
+		FROM (VALUES ` + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", ") + `) AS v
+		WHERE notifications.id = v.column1 AND notifications.result = 'pending'`
+}
+
 // FinishNotificationsTx records outcomes inside tx. Only pending rows are
-// changed, so that a notification is processed once; the ids of rows that
-// were not pending any more are returned.
-func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []NotificationOutcome) (notPending []int64, err error) {
-	stmt, err := db.txStmt(ctx, tx, `UPDATE notifications SET result = ?, reason = ?, sig_valid = ?, account_id = ?,
-		order_kind = ?, order_ref = ?, reply_code = ?, reply_body = ?, processed_at = ?
-		WHERE id = ? AND result = 'pending'`)
-	if err != nil {
-		return nil, fmt.Errorf("finish notifications: %w", err)
-	}
+// changed, so that a notification is processed once; it returns how many
+// of outs were not pending any more (and so left as they were).
+func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []NotificationOutcome) (notPending int, err error) {
 	now := timeText(db.now())
-	for _, o := range outs {
-		var sig, acct, kind, ref any
-		if o.SigValid != nil {
-			sig = *o.SigValid
+	for len(outs) > 0 {
+		n := 1
+		for _, c := range insertChunks {
+			if len(outs) >= c {
+				n = c
+				break
+			}
 		}
-		if o.AccountID != 0 {
-			acct = o.AccountID
-		}
-		if o.OrderKind != "" {
-			kind, ref = o.OrderKind, o.OrderRef
-		}
-		res, err := stmt.ExecContext(ctx, o.Result, o.Reason, sig, acct, kind, ref, o.ReplyCode, o.ReplyBody, now, o.ID)
+		stmt, err := db.txStmt(ctx, tx, finishNotificationsSQL(n))
 		if err != nil {
-			return nil, fmt.Errorf("finish notification %d: %w", o.ID, err)
+			return 0, fmt.Errorf("finish notifications: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			notPending = append(notPending, o.ID)
+		args := make([]any, 0, 1+9*n)
+		args = append(args, now)
+		for _, o := range outs[:n] {
+			var sig, acct, kind, ref any
+			if o.SigValid != nil {
+				sig = *o.SigValid
+			}
+			if o.AccountID != 0 {
+				acct = o.AccountID
+			}
+			if o.OrderKind != "" {
+				kind, ref = o.OrderKind, o.OrderRef
+			}
+			args = append(args, o.ID, o.Result, o.Reason, sig, acct, kind, ref, o.ReplyCode, o.ReplyBody)
 		}
+		res, err := stmt.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, fmt.Errorf("finish notifications: %w", err)
+		}
+		changed, _ := res.RowsAffected()
+		notPending += n - int(changed)
+		outs = outs[n:]
 	}
 	return notPending, nil
 }

@@ -380,7 +380,10 @@ func (nf *notifier) apply(ctx context.Context, tx *sql.Tx, jobs []*notifyJob, re
 		replies[i] = notifyReply{out.ReplyCode, out.ReplyBody}
 		outs = append(outs, out)
 	}
-	_, err := s.db.FinishNotificationsTx(ctx, tx, outs)
+	stale, err := s.db.FinishNotificationsTx(ctx, tx, outs)
+	if stale > 0 {
+		s.log.Warn("notifications processed twice; the second outcome was dropped", "count", stale)
+	}
 	return err
 }
 
