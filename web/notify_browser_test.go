@@ -141,3 +141,68 @@ func TestBrowserCallbackRetriesAndResend(t *testing.T) {
 	}
 	bt.Screenshot(t, ctx, "04-resent-callback-arrived")
 }
+
+// TestBrowserNotificationLog shows the log with an alert, opens the stored
+// request, and acknowledges the alert with a note.
+func TestBrowserNotificationLog(t *testing.T) {
+	ctx := bt.New(t)
+	env := cbBrowserEnv(t, sandbox.Faults{}, 0.001)
+	o := env.cbPayOrder(env.account.ID, "M-LOG-1", "P-LOG-1", 990, 1)
+	env.sendNotify("pay", "POST", cbSigned(cbPayFields("P-LOG-1", "M-LOG-1", 990, 2), testKey))
+	env.sendNotify("pay", "POST", cbSigned(cbPayFields("P-LOG-1", "M-LOG-1", 990, 2), "forged-key"))
+	env.sendNotify("trans", "GET", cbSigned(cbTransFields("T-LOG-1", "SHOP-T-LOG", 5000, 2), testKey))
+	user := env.addUser(store.RoleOperator)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(env.ts.URL+"/login"),
+		bt.Type("name=username", user),
+		bt.Type("name=password", testPassword),
+		bt.Click("login-submit"),
+		chromedp.WaitVisible(bt.TestID("whoami")),
+		chromedp.Navigate(env.ts.URL+"/notifications"),
+		bt.Visible("alerts"),
+	)
+	if err != nil {
+		t.Fatalf("open the log: %v", err)
+	}
+	rows, _ := chromedp.Run(ctx, chromedp.Text(bt.TestID("notifications")))
+	if !strings.Contains(rows, "rejected") || !strings.Contains(rows, "applied") || !strings.Contains(rows, "SHOP-T-LOG") {
+		t.Errorf("log rows:\n%s", rows)
+	}
+	bt.Screenshot(t, ctx, "01-log-with-alert")
+	err = chromedp.Do(ctx,
+		chromedp.Click(`[data-testid="notification"][data-result="rejected"] a`),
+		bt.Visible("notification-detail"),
+	)
+	if err != nil {
+		t.Fatalf("open the stored request: %v", err)
+	}
+	body, _ := bt.Text(ctx, "raw-body")
+	if !strings.Contains(body, "mchOrderNo=M-LOG-1") {
+		t.Errorf("raw body %q", body)
+	}
+	bt.Screenshot(t, ctx, "02-stored-request")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(env.ts.URL+"/notifications"),
+		chromedp.SendKeys(`[data-kind="bad_signature"] input[name="note"]`, "Test callback from the shop's staging system"),
+		chromedp.Click(`[data-kind="bad_signature"] [data-testid="ack"]`),
+		bt.Visible("no-alerts"),
+	)
+	if err != nil {
+		t.Fatalf("acknowledge: %v", err)
+	}
+	bt.Screenshot(t, ctx, "03-acknowledged")
+	err = chromedp.Do(ctx, chromedp.Navigate(env.ts.URL+orderHref(store.KindPay, o.ID)), bt.Visible("timeline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt.Screenshot(t, ctx, "04-order")
+	err = chromedp.Do(ctx, chromedp.Navigate(env.ts.URL+"/orders"), bt.Visible("order-list"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := bt.Text(ctx, "order-list")
+	if !strings.Contains(list, "M-LOG-1") || !strings.Contains(list, "SHOP-T-LOG") {
+		t.Errorf("orders list:\n%s", list)
+	}
+	bt.Screenshot(t, ctx, "05-orders")
+}
