@@ -65,6 +65,15 @@ func (s *Server) routes() []route {
 		{"GET", "/orders", viewer, s.section("orders", "Orders", "Look up any pay order or payout by any of its numbers and follow its timeline.")},
 		{"GET", "/notifications", viewer, s.section("notifications", "Notifications", "Every callback the gateway sends appears here, with alerts to acknowledge and resends.")},
 		{"GET", "/settings", admin, s.settingsPage},
+
+		// gateway accounts
+		{"GET", "/settings/gateways", admin, s.gatewaysPage},
+		{"GET", "/settings/gateways/new", admin, s.gatewayNewPage},
+		{"POST", "/settings/gateways", admin, s.createGateway},
+		{"GET", "/settings/gateways/{id}", admin, s.gatewayEditPage},
+		{"POST", "/settings/gateways/{id}", admin, s.updateGateway},
+		{"POST", "/settings/gateways/{id}/disable", admin, s.disableGateway},
+		{"POST", "/settings/gateways/{id}/enable", admin, s.enableGateway},
 	}
 }
 
