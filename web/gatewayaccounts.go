@@ -16,10 +16,6 @@ import (
 	"paydesk/views"
 )
 
-// keyContext is the additional data a gateway account's merchant key is
-// sealed with: a sealed key copied onto another account does not open.
-func keyContext(id int64) string { return fmt.Sprintf("gateway:%d", id) }
-
 func gatewayRow(g store.GatewayAccount) views.GatewayRow {
 	return views.GatewayRow{ID: g.ID, Name: g.Name, BaseURL: g.BaseURL, MchID: g.MchID, AppID: g.AppID,
 		NotifyBaseURL: g.NotifyBaseURL, MerchantName: g.MerchantName, IsSandbox: g.IsSandbox, Disabled: g.Disabled}
@@ -140,7 +136,7 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
 		}
 		// The key is sealed with the account id, known only after the insert.
 		g.ID = id
-		g.KeySealed = s.sealer.Seal(key, keyContext(id))
+		g.KeySealed = s.sealer.Seal(key, gatewayKeyContext(id))
 		if err := s.db.UpdateGatewayAccountTx(r.Context(), tx, g); err != nil {
 			return err
 		}
@@ -191,7 +187,7 @@ func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
 	g.Name, g.BaseURL, g.MchID, g.AppID, g.NotifyBaseURL, g.MerchantName = f.Name, f.BaseURL, f.MchID, f.AppID, f.NotifyBaseURL, f.MerchantName
 	g.KeySealed = nil // keep the stored key
 	if key != "" {
-		g.KeySealed = s.sealer.Seal(key, keyContext(g.ID))
+		g.KeySealed = s.sealer.Seal(key, gatewayKeyContext(g.ID))
 	}
 	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
 		if err := s.db.UpdateGatewayAccountTx(r.Context(), tx, g); err != nil {

@@ -49,7 +49,7 @@ func TestGatewayAccountAdmin(t *testing.T) {
 	if strings.Contains(string(g.KeySealed), secret) {
 		t.Fatal("the key is stored in clear")
 	}
-	if key, err := env.srv.sealer.Open(g.KeySealed, keyContext(g.ID)); err != nil || key != secret {
+	if key, err := env.srv.sealer.Open(g.KeySealed, gatewayKeyContext(g.ID)); err != nil || key != secret {
 		t.Fatalf("sealed key opens to %q, %v", key, err)
 	}
 	page := admin.get(res.Header.Get("Location"))
@@ -64,7 +64,7 @@ func TestGatewayAccountAdmin(t *testing.T) {
 		t.Fatalf("update: %d %s", res.StatusCode, res.body)
 	}
 	g2, _ := env.db.GatewayAccount(ctx, g.ID)
-	if key, err := env.srv.sealer.Open(g2.KeySealed, keyContext(g.ID)); err != nil || key != secret || g2.Name != "Main shop" {
+	if key, err := env.srv.sealer.Open(g2.KeySealed, gatewayKeyContext(g.ID)); err != nil || key != secret || g2.Name != "Main shop" {
 		t.Fatalf("after update: %q %v %q", key, err, g2.Name)
 	}
 	if res := admin.postForm(res.Header.Get("Location")+"/disable", nil); res.StatusCode != http.StatusSeeOther {
