@@ -129,3 +129,10 @@ func (db *DB) PayOrdersToResolve(ctx context.Context, stale time.Time, limit int
 	}
 	return out, rows.Err()
 }
+
+// MarkPayOrderCheckedTx records inside tx that the gateway was just asked
+// about an order (or waited for), so that the next check waits its turn.
+func (db *DB) MarkPayOrderCheckedTx(ctx context.Context, tx *sql.Tx, orderID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE pay_orders SET checked_at = ? WHERE id = ?`, timeText(db.now()), orderID)
+	return err
+}

@@ -138,13 +138,13 @@ func (s *Server) sendPayment(ctx context.Context, o store.PayOrder, g store.Gate
 	if body == "" {
 		body = o.Subject
 	}
-	created, err := client.CreatePayOrder(ctx, payments.PayOrderRequest{
+	created, callErr := client.CreatePayOrder(ctx, payments.PayOrderRequest{
 		ProductID: o.ProductID, MchOrderNo: o.MchOrderNo, Currency: o.Currency, Amount: o.Amount,
 		ClientIP: clientIP, NotifyURL: s.notifyURL(g, "pay"), Subject: o.Subject, Body: body,
 		Param1: o.Param1, Param2: o.Param2,
 	})
 	var gwErr *payments.GatewayError
-	switch {
+	switch err := callErr; {
 	case err == nil:
 		return s.db.InTx(ctx, func(tx *sql.Tx) error {
 			if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventGateway, Actor: "gateway",
@@ -163,12 +163,17 @@ func (s *Server) sendPayment(ctx context.Context, o store.PayOrder, g store.Gate
 				return err
 			}
 			next := prev
-			next.State, next.LastError = store.PayStateUnknown, "The gateway's answer was unclear ("+err.Error()+"). Paydesk is asking the gateway whether it has the order; it will not create it again."
+			next.State, next.LastError = store.PayStateUnknown, "The gateway's answer was unclear ("+callErr.Error()+"). Paydesk is asking the gateway whether it has the order; it will not create it again."
 			if err := s.db.UpdatePayOrderTx(ctx, tx, prev, next); err != nil {
 				return err
 			}
+			// The create call has just waited for the gateway: the first
+			// query waits a little too.
+			if err := s.db.MarkPayOrderCheckedTx(ctx, tx, o.ID); err != nil {
+				return err
+			}
 			return s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventError, Actor: "gateway",
-				Summary: "Unclear answer to the create call: " + err.Error() + "; to be settled by query"})
+				Summary: "Unclear answer to the create call: " + callErr.Error() + "; to be settled by query"})
 		})
 	case errors.As(err, &gwErr):
 		return s.refusePayment(ctx, o, "gateway", "The gateway refused the payment: "+gwErr.Error(), "")

@@ -28,7 +28,7 @@ const defaultMaxPaymentFen = 100_000_000
 
 // pageCheckGap is how often page views and pollers may ask the gateway about
 // one payment that is still waiting (when no callback has come).
-const pageCheckGap = 5 * time.Second
+const pageCheckGap = 3 * time.Second
 
 type expiryChoice struct {
 	minutes int
