@@ -236,7 +236,7 @@ func PublicPayLive(l PublicLive) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\" alt=\"QR code to pay with your phone\" width=\"220\" height=\"220\" data-testid=\"public-qr\"></div><p class=\"note\">Scan with your payment app, or:</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "\" alt=\"QR code to pay with your phone\" width=\"220\" height=\"220\" data-testid=\"public-qr\"></div><p class=\"note\">用支付应用扫码，或点击 · Scan with your payment app, or:</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -254,7 +254,7 @@ func PublicPayLive(l PublicLive) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" target=\"_blank\" rel=\"noopener\" data-testid=\"pay-button\">Pay now</a> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" target=\"_blank\" rel=\"noopener\" data-testid=\"pay-button\">立即支付 · Pay now</a> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -278,7 +278,7 @@ func PublicPayLive(l PublicLive) templ.Component {
 				}
 			}
 		case "paid":
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"status-big ok\" data-testid=\"public-status\">Paid</div><p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"status-big ok\" data-testid=\"public-status\">已支付 · Paid</div><p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -384,15 +384,15 @@ func publicTone(state string) string {
 func publicStateWord(state string) string {
 	switch state {
 	case "preparing":
-		return "One moment…"
+		return "请稍候 · One moment…"
 	case "expired":
-		return "Expired"
+		return "已过期 · Expired"
 	case "cancelled":
-		return "Cancelled"
+		return "已取消 · Cancelled"
 	case "failed":
-		return "Payment failed"
+		return "支付失败 · Payment failed"
 	}
-	return "Not available"
+	return "无法支付 · Not available"
 }
 
 // PublicPayRedirect takes the customer's browser to the cashier with a POST

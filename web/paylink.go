@@ -87,7 +87,7 @@ func (s *Server) publicPayPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if link.Active {
-		o = s.refreshPayment(r, o, "payment link")
+		o = s.refreshPayment(r, o, "paydesk")
 	}
 	g, err := s.db.GatewayAccount(r.Context(), o.AccountID)
 	if err != nil {
@@ -107,7 +107,7 @@ func (s *Server) publicPayStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if link.Active {
-		o = s.refreshPayment(r, o, "payment link")
+		o = s.refreshPayment(r, o, "paydesk")
 	}
 	live, _ := s.publicLive(link, o)
 	publicHeaders(w)

@@ -151,9 +151,11 @@ func (s *Server) sendPayment(ctx context.Context, o store.PayOrder, g store.Gate
 				Summary: "The gateway created the order " + created.PayOrderID, Detail: rawJSON(created.Raw)}); err != nil {
 				return err
 			}
-			_, _, err := s.applyPayObservation(ctx, tx, o, observation{Source: sourceCreate, Actor: o.CreatedBy,
-				Status: payments.PayCreated, GatewayID: created.PayOrderID, PayURL: created.PayURL})
-			return err
+			if _, _, err := s.applyPayObservation(ctx, tx, o, observation{Source: sourceCreate, Actor: o.CreatedBy,
+				Status: payments.PayCreated, GatewayID: created.PayOrderID, PayURL: created.PayURL}); err != nil {
+				return err
+			}
+			return s.db.MarkPayOrderCheckedTx(ctx, tx, o.ID)
 		})
 	case payments.IsUnclear(err):
 		s.log.Warn("payment create answer unclear; it will be settled by query", "mchOrderNo", o.MchOrderNo, "err", err)
@@ -215,7 +217,11 @@ const (
 // definite "no such order" marks it refused once the create call is surely
 // over (GatewayTimeout after it ended): a late create cannot arrive after
 // that. It returns a sentence for staff.
-func (s *Server) checkPayment(ctx context.Context, o store.PayOrder, actor, source string) (string, error) {
+//
+// A check someone asked for (always) is written to the timeline with the
+// gateway's answer; an automatic one only when it changed something, so
+// that pages watching a payment do not flood its timeline.
+func (s *Server) checkPayment(ctx context.Context, o store.PayOrder, actor, source string, always bool) (string, error) {
 	g, err := s.db.GatewayAccount(ctx, o.AccountID)
 	if err != nil {
 		return "", err
@@ -229,15 +235,22 @@ func (s *Server) checkPayment(ctx context.Context, o store.PayOrder, actor, sour
 	case err == nil:
 		changed := false
 		err := s.db.InTx(ctx, func(tx *sql.Tx) error {
-			if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventQuery, Actor: actor,
-				Status: &ans.Status, Summary: fmt.Sprintf("Query (%s): the gateway has the order %s, status %s", source, ans.PayOrderID, payments.PayStatusText(ans.Status)),
-				Detail: rawJSON(ans.Raw)}); err != nil {
+			before, err := s.db.PayOrderByIDTx(ctx, tx, o.ID)
+			if err != nil {
 				return err
 			}
-			var err error
-			_, changed, err = s.applyPayObservation(ctx, tx, o, observation{Source: source, Actor: actor, Status: ans.Status,
+			after, statusChanged, err := s.applyPayObservation(ctx, tx, o, observation{Source: source, Actor: actor, Status: ans.Status,
 				GatewayID: ans.PayOrderID, ChannelOrderNo: ans.ChannelOrderNo, SuccTime: ans.PaySuccTime})
-			return err
+			if err != nil {
+				return err
+			}
+			changed = statusChanged || after.State != before.State
+			if !always && !changed {
+				return nil
+			}
+			return s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventQuery, Actor: actor,
+				Status: &ans.Status, Summary: fmt.Sprintf("%s: the gateway has the order %s, status %s", sentence(source), ans.PayOrderID, payments.PayStatusText(ans.Status)),
+				Detail: rawJSON(ans.Raw)})
 		})
 		if err != nil {
 			return "", err
@@ -303,7 +316,7 @@ func (s *Server) resolvePayments(ctx context.Context) {
 		if ok, err := s.db.ClaimPayOrderCheck(ctx, o.ID, resolverEvery); err != nil || !ok {
 			continue
 		}
-		if _, err := s.checkPayment(ctx, o, "resolver", sourceQuery); err != nil && ctx.Err() == nil {
+		if _, err := s.checkPayment(ctx, o, "resolver", "query after an unclear create answer", false); err != nil && ctx.Err() == nil {
 			s.log.Warn("payment resolver: query failed; will try again", "mchOrderNo", o.MchOrderNo, "err", err)
 		}
 	}

@@ -308,7 +308,7 @@ func (s *Server) refreshPayment(r *http.Request, o store.PayOrder, actor string)
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.GatewayTimeout)
 	defer cancel()
-	if _, err := s.checkPayment(ctx, o, actor, sourceQuery); err != nil {
+	if _, err := s.checkPayment(ctx, o, actor, "automatic query", false); err != nil {
 		s.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
 		return o
 	}
@@ -374,8 +374,8 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	o = s.refreshPayment(r, o, "paydesk")
 	u, _ := userFrom(r.Context())
-	o = s.refreshPayment(r, o, u.Username)
 	live, err := s.paymentLive(r, o)
 	if err != nil {
 		return err
@@ -427,8 +427,7 @@ func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, _ := userFrom(r.Context())
-	o = s.refreshPayment(r, o, u.Username)
+	o = s.refreshPayment(r, o, "paydesk")
 	live, err := s.paymentLive(r, o)
 	if err != nil {
 		return err
@@ -449,7 +448,7 @@ func (s *Server) checkPaymentNow(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.GatewayTimeout)
 	defer cancel()
 	s.db.ClaimPayOrderCheck(ctx, o.ID, 0)
-	msg, err := s.checkPayment(ctx, o, u.Username, "status check by "+u.Username)
+	msg, err := s.checkPayment(ctx, o, u.Username, "status check by "+u.Username, true)
 	if err != nil {
 		s.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
 		msg = "The gateway could not be asked: " + err.Error() + ". Try again in a moment."

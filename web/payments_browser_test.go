@@ -1,0 +1,175 @@
+package web
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"paydesk/payments/sandbox"
+	"paydesk/store"
+)
+
+// chromium is where Debian installs the browser the journeys run in.
+const chromium = "/usr/bin/chromium"
+
+// newChrome starts a headless chromium for a browser journey, or skips the
+// test when there is none (unless PAYDESK_BROWSER_TESTS=required).
+func newChrome(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("PAYDESK_BROWSER_TESTS") == "required" {
+			t.Fatalf("browser tests are required, but %s is missing", chromium)
+		}
+		t.Skipf("%s is missing: browser journey skipped (set PAYDESK_BROWSER_TESTS=required to fail instead)", chromium)
+	}
+	if testing.Short() {
+		t.Skip("browser journey skipped in -short mode")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	bctx, bcancel := chromedp.NewContext(actx)
+	t.Cleanup(bcancel)
+	if err := chromedp.Do(bctx); err != nil { // start the browser
+		t.Fatal(err)
+	}
+	return bctx
+}
+
+// screenshot saves a full-page PNG into PAYDESK_SCREENSHOTS, when set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("PAYDESK_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// newBrowserEnv is a sandbox console whose public URL serves the real
+// static files (htmx, app.js, app.css), for journeys in a real browser.
+func newBrowserEnv(t *testing.T, faults sandbox.Faults) (*testEnv, string) {
+	t.Helper()
+	bts := httptest.NewUnstartedServer(nil)
+	base := "http://" + bts.Listener.Addr().String()
+	env := newSandboxEnv(t, faults, fastGateway, func(c *Config) { c.PublicURL = base })
+	bts.Config.Handler = env.srv.Handler(os.DirFS("../static"))
+	bts.Start()
+	t.Cleanup(bts.Close)
+	return env, base
+}
+
+// waitText polls an element's text until it contains want.
+func waitBrowserText(t *testing.T, ctx context.Context, sel, want string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var got string
+	for time.Now().Before(deadline) {
+		tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		txt, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		cancel()
+		got = txt
+		if err == nil && strings.Contains(txt, want) {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s says %q, never %q", sel, got, want)
+}
+
+func TestBrowserPaymentJourney(t *testing.T) {
+	bctx := newChrome(t)
+	env, base := newBrowserEnv(t, sandbox.Faults{})
+	name := env.addUser(store.RoleOperator)
+
+	staff, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	err := chromedp.Do(staff,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), name),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		chromedp.Navigate(base+"/payments/new"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=payment-form]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=amount]`), "88.80"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=subject]`), "乌龙茶 Oolong tea, 2 boxes"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=body]`), "Order for table 12"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, staff, "payment-new")
+	err = chromedp.Do(staff,
+		chromedp.Click(chromedp.CSS(`[data-testid=payment-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=payment-qr]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "created", 5*time.Second)
+	screenshot(t, staff, "payment-page")
+	link, err := chromedp.Run(staff, chromedp.Value(chromedp.CSS(`#paylink-url`)))
+	if err != nil || !strings.HasPrefix(link, base+"/pay/") {
+		t.Fatalf("payment link %q: %v", link, err)
+	}
+
+	// The customer, in a browser context of their own.
+	customer, cancel2 := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel2()
+	err = chromedp.Do(customer,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=pay-button]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=public-qr]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, customer, "public-page")
+	newTab := chromedp.WaitNewTarget(customer, func(i *target.Info) bool { return strings.Contains(i.URL, "/sandbox/pay/") })
+	if err := chromedp.Do(customer, chromedp.Click(chromedp.CSS(`[data-testid=pay-button]`))); err != nil {
+		t.Fatal(err)
+	}
+	var tabID target.ID
+	select {
+	case tabID = <-newTab:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the pay button did not open the cashier")
+	}
+	cashier, cancel3 := chromedp.NewContext(customer, chromedp.WithTargetID(tabID))
+	defer cancel3()
+	err = chromedp.Do(cashier,
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=pay]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=pay]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitBrowserText(t, cashier, `[data-testid=status]`, "paid", 10*time.Second)
+
+	// Both pages learn it without a reload.
+	waitBrowserText(t, customer, `[data-testid=public-live]`, "Paid", 20*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "paid", 20*time.Second)
+	screenshot(t, customer, "public-page-paid")
+	screenshot(t, staff, "payment-page-paid")
+}
