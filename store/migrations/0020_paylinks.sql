@@ -33,3 +33,6 @@ CREATE UNIQUE INDEX pay_orders_form_token_idx ON pay_orders(form_token) WHERE fo
 CREATE INDEX pay_orders_phase_idx ON pay_orders(phase, created_at, id);
 CREATE INDEX pay_orders_product_idx ON pay_orders(product_id, created_at, id);
 CREATE INDEX pay_orders_account_idx ON pay_orders(account_id, created_at, id);
+-- Two filters together: status and product; an amount range or exact amount.
+CREATE INDEX pay_orders_phase_product_idx ON pay_orders(phase, product_id, created_at, id);
+CREATE INDEX pay_orders_amount_idx ON pay_orders(amount, created_at);
