@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -238,4 +240,47 @@ func (s *Server) setGatewayDisabled(w http.ResponseWriter, r *http.Request, disa
 	}
 	s.flash(r, "Gateway account "+g.Name+" "+word+".")
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
+}
+
+// testGateway signs a query for a made-up order with the account's key and
+// says in plain words what the answer shows: a clean "no such order" (or
+// any signed answer) proves the address, the merchant and the key.
+func (s *Server) testGateway(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.gatewayByParam(r)
+	if err != nil {
+		return err
+	}
+	res := views.GatewayTest{}
+	client, err := s.gatewayClient(g)
+	if err != nil {
+		res.Message = "The stored merchant key cannot be opened with this console's master key. Enter the key again and save."
+	} else {
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.GatewayTimeout)
+		defer cancel()
+		_, qerr := client.QueryPayOrder(ctx, payments.PayQuery{MchOrderNo: "PDTEST" + randomToken(12, "0123456789")})
+		res.OK, res.Message = gatewayTestVerdict(qerr)
+	}
+	p := s.page(r, "Gateway account "+g.Name, "settings")
+	return s.render(w, r, http.StatusOK, views.GatewayEdit(p, gatewayForm(g), &res))
+}
+
+// gatewayTestVerdict turns a test query's outcome into a sentence.
+func gatewayTestVerdict(err error) (bool, string) {
+	var gwErr *payments.GatewayError
+	var unclear *payments.UnclearError
+	switch {
+	case err == nil, payments.IsNotFound(err):
+		return true, "The connection works: the gateway checked the signature and answered for this merchant."
+	case payments.IsBadSignature(err):
+		return false, "The gateway refused the signature, or signed its answer with another key: the merchant key is wrong."
+	case errors.As(err, &gwErr) && (strings.Contains(gwErr.RetMsg, "mchInfo") || strings.Contains(gwErr.RetMsg, "商户不存在") || strings.Contains(gwErr.RetMsg, "mchId")):
+		return false, "The gateway does not know this merchant id: check mchId. (It said: " + gwErr.RetMsg + ")"
+	case errors.As(err, &gwErr):
+		return false, "The gateway refused the test query: " + gwErr.Error()
+	case errors.As(err, &unclear) && (unclear.Reason == payments.ReasonConnection || unclear.Reason == payments.ReasonTimeout):
+		return false, "The gateway cannot be reached at this base URL (" + unclear.Reason + "). Check the address and that the gateway is running."
+	case errors.As(err, &unclear):
+		return false, "The gateway answered, but not as a gateway of this kind would (" + unclear.Reason + "). Check the base URL."
+	}
+	return false, "The test query failed: " + err.Error()
 }

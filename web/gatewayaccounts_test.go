@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
+	"paydesk/payments/sandbox"
 	"paydesk/store"
 )
 
@@ -100,5 +102,35 @@ func TestGatewayAccountAdmin(t *testing.T) {
 	}
 	if res := op.postForm("/settings/gateways", form); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("operator adds a gateway account: %d", res.StatusCode)
+	}
+}
+
+func TestGatewayTestConnection(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{}, fastGateway)
+	admin, _ := env.signedIn(store.RoleAdmin)
+	path := "/settings/gateways/" + strconv.FormatInt(env.account.ID, 10)
+	res := admin.postForm(path+"/test", nil)
+	if res.StatusCode != 200 || !strings.Contains(res.body, "The connection works") {
+		t.Fatalf("test with the right key: %d %s", res.StatusCode, res.body)
+	}
+	form := url.Values{"name": {"Sandbox"}, "base_url": {env.sbURL}, "mch_id": {testMchID}, "app_id": {testAppID},
+		"key": {"wrong-key"}, "notify_base_url": {env.ts.URL}}
+	if res := admin.postForm(path, form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", res.StatusCode, res.body)
+	}
+	if res := admin.postForm(path+"/test", nil); !strings.Contains(res.body, "merchant key is wrong") {
+		t.Fatalf("test with a wrong key: %s", res.body)
+	}
+	form.Set("key", testKey)
+	form.Set("mch_id", "99999999")
+	admin.postForm(path, form)
+	if res := admin.postForm(path+"/test", nil); !strings.Contains(res.body, "does not know this merchant") {
+		t.Fatalf("test with an unknown merchant: %s", res.body)
+	}
+	form.Set("mch_id", testMchID)
+	form.Set("base_url", "http://127.0.0.1:1")
+	admin.postForm(path, form)
+	if res := admin.postForm(path+"/test", nil); !strings.Contains(res.body, "cannot be reached") {
+		t.Fatalf("test of an unreachable gateway: %s", res.body)
 	}
 }

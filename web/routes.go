@@ -91,6 +91,7 @@ func (s *Server) routes() []route {
 		{"POST", "/settings/gateways/{id}", admin, s.updateGateway},
 		{"POST", "/settings/gateways/{id}/disable", admin, s.disableGateway},
 		{"POST", "/settings/gateways/{id}/enable", admin, s.enableGateway},
+		{"POST", "/settings/gateways/{id}/test", admin, s.testGateway},
 	}
 }
 
