@@ -14,20 +14,6 @@ import (
 	"paydesk/views"
 )
 
-// csvCell neutralises a cell that a spreadsheet would read as a formula
-// (starting with = + - @, or a tab or carriage return) by putting an
-// apostrophe in front.
-func csvCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
-}
-
 // paymentsCSV exports every payment matching the list's filters: UTF-8
 // with a byte order mark (so that Excel reads it as UTF-8), amounts in yuan
 // with two decimals, times in the console's zone.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,59 +11,10 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"paydesk/internal/browsertest"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
 )
-
-// chromium is where Debian installs the browser the journeys run in.
-const chromium = "/usr/bin/chromium"
-
-// newChrome starts a headless chromium for a browser journey, or skips the
-// test when there is none (unless PAYDESK_BROWSER_TESTS=required).
-func newChrome(t *testing.T) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("PAYDESK_BROWSER_TESTS") == "required" {
-			t.Fatalf("browser tests are required, but %s is missing", chromium)
-		}
-		t.Skipf("%s is missing: browser journey skipped (set PAYDESK_BROWSER_TESTS=required to fail instead)", chromium)
-	}
-	if testing.Short() {
-		t.Skip("browser journey skipped in -short mode")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	bctx, bcancel := chromedp.NewContext(actx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil { // start the browser
-		t.Fatal(err)
-	}
-	return bctx
-}
-
-// screenshot saves a full-page PNG into PAYDESK_SCREENSHOTS, when set.
-func screenshot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	dir := os.Getenv("PAYDESK_SCREENSHOTS")
-	if dir == "" {
-		return
-	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // newBrowserEnv is a sandbox console whose public URL serves the real
 // static files (htmx, app.js, app.css), for journeys in a real browser.
@@ -98,7 +48,7 @@ func waitBrowserText(t *testing.T, ctx context.Context, sel, want string, within
 }
 
 func TestBrowserPaymentJourney(t *testing.T) {
-	bctx := newChrome(t)
+	bctx := browsertest.New(t)
 	env, base := newBrowserEnv(t, sandbox.Faults{})
 	name := env.addUser(store.RoleOperator)
 
@@ -119,7 +69,7 @@ func TestBrowserPaymentJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	screenshot(t, staff, "payment-new")
+	browsertest.Screenshot(t, staff, "payment-new")
 	err = chromedp.Do(staff,
 		chromedp.Click(chromedp.CSS(`[data-testid=payment-submit]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=payment-qr]`)),
@@ -128,7 +78,7 @@ func TestBrowserPaymentJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitBrowserText(t, staff, `[data-testid=payment-status]`, "created", 5*time.Second)
-	screenshot(t, staff, "payment-page")
+	browsertest.Screenshot(t, staff, "payment-page")
 	link, err := chromedp.Run(staff, chromedp.Value(chromedp.CSS(`#paylink-url`)))
 	if err != nil || !strings.HasPrefix(link, base+"/pay/") {
 		t.Fatalf("payment link %q: %v", link, err)
@@ -145,7 +95,7 @@ func TestBrowserPaymentJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	screenshot(t, customer, "public-page")
+	browsertest.Screenshot(t, customer, "public-page")
 	newTab := chromedp.WaitNewTarget(customer, func(i *target.Info) bool { return strings.Contains(i.URL, "/sandbox/pay/") })
 	if err := chromedp.Do(customer, chromedp.Click(chromedp.CSS(`[data-testid=pay-button]`))); err != nil {
 		t.Fatal(err)
@@ -170,6 +120,6 @@ func TestBrowserPaymentJourney(t *testing.T) {
 	// Both pages learn it without a reload.
 	waitBrowserText(t, customer, `[data-testid=public-live]`, "Paid", 20*time.Second)
 	waitBrowserText(t, staff, `[data-testid=payment-status]`, "paid", 20*time.Second)
-	screenshot(t, customer, "public-page-paid")
-	screenshot(t, staff, "payment-page-paid")
+	browsertest.Screenshot(t, customer, "public-page-paid")
+	browsertest.Screenshot(t, staff, "payment-page-paid")
 }
