@@ -37,7 +37,7 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range all {
 		rows[i] = gatewayRow(g)
 	}
-	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows))
+	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.maxPaymentFen(r))))
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {
@@ -283,4 +283,29 @@ func gatewayTestVerdict(err error) (bool, string) {
 		return false, "The gateway answered, but not as a gateway of this kind would (" + unclear.Reason + "). Check the base URL."
 	}
 	return false, "The test query failed: " + err.Error()
+}
+
+// setMaxPayment saves the largest amount one payment may have.
+func (s *Server) setMaxPayment(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	}
+	fen, err := payments.ParseYuan(r.PostForm.Get("max_amount"))
+	if err != nil {
+		return errStatus(http.StatusUnprocessableEntity, "The largest payment amount: %s", sentence(err.Error()))
+	}
+	u, _ := userFrom(r.Context())
+	old := s.maxPaymentFen(r)
+	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
+		if err := s.db.SetSettingTx(r.Context(), tx, settingMaxPaymentFen, strconv.FormatInt(fen, 10)); err != nil {
+			return err
+		}
+		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: "settings.payment_max_amount", Subject: "setting:" + settingMaxPaymentFen,
+			Detail: fmt.Sprintf("from %s to %s", views.Money(old), views.Money(fen)), ClientAddr: s.clientAddr(r)})
+	})
+	if err != nil {
+		return err
+	}
+	s.flash(r, "The largest payment amount is now "+views.Money(fen)+".")
+	return redirect(w, r, "/settings/gateways")
 }

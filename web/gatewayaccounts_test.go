@@ -89,14 +89,27 @@ func TestGatewayAccountAdmin(t *testing.T) {
 			actions = append(actions, e.Action)
 		}
 	}
-	if strings.Join(actions, ",") != "gateway.disable,gateway.update,gateway.create" && strings.Join(actions, ",") != "gateway.create,gateway.update,gateway.disable" {
+	if got := strings.Join(actions, ","); got != "gateway.disable,gateway.update,gateway.create" && got != "gateway.create,gateway.update,gateway.disable" {
 		t.Fatalf("audit actions: %v", actions)
 	}
 	if strings.Contains(env.logs.String(), secret) {
 		t.Fatal("the key is in the log")
 	}
 
+	if res := admin.postForm("/settings/payments", url.Values{"max_amount": {"1,000.00"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set the payment limit: %d %s", res.StatusCode, res.body)
+	}
+	if v, _ := env.db.Setting(ctx, settingMaxPaymentFen, ""); v != "100000" {
+		t.Fatalf("payment limit stored as %q", v)
+	}
+	if res := admin.postForm("/settings/payments", url.Values{"max_amount": {"1e3"}}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a limit in scientific notation: %d", res.StatusCode)
+	}
+
 	op, _ := env.signedIn(store.RoleOperator)
+	if res := op.postForm("/settings/payments", url.Values{"max_amount": {"5"}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("operator sets the payment limit: %d", res.StatusCode)
+	}
 	if res := op.get("/settings/gateways"); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("operator sees gateway accounts: %d", res.StatusCode)
 	}

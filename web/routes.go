@@ -93,6 +93,7 @@ func (s *Server) routes() []route {
 		{"POST", "/settings/gateways/{id}/disable", admin, s.disableGateway},
 		{"POST", "/settings/gateways/{id}/enable", admin, s.enableGateway},
 		{"POST", "/settings/gateways/{id}/test", admin, s.testGateway},
+		{"POST", "/settings/payments", admin, s.setMaxPayment},
 
 		// Users (admins only).
 		{"GET", "/settings/users", admin, s.usersPage},
