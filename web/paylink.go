@@ -76,6 +76,12 @@ func (s *Server) publicLive(link store.PayLink, o store.PayOrder) (views.PublicL
 	return l, action
 }
 
+// linkLive reports whether a customer may still pay through a link, so
+// that its page may ask the gateway for news.
+func (s *Server) linkLive(link store.PayLink, o store.PayOrder) bool {
+	return link.Active && (o.ExpiresAt.IsZero() || s.now().Before(o.ExpiresAt))
+}
+
 func publicHeaders(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Robots-Tag", "noindex, nofollow")
@@ -86,7 +92,7 @@ func (s *Server) publicPayPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if link.Active {
+	if s.linkLive(link, o) {
 		o = s.refreshPayment(r, o, "paydesk")
 	}
 	g, err := s.db.GatewayAccount(r.Context(), o.AccountID)
@@ -106,7 +112,7 @@ func (s *Server) publicPayStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if link.Active {
+	if s.linkLive(link, o) {
 		o = s.refreshPayment(r, o, "paydesk")
 	}
 	live, _ := s.publicLive(link, o)

@@ -122,4 +122,19 @@ func TestBrowserPaymentJourney(t *testing.T) {
 	waitBrowserText(t, staff, `[data-testid=payment-status]`, "paid", 20*time.Second)
 	browsertest.Screenshot(t, customer, "public-page-paid")
 	browsertest.Screenshot(t, staff, "payment-page-paid")
+
+	// The list with the payment, and the printable card.
+	err = chromedp.Do(staff,
+		chromedp.Navigate(base+"/payments"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=payment-row]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, staff, "payments-list")
+	if err := chromedp.Do(staff, chromedp.Click(chromedp.CSS(`[data-testid=payment-row] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=payment-card]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=payment-card]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=print-card]`))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, staff, "payment-card")
 }
