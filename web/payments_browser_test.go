@@ -138,3 +138,35 @@ func TestBrowserPaymentJourney(t *testing.T) {
 	}
 	browsertest.Screenshot(t, staff, "payment-card")
 }
+
+func TestBrowserGatewayAccounts(t *testing.T) {
+	bctx := browsertest.New(t)
+	env, base := newBrowserEnv(t, sandbox.Faults{})
+	name := env.addUser(store.RoleAdmin)
+	admin, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	err := chromedp.Do(admin,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), name),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		chromedp.Navigate(base+"/settings/gateways"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=gateway-row]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, admin, "gateways")
+	err = chromedp.Do(admin,
+		chromedp.Click(chromedp.CSS(`[data-testid=gateway-row] a`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=gateway-test]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid=gateway-test]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=gateway-test-result]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitBrowserText(t, admin, `[data-testid=gateway-test-result]`, "The connection works", 5*time.Second)
+	browsertest.Screenshot(t, admin, "gateway-edit")
+}

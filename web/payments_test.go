@@ -307,12 +307,18 @@ func TestPublicPaymentLink(t *testing.T) {
 	if res := anon.get(link2 + "/qr.png"); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("QR code of a deactivated link: %d", res.StatusCode)
 	}
+	if res := op.postForm("/payments/"+strconv.FormatInt(id2, 10)+"/reactivate", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reactivate: %d", res.StatusCode)
+	}
+	if res := anon.get(link2); !strings.Contains(res.body, `data-state="payable"`) {
+		t.Fatalf("reactivated link: %s", res.body)
+	}
 	entries, _ := env.db.AuditEntries(ctx, store.AuditFilter{Action: "payment."})
 	var actions []string
 	for _, e := range entries {
 		actions = append(actions, e.Action)
 	}
-	if got := strings.Join(actions, ","); !strings.Contains(got, "payment.link_deactivate") || strings.Count(got, "payment.create") != 2 {
+	if got := strings.Join(actions, ","); !strings.Contains(got, "payment.link_deactivate") || !strings.Contains(got, "payment.link_reactivate") || strings.Count(got, "payment.create") != 2 {
 		t.Fatalf("audit: %s", got)
 	}
 }
