@@ -1,7 +1,7 @@
 package views
 
-// Option is one choice of a select.
-type Option struct {
+// Choice is one option of a select.
+type Choice struct {
 	Value, Label string
 }
 
@@ -15,9 +15,9 @@ const (
 type PaymentForm struct {
 	FormToken string // one-time token: a second submission finds the first payment
 	AccountID string
-	Accounts  []Option
+	Accounts  []Choice
 	ProductID string
-	Products  []Option
+	Products  []Choice
 	Amount    string
 	MaxAmount string // yuan, for the hint
 	Subject   string
@@ -25,7 +25,7 @@ type PaymentForm struct {
 	Param1    string
 	Param2    string
 	Expiry    string // minutes, "" for none
-	Expiries  []Option
+	Expiries  []Choice
 	Errors    map[string]string
 }
 
@@ -85,7 +85,7 @@ type PaymentRow struct {
 // PaymentList is the payments list page's view model.
 type PaymentList struct {
 	Number, Status, Product, Account, From, To, Min, Max string
-	Statuses, Products, Accounts                         []Option
+	Statuses, Products, Accounts                         []Choice
 	Rows                                                 []PaymentRow
 	NewerURL, OlderURL, FirstURL, CSVURL                 string
 	CanCreate                                            bool
@@ -126,5 +126,10 @@ type PublicLive struct {
 // gateway's cashier with a POST form.
 type PayRedirect struct {
 	Action string
-	Fields []Option // Value is the field name, Label its value
+	Fields []HiddenField
+}
+
+// HiddenField is one field of a form the customer's browser posts.
+type HiddenField struct {
+	Name, Value string
 }

@@ -139,7 +139,7 @@ func (s *Server) publicPayGo(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := views.PayRedirect{Action: action.Action}
 	for _, f := range action.Fields {
-		v.Fields = append(v.Fields, views.Option{Value: f.Name, Label: f.Value})
+		v.Fields = append(v.Fields, views.HiddenField{Name: f.Name, Value: f.Value})
 	}
 	return s.render(w, r, http.StatusOK, views.PublicPayRedirect(v))
 }

@@ -60,10 +60,10 @@ func productLabel(id int) string {
 	return strconv.Itoa(id)
 }
 
-func productOptions() []views.Option {
-	var out []views.Option
+func productOptions() []views.Choice {
+	var out []views.Choice
 	for _, p := range payments.Products() {
-		out = append(out, views.Option{Value: strconv.Itoa(p.ID), Label: productLabel(p.ID)})
+		out = append(out, views.Choice{Value: strconv.Itoa(p.ID), Label: productLabel(p.ID)})
 	}
 	return out
 }
@@ -80,7 +80,7 @@ func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.Paymen
 		if g.IsSandbox {
 			label += " (sandbox)"
 		}
-		f.Accounts = append(f.Accounts, views.Option{Value: strconv.FormatInt(g.ID, 10), Label: label})
+		f.Accounts = append(f.Accounts, views.Choice{Value: strconv.FormatInt(g.ID, 10), Label: label})
 	}
 	f.Products = productOptions()
 	f.Expiries = nil
@@ -89,7 +89,7 @@ func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.Paymen
 		if e.minutes > 0 {
 			v = strconv.Itoa(e.minutes)
 		}
-		f.Expiries = append(f.Expiries, views.Option{Value: v, Label: e.label})
+		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: e.label})
 	}
 	f.MaxAmount = views.Yuan(s.maxPaymentFen(r))
 	if f.FormToken == "" {
@@ -598,10 +598,10 @@ func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
 	names := map[int64]string{}
 	for _, g := range accts {
 		names[g.ID] = g.Name
-		l.Accounts = append(l.Accounts, views.Option{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
+		l.Accounts = append(l.Accounts, views.Choice{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
 	}
 	for _, ph := range store.PayPhases() {
-		l.Statuses = append(l.Statuses, views.Option{Value: ph, Label: phaseLabel(ph)})
+		l.Statuses = append(l.Statuses, views.Choice{Value: ph, Label: phaseLabel(ph)})
 	}
 	l.Products = productOptions()
 	for _, o := range page.Orders {
