@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -169,4 +170,27 @@ func TestBrowserGatewayAccounts(t *testing.T) {
 	}
 	waitBrowserText(t, admin, `[data-testid=gateway-test-result]`, "The connection works", 5*time.Second)
 	browsertest.Screenshot(t, admin, "gateway-edit")
+}
+
+// TestBrowserPostFormPayURL follows a "POST;url" payUrl: the pay button's
+// page posts its form by itself (static/app.js) and the customer lands on
+// the cashier.
+func TestBrowserPostFormPayURL(t *testing.T) {
+	bctx := browsertest.New(t)
+	env, base := newBrowserEnv(t, sandbox.Faults{PostFormProducts: []int{8007}})
+	op, _ := env.signedIn(store.RoleOperator)
+	_, link := publicLink(t, env, op, func(v url.Values) { v.Set("product", "8007") })
+	customer, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	err := chromedp.Do(customer,
+		chromedp.Navigate(base+link+"/go"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=cashier]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := chromedp.Run(customer, chromedp.Location())
+	if err != nil || !strings.Contains(loc, "/sandbox/pay/") {
+		t.Fatalf("after the pay form: %q %v", loc, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -476,5 +477,29 @@ func TestPaymentsCSVExport(t *testing.T) {
 	list := viewer.get("/payments?status=paid")
 	if !strings.Contains(list.body, "M1") || strings.Contains(list.body, ">M2<") {
 		t.Fatal("the list's status filter")
+	}
+}
+
+func TestPaymentQRCodes(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{}, fastGateway)
+	op, _ := env.signedIn(store.RoleOperator)
+	id, link := publicLink(t, env, op, nil)
+	path := "/payments/" + strconv.FormatInt(id, 10)
+	res := op.get(path + "/qr.png")
+	img, err := png.Decode(strings.NewReader(res.body))
+	if err != nil || img.Bounds().Dx() != 512 {
+		t.Fatalf("PNG: %v %v", err, img)
+	}
+	res = op.get(path + "/qr.svg?download=1")
+	if res.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") ||
+		!strings.Contains(res.body, "<svg") || !strings.Contains(res.body, `<path fill="#000" d="M`) {
+		t.Fatalf("SVG: %s %s", res.Header, res.body)
+	}
+	card := op.get(path + "/card")
+	if !strings.Contains(card.body, link) || !strings.Contains(card.body, "¥12.50") || !strings.Contains(card.body, path+"/qr.png") {
+		t.Fatalf("printable card: %s", card.body)
+	}
+	if res := env.browser().get(path + "/qr.png"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("QR code without sign-in: %d", res.StatusCode)
 	}
 }
