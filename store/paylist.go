@@ -8,16 +8,16 @@ import (
 	"time"
 )
 
-// PayPhases are the values of a pay order's phase, which folds the
-// console's state and the gateway's status into one filterable word.
-var payPhases = []string{"created", "paying", "paid", "failed", "expired", "refunded", "unknown", "refused", "other"}
-
-// PayPhases returns the phases a payments list can filter on.
-func PayPhases() []string { return append([]string(nil), payPhases...) }
+// PayPhases returns the values of a pay order's phase (migration 0020),
+// which folds the console's state and the gateway's status into one word
+// the payments list filters on.
+func PayPhases() []string {
+	return []string{"created", "paying", "paid", "failed", "expired", "refunded", "unknown", "refused", "other"}
+}
 
 // IsPayPhase reports whether s is one of PayPhases.
 func IsPayPhase(s string) bool {
-	for _, p := range payPhases {
+	for _, p := range PayPhases() {
 		if p == s {
 			return true
 		}
