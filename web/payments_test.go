@@ -503,3 +503,44 @@ func TestPaymentQRCodes(t *testing.T) {
 		t.Fatalf("QR code without sign-in: %d", res.StatusCode)
 	}
 }
+
+var pagerRE = regexp.MustCompile(`href="([^"]+)" data-testid="page-(older|newer)"`)
+
+func TestPaymentsListPaging(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{}, fastGateway)
+	seedPayOrders(t, env.db, env.account.ID, 120)
+	viewer, _ := env.signedIn(store.RoleViewer)
+	links := func(body string) map[string]string {
+		out := map[string]string{}
+		for _, m := range pagerRE.FindAllStringSubmatch(body, -1) {
+			out[m[2]] = strings.ReplaceAll(m[1], "&amp;", "&")
+		}
+		return out
+	}
+	page := viewer.get("/payments")
+	if n := strings.Count(page.body, `data-testid="payment-row"`); n != 50 || !strings.Contains(page.body, "PD000000000119") {
+		t.Fatalf("first page: %d rows", n)
+	}
+	l := links(page.body)
+	if l["older"] == "" || l["newer"] != "" {
+		t.Fatalf("first page links: %v", l)
+	}
+	page2 := viewer.get(l["older"])
+	l2 := links(page2.body)
+	if n := strings.Count(page2.body, `data-testid="payment-row"`); n != 50 || !strings.Contains(page2.body, "PD000000000069") || l2["newer"] == "" {
+		t.Fatalf("second page: %d rows, links %v", n, l2)
+	}
+	page3 := viewer.get(l2["older"])
+	if n := strings.Count(page3.body, `data-testid="payment-row"`); n != 20 || links(page3.body)["older"] != "" {
+		t.Fatalf("last page: %d rows", n)
+	}
+	back := viewer.get(l2["newer"])
+	if !strings.Contains(back.body, "PD000000000119") || links(back.body)["newer"] != "" {
+		t.Fatal("newer from the second page is not the first page")
+	}
+	filtered := viewer.get("/payments?status=paid&product=8001")
+	// Paid is i%100 < 60, product 8001 is i%20 == 1: orders 1, 21, 41 and 101.
+	if n := strings.Count(filtered.body, `data-testid="payment-row"`); n != 4 || !strings.Contains(filtered.body, "PD000000000101") {
+		t.Fatalf("paid with product 8001: %d rows", n)
+	}
+}
