@@ -213,6 +213,8 @@ func TestPayoutSettlesAndNotifiesByGET(t *testing.T) {
 	if fail["status"] != "3" || fail["channelErrMsg"] != "账户号无效（沙箱规则：账号以4结尾）" {
 		t.Errorf("failure notification: %v", fail)
 	}
+	// The receiver sees the request before the sandbox has read the reply and recorded the attempt.
+	waitFor(t, "the attempt record", 5*time.Second, func() bool { return len(sb.Attempts(okID)) >= 1 })
 	if a := sb.Attempts(okID); len(a) != 1 || a[0].Method != "GET" || !a[0].OK || a[0].Status != 2 {
 		t.Errorf("attempts: %+v", a)
 	}
@@ -243,6 +245,7 @@ func TestDuplicateNotify(t *testing.T) {
 			t.Errorf("duplicate differs in %s: %v vs %v", k, v, got[1].Fields[k])
 		}
 	}
+	waitFor(t, "both attempt records", 5*time.Second, func() bool { return len(sb.Attempts(id)) >= 2 })
 	if a := sb.Attempts(id); len(a) != 2 || a[0].N != 1 || a[1].N != 1 {
 		t.Errorf("attempts: %+v", a)
 	}
@@ -281,6 +284,7 @@ func TestRefuseNotifies(t *testing.T) {
 	id := createPay(t, srv, "F-1", rc.URL())
 	_ = sb.Pay(id)
 	waitFor(t, "the third attempt", 5*time.Second, func() bool { return len(rc.all()) >= 1 })
+	waitFor(t, "the third attempt's record", 5*time.Second, func() bool { return len(sb.Attempts(id)) >= 3 })
 	att := sb.Attempts(id)
 	if len(att) != 3 {
 		t.Fatalf("attempts: %+v", att)
