@@ -60,7 +60,8 @@ func (s *Server) publicLive(link store.PayLink, o store.PayOrder) (views.PublicL
 	default:
 		a, err := payments.ParsePayURL(o.PayURL)
 		if err != nil {
-			l.State, l.Message = "unavailable", "This payment cannot be paid online. Ask the merchant for a new link."
+			// The order may still turn paid or be cancelled: keep following it.
+			l.State, l.Message, l.Poll = "unavailable", "This payment cannot be paid online. Ask the merchant for a new link.", payWaiting(o)
 			break
 		}
 		action = a

@@ -121,6 +121,14 @@ func (s *Server) insertPayment(ctx context.Context, o store.PayOrder, formToken,
 	return s.db.PayOrderByID(ctx, o.ID)
 }
 
+// capitalize puts the first letter of s in upper case.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // yuanText is an amount for timelines and the audit log: ¥12.50.
 func yuanText(fen int64) string {
 	return fmt.Sprintf("¥%d.%02d", fen/100, fen%100)
@@ -174,8 +182,14 @@ func (s *Server) sendPayment(ctx context.Context, o store.PayOrder, g store.Gate
 			if err := s.db.MarkPayOrderCheckedTx(ctx, tx, o.ID); err != nil {
 				return err
 			}
+			reason := "unclear answer"
+			var unclear *payments.UnclearError
+			if errors.As(callErr, &unclear) {
+				reason = unclear.Reason
+			}
 			return s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventError, Actor: "gateway",
-				Summary: "Unclear answer to the create call: " + callErr.Error() + "; to be settled by query"})
+				Summary: "No clear answer to the create call (" + reason + "); Paydesk settles it by query, never by creating it again",
+				Detail:  callErr.Error()})
 		})
 	case errors.As(err, &gwErr):
 		return s.refusePayment(ctx, o, "gateway", "The gateway refused the payment: "+gwErr.Error(), "")
@@ -239,18 +253,19 @@ func (s *Server) checkPayment(ctx context.Context, o store.PayOrder, actor, sour
 			if err != nil {
 				return err
 			}
+			// The query goes on the timeline before the change it causes.
+			news := before.State != store.PayStateOpen || before.Status == nil || payments.PayAdvances(*before.Status, ans.Status)
+			if always || news {
+				if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventQuery, Actor: actor,
+					Status: &ans.Status, Summary: fmt.Sprintf("%s: the gateway has the order %s, status %s", capitalize(source), ans.PayOrderID, payments.PayStatusText(ans.Status)),
+					Detail: rawJSON(ans.Raw)}); err != nil {
+					return err
+				}
+			}
 			after, statusChanged, err := s.applyPayObservation(ctx, tx, o, observation{Source: source, Actor: actor, Status: ans.Status,
 				GatewayID: ans.PayOrderID, ChannelOrderNo: ans.ChannelOrderNo, SuccTime: ans.PaySuccTime})
-			if err != nil {
-				return err
-			}
 			changed = statusChanged || after.State != before.State
-			if !always && !changed {
-				return nil
-			}
-			return s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventQuery, Actor: actor,
-				Status: &ans.Status, Summary: fmt.Sprintf("%s: the gateway has the order %s, status %s", sentence(source), ans.PayOrderID, payments.PayStatusText(ans.Status)),
-				Detail: rawJSON(ans.Raw)})
+			return err
 		})
 		if err != nil {
 			return "", err

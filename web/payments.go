@@ -411,6 +411,10 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 			v.LinkNote = fmt.Sprintf("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.cfg.Location))
 		case !o.ExpiresAt.IsZero() && !s.now().Before(o.ExpiresAt) && !payments.IsPaid(o.StatusOr(-99)):
 			v.LinkNote = "The link has expired; customers who open it see that."
+		case o.State == store.PayStateOpen && o.PayURL == "":
+			v.LinkNote = "Without the gateway's pay link, customers who open this link are told it cannot be paid online."
+		case o.State == store.PayStateRefused:
+			v.LinkNote = "The payment was refused; customers who open this link are told it cannot be paid."
 		}
 	}
 	return s.render(w, r, http.StatusOK, views.PaymentPage(s.page(r, "Payment "+o.MchOrderNo, "payments"), v))

@@ -194,3 +194,60 @@ func TestBrowserPostFormPayURL(t *testing.T) {
 		t.Fatalf("after the pay form: %q %v", loc, err)
 	}
 }
+
+// TestBrowserPaymentStates shows a payment whose create answer was lost
+// ("unknown — checking"), its public page meanwhile, and the public page
+// of a deactivated link.
+func TestBrowserPaymentStates(t *testing.T) {
+	bctx := browsertest.New(t)
+	env, base := newBrowserEnv(t, sandbox.Faults{LostAnswer: true})
+	name := env.addUser(store.RoleOperator)
+	staff, cancel := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel()
+	err := chromedp.Do(staff,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), name),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`[data-testid=login-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
+		chromedp.Navigate(base+"/payments/new"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=amount]`), "5"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=subject]`), "Lost answer"),
+		chromedp.Click(chromedp.CSS(`[data-testid=payment-submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=payment-live]`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "unknown — checking", 5*time.Second)
+	browsertest.Screenshot(t, staff, "payment-unknown")
+	link, err := chromedp.Run(staff, chromedp.Value(`#paylink-url`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	customer, cancel2 := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
+	defer cancel2()
+	if err := chromedp.Do(customer, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.CSS(`[data-testid=public-live]`))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(t, customer, "public-preparing")
+
+	// The gateway answers again: the pages settle by query by themselves.
+	// The order exists, but its payUrl was in the lost answer, so the
+	// customer is told it cannot be paid through this link.
+	env.sb.SetFaults(sandbox.Faults{})
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "created", 15*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-note]`, "pay link was lost", 5*time.Second)
+	waitBrowserText(t, customer, `[data-testid=public-live]`, "cannot be paid online", 15*time.Second)
+	browsertest.Screenshot(t, staff, "payment-resolved")
+
+	// Staff deactivate the link, accepting the confirmation.
+	if _, err := chromedp.Run(staff, chromedp.Evaluate[bool](`window.confirm = function () { return true; }; true`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(staff, chromedp.Click(chromedp.CSS(`[data-testid=deactivate-link]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=reactivate-link]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitBrowserText(t, customer, `[data-testid=public-live]`, "Cancelled", 15*time.Second)
+	browsertest.Screenshot(t, customer, "public-cancelled")
+}
