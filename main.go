@@ -233,6 +233,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
+	srv.StartPaymentResolver(ctx)
 	srv.StartReconciler(ctx)
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {

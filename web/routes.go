@@ -61,7 +61,24 @@ func (s *Server) routes() []route {
 		{"POST", "/account/password", viewer, s.changePassword},
 		{"POST", "/account/logout-everywhere", viewer, s.logoutEverywhere},
 
-		{"GET", "/payments", viewer, s.section("payments", "Payments", "Payments you create appear here: amount, product, status, and the link and QR code to hand out.")},
+		// payments and their public links
+		{"GET", "/payments", viewer, s.paymentsPage},
+		{"GET", "/payments.csv", viewer, s.paymentsCSV},
+		{"GET", "/payments/new", operator, s.newPaymentPage},
+		{"POST", "/payments", operator, s.createPayment},
+		{"GET", "/payments/{id}", viewer, s.paymentPage},
+		{"GET", "/payments/{id}/status", viewer, s.paymentStatus},
+		{"POST", "/payments/{id}/check", operator, s.checkPaymentNow},
+		{"POST", "/payments/{id}/deactivate", operator, s.deactivatePaymentLink},
+		{"POST", "/payments/{id}/reactivate", operator, s.reactivatePaymentLink},
+		{"GET", "/payments/{id}/qr.png", viewer, s.paymentQR("png")},
+		{"GET", "/payments/{id}/qr.svg", viewer, s.paymentQR("svg")},
+		{"GET", "/payments/{id}/card", viewer, s.paymentCard},
+		{"GET", "/pay/{token}", public, s.publicPayPage},
+		{"GET", "/pay/{token}/status", public, s.publicPayStatus},
+		{"GET", "/pay/{token}/go", public, s.publicPayGo},
+		{"GET", "/pay/{token}/qr.png", public, s.publicPayQR},
+
 		{"GET", "/payouts", viewer, s.section("payouts", "Payouts", "Payouts to bank accounts appear here, one by one or in CSV batches, with their approval and progress.")},
 		// Gateway callbacks, orders and their timelines, lookup, notification log, alerts, resends.
 		{"GET", "/notify/pay", public, s.notifyPay},
@@ -81,6 +98,17 @@ func (s *Server) routes() []route {
 		{"GET", "/notifications/{id}", viewer, s.notificationPage},
 		{"POST", "/alerts/{id}/ack", operator, s.ackAlert},
 		{"GET", "/settings", admin, s.settingsPage},
+
+		// gateway accounts
+		{"GET", "/settings/gateways", admin, s.gatewaysPage},
+		{"GET", "/settings/gateways/new", admin, s.gatewayNewPage},
+		{"POST", "/settings/gateways", admin, s.createGateway},
+		{"GET", "/settings/gateways/{id}", admin, s.gatewayEditPage},
+		{"POST", "/settings/gateways/{id}", admin, s.updateGateway},
+		{"POST", "/settings/gateways/{id}/disable", admin, s.disableGateway},
+		{"POST", "/settings/gateways/{id}/enable", admin, s.enableGateway},
+		{"POST", "/settings/gateways/{id}/test", admin, s.testGateway},
+		{"POST", "/settings/payments", admin, s.setMaxPayment},
 
 		// Users (admins only).
 		{"GET", "/settings/users", admin, s.usersPage},
