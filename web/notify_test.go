@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"paydesk/payments"
+	"paydesk/payments/sandbox"
 	"paydesk/store"
 )
 
@@ -518,5 +520,53 @@ func TestNotifyConcurrentDuplicates(t *testing.T) {
 	env.db.QueryRow(`SELECT count(*) FROM pay_orders WHERE mch_order_no = 'SHOP-CONC-1'`).Scan(&orders)
 	if orders != 1 {
 		t.Errorf("%d orders recorded, want 1", orders)
+	}
+}
+
+// The sandbox sends every attempt twice and an older status after the
+// newer one: the order ends paid, once, and every delivery is answered success.
+func TestNotifySandboxDuplicatesAndOutOfOrder(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{DuplicateNotify: true, OutOfOrder: true})
+	payID, o := env.cbSandboxPay("M-OOO-1", 321, env.srv.notifyURL(env.account, "pay"), true)
+	if err := env.sb.Pay(payID); err != nil {
+		t.Fatal(err)
+	}
+	cbWait(t, "three deliveries", 5*time.Second, func() bool {
+		n := 0
+		for _, a := range env.sb.Attempts(payID) {
+			if a.HTTPStatus != 0 {
+				n++
+			}
+		}
+		return n == 3
+	})
+	for _, a := range env.sb.Attempts(payID) {
+		if !a.OK {
+			t.Errorf("delivery not acknowledged: %+v", a)
+		}
+	}
+	ctx := context.Background()
+	ns, _ := env.db.NotificationsForOrder(ctx, store.KindPay, o.ID)
+	results := map[string]int{}
+	for _, n := range ns {
+		results[n.Result]++
+	}
+	if results[store.NotifyApplied] != 1 || results[store.NotifyDuplicate] != 1 || results[store.NotifyStale] != 1 {
+		t.Errorf("results %v, want one applied, one duplicate, one stale", results)
+	}
+	if env.cbPayStatus(o.ID) != payments.PayPaid || env.statusEvents(store.KindPay, o.ID) != 1 {
+		t.Errorf("status %d with %d changes", env.cbPayStatus(o.ID), env.statusEvents(store.KindPay, o.ID))
+	}
+}
+
+// With the database gone, a callback is answered with a failure (so the
+// gateway sends it again), never with success.
+func TestNotifyDatabaseDownIsNotSuccess(t *testing.T) {
+	env := newTestEnv(t)
+	env.cbAccount("Main", testMchID, testKey)
+	env.db.Close()
+	res := env.sendNotify("pay", "POST", cbSigned(cbPayFields("P-DOWN", "M-DOWN", 100, 2), testKey))
+	if res.StatusCode != http.StatusServiceUnavailable || res.body == "success" {
+		t.Errorf("reply %d %q", res.StatusCode, res.body)
 	}
 }
