@@ -65,10 +65,16 @@ type Notification struct {
 const insertNotificationCols = `INSERT INTO notifications (received_at, kind, method, client_addr, headers, raw_query, raw_body,
 	mch_id, order_no, mch_order_no, status, amount) VALUES `
 
-// insertChunks are the row counts of the multi-row inserts a batch is
-// split into, largest first, so that a few cached statements serve every
-// batch size.
-var insertChunks = [...]int{64, 16, 4, 1}
+// chunk is how many of n rows the next multi-row statement takes: 64, 16,
+// 4 or 1, so that a few cached statements serve every batch size.
+func chunk(n int) int {
+	for _, c := range [...]int{64, 16, 4} {
+		if n >= c {
+			return c
+		}
+	}
+	return 1
+}
 
 func insertNotificationSQL(rows int) string {
 	return insertNotificationCols + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
@@ -79,13 +85,7 @@ func insertNotificationSQL(rows int) string {
 func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []RawNotification) ([]int64, error) {
 	ids := make([]int64, 0, len(raws))
 	for len(raws) > 0 {
-		n := 1
-		for _, c := range insertChunks {
-			if len(raws) >= c {
-				n = c
-				break
-			}
-		}
+		n := chunk(len(raws))
 		stmt, err := db.txStmt(ctx, tx, insertNotificationSQL(n))
 		if err != nil {
 			return nil, fmt.Errorf("store notifications: %w", err)
@@ -151,13 +151,7 @@ func finishNotificationsSQL(rows int) string {
 func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []NotificationOutcome) (notPending int, err error) {
 	now := timeText(db.now())
 	for len(outs) > 0 {
-		n := 1
-		for _, c := range insertChunks {
-			if len(outs) >= c {
-				n = c
-				break
-			}
-		}
+		n := chunk(len(outs))
 		stmt, err := db.txStmt(ctx, tx, finishNotificationsSQL(n))
 		if err != nil {
 			return 0, fmt.Errorf("finish notifications: %w", err)

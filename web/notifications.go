@@ -17,14 +17,25 @@ import (
 	"paydesk/views"
 )
 
-var alertKindText = map[string]string{
-	store.AlertBadSignature:    "bad signature",
-	store.AlertUnknownMerchant: "unknown merchant",
-	store.AlertUnreadable:      "unreadable",
-	store.AlertMismatch:        "mismatch",
-	store.AlertContradiction:   "contradiction",
-	store.AlertMissedCallback:  "missed callback",
-	store.AlertUnrecordable:    "unknown order",
+// alertKindText names an alert kind for staff.
+func alertKindText(kind string) string {
+	switch kind {
+	case store.AlertBadSignature:
+		return "bad signature"
+	case store.AlertUnknownMerchant:
+		return "unknown merchant"
+	case store.AlertUnreadable:
+		return "unreadable"
+	case store.AlertMismatch:
+		return "mismatch"
+	case store.AlertContradiction:
+		return "contradiction"
+	case store.AlertMissedCallback:
+		return "missed callback"
+	case store.AlertUnrecordable:
+		return "unknown order"
+	}
+	return kind
 }
 
 func resultTone(result string) string {
@@ -132,12 +143,9 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	for _, a := range alerts {
-		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: alertKindText[a.Kind], Summary: a.Summary, Count: a.Count,
+		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: alertKindText(a.Kind), Summary: a.Summary, Count: a.Count,
 			First: views.Time(a.CreatedAt, s.cfg.Location), Last: views.Time(a.LastAt, s.cfg.Location),
 			Acked: !a.AckedAt.IsZero(), AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: views.Time(a.AckedAt, s.cfg.Location)}
-		if row.KindText == "" {
-			row.KindText = a.Kind
-		}
 		if a.OrderKind != "" {
 			row.OrderHref = orderHref(a.OrderKind, a.OrderRef)
 		}
@@ -202,7 +210,7 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 		}
 		if a.OrderKind != "" {
 			if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: a.OrderKind, OrderRef: a.OrderRef, Type: store.EventNote, Actor: u.Username,
-				Summary: "Alert acknowledged (" + alertKindText[a.Kind] + "): " + note}); err != nil {
+				Summary: "Alert acknowledged (" + alertKindText(a.Kind) + "): " + note}); err != nil {
 				return err
 			}
 		}

@@ -18,10 +18,12 @@ import (
 //
 // A request is read and verified in its own goroutine, then handed to one
 // writer goroutine (notifier) that commits whatever requests are queued
-// together: first their raw rows in one transaction, then their outcomes
-// (order updates, alerts) in a second one. Each request is answered only
-// after both commits, so `success` always means "stored and applied". A
-// crash between the two commits leaves rows pending; the notifier sweeps
+// together (group commit). Each of its transactions stores the newly
+// queued requests raw and applies the requests stored by the transaction
+// before (order updates, alerts, outcomes), so every request is stored raw
+// in a commit of its own before the commit that applies it, and is
+// answered only after both: `success` always means "stored and applied".
+// A crash between the two commits leaves rows pending; the notifier sweeps
 // pending rows at start and every sweepEvery, through the same code, so
 // each is applied once (the conditional order updates make a repeat
 // harmless anyway).
@@ -53,10 +55,11 @@ type notifyReply struct {
 	body string
 }
 
-var (
-	replySuccess     = notifyReply{http.StatusOK, payments.NotifyReply}
-	replyUnavailable = notifyReply{http.StatusServiceUnavailable, "fail: not recorded, send again"}
-)
+// replyUnavailable answers a callback that could not be recorded or
+// applied now: the gateway sends it again.
+func replyUnavailable() notifyReply {
+	return notifyReply{http.StatusServiceUnavailable, "fail: not recorded, send again"}
+}
 
 func (s *Server) notifyPay(w http.ResponseWriter, r *http.Request) error {
 	return s.notify(w, r, payments.NotifyPay)
@@ -66,9 +69,6 @@ func (s *Server) notifyTrans(w http.ResponseWriter, r *http.Request) error {
 	return s.notify(w, r, payments.NotifyTrans)
 }
 
-// notifyHeaders are the request headers kept with a callback.
-var notifyHeaders = []string{"Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-Ip", "Forwarded"}
-
 func (s *Server) notify(w http.ResponseWriter, r *http.Request, kind payments.NotifyKind) error {
 	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxNotifyBody+1))
 	truncated := len(body) > maxNotifyBody
@@ -76,7 +76,8 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request, kind payments.No
 		body = body[:maxNotifyBody]
 	}
 	var hb strings.Builder
-	for _, h := range notifyHeaders {
+	// The request headers kept with a callback.
+	for _, h := range [...]string{"Content-Type", "Content-Length", "User-Agent", "X-Forwarded-For", "X-Real-Ip", "Forwarded"} {
 		if v := r.Header.Get(h); v != "" {
 			fmt.Fprintf(&hb, "%s: %s\n", h, v)
 		}
@@ -182,9 +183,9 @@ func (nf *notifier) submit(ctx context.Context, j *notifyJob) notifyReply {
 	select {
 	case nf.jobs <- j:
 	case <-nf.stop:
-		return replyUnavailable
+		return replyUnavailable()
 	case <-ctx.Done():
-		return replyUnavailable
+		return replyUnavailable()
 	}
 	select {
 	case rep := <-j.reply:
@@ -194,7 +195,7 @@ func (nf *notifier) submit(ctx context.Context, j *notifyJob) notifyReply {
 		case rep := <-j.reply:
 			return rep
 		default:
-			return replyUnavailable
+			return replyUnavailable()
 		}
 	}
 }
@@ -338,7 +339,7 @@ func (nf *notifier) cycle(ctx context.Context, stored, incoming []*notifyJob) []
 	if ids == nil {
 		for _, j := range incoming {
 			if j.reply != nil {
-				j.reply <- replyUnavailable
+				j.reply <- replyUnavailable()
 			}
 		}
 		return nil
@@ -370,7 +371,7 @@ func (nf *notifier) apply(ctx context.Context, tx *sql.Tx, jobs []*notifyJob, re
 	outs := make([]store.NotificationOutcome, 0, len(jobs))
 	for i, j := range jobs {
 		if j.lookErr != nil {
-			replies[i] = replyUnavailable
+			replies[i] = replyUnavailable()
 			continue
 		}
 		out, err := s.handleNotification(ctx, tx, j)
@@ -403,13 +404,13 @@ func (nf *notifier) process(ctx context.Context, batch []*notifyJob) []notifyRep
 		return replies
 	} else if len(batch) == 1 {
 		s.log.Error("apply notification", "id", batch[0].id, "err", err)
-		replies[0] = replyUnavailable
+		replies[0] = replyUnavailable()
 		return replies
 	}
 	for i, j := range batch {
 		if err := run([]*notifyJob{j}, replies[i:i+1]); err != nil {
 			s.log.Error("apply notification", "id", j.id, "err", err)
-			replies[i] = replyUnavailable
+			replies[i] = replyUnavailable()
 		}
 	}
 	return replies
@@ -436,7 +437,7 @@ func (nf *notifier) sweepPending(ctx context.Context) error {
 		replies := nf.process(ctx, batch)
 		stuck := 0
 		for _, rep := range replies {
-			if rep == replyUnavailable {
+			if rep == replyUnavailable() {
 				stuck++
 			}
 		}

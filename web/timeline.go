@@ -15,14 +15,14 @@ import (
 	"paydesk/views"
 )
 
-// gatewayRetryDelays is the gateway's callback schedule after a failed
-// attempt: +60, +120, +180, +240, +300 s (six attempts in all).
-var gatewayRetryDelays = [...]time.Duration{60 * time.Second, 120 * time.Second, 180 * time.Second, 240 * time.Second, 300 * time.Second}
+// gatewayAttempts is how many times the gateway tries a callback: once at
+// once, then 60, 120, 180, 240 and 300 s after each failed attempt.
+const gatewayAttempts = 6
 
 // retryDelay is the wait after failed attempt n (1-based), scaled like the
 // gateway's (the sandbox's TimeScale).
 func (s *Server) retryDelay(n int) time.Duration {
-	return time.Duration(float64(gatewayRetryDelays[n-1]) * s.cfg.GatewayRetryScale)
+	return time.Duration(float64(time.Duration(n)*time.Minute) * s.cfg.GatewayRetryScale)
 }
 
 // resendWindow is how long after a resend the callback it asked for is awaited.
@@ -183,7 +183,7 @@ func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.N
 			k++
 		}
 		last := notes[len(notes)-1].ReceivedAt
-		if k >= len(gatewayRetryDelays)+1 {
+		if k >= gatewayAttempts {
 			pending(last, "err", fmt.Sprintf("The gateway's retry chain is exhausted: %d deliveries were not acknowledged. Fix the cause, then resend the notification.", k))
 		} else {
 			next := last.Add(s.retryDelay(k))
@@ -206,13 +206,13 @@ func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.N
 		}
 		if !start.IsZero() {
 			at, attempt := start, 1
-			for attempt <= len(gatewayRetryDelays)+1 && !at.After(now) {
-				if attempt <= len(gatewayRetryDelays) {
+			for attempt <= gatewayAttempts && !at.After(now) {
+				if attempt < gatewayAttempts {
 					at = at.Add(s.retryDelay(attempt))
 				}
 				attempt++
 			}
-			if attempt <= len(gatewayRetryDelays)+1 {
+			if attempt <= gatewayAttempts {
 				pending(at, "pending", fmt.Sprintf("No callback for this outcome has reached Paydesk yet. The gateway's attempt %d of 6 is expected around %s; the earlier ones did not arrive (refused or lost on the way).",
 					attempt, views.Time(at, loc)))
 				expecting = true
