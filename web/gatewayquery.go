@@ -96,7 +96,10 @@ func (s *Server) queryAndApply(ctx context.Context, o orderInfo, spec querySpec)
 		if qerr != nil {
 			ev.Type = store.EventError
 			ev.Summary = what + " failed: " + qerr.Error()
-			if payments.IsUnclear(qerr) {
+			switch {
+			case payments.IsNotFound(qerr):
+				ev.Summary = what + ": the gateway does not know this order (" + qerr.Error() + ")."
+			case payments.IsUnclear(qerr):
 				ev.Summary = what + ": the gateway did not answer clearly (" + qerr.Error() + "); nothing was learned."
 			}
 			res.message = ev.Summary
