@@ -95,5 +95,6 @@ func (s *Server) EnsureSandboxAccount(ctx context.Context, sb SandboxAccount) (s
 	if err != nil {
 		return store.GatewayAccount{}, fmt.Errorf("sandbox account: %w", err)
 	}
+	s.gatewayAccountsChanged()
 	return s.db.SandboxAccount(ctx)
 }

@@ -152,6 +152,7 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.gatewayAccountsChanged()
 	s.flash(r, "Gateway account "+g.Name+" saved.")
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
@@ -205,6 +206,7 @@ func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.gatewayAccountsChanged()
 	s.flash(r, "Gateway account "+g.Name+" saved.")
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
@@ -238,6 +240,7 @@ func (s *Server) setGatewayDisabled(w http.ResponseWriter, r *http.Request, disa
 	if err != nil {
 		return err
 	}
+	s.gatewayAccountsChanged()
 	s.flash(r, "Gateway account "+g.Name+" "+word+".")
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }

@@ -570,3 +570,24 @@ func TestNotifyDatabaseDownIsNotSuccess(t *testing.T) {
 		t.Errorf("reply %d %q", res.StatusCode, res.body)
 	}
 }
+
+// A key changed in the gateway settings verifies callbacks at once: the
+// cached keys are dropped.
+func TestNotifyKeyChangeTakesEffectAtOnce(t *testing.T) {
+	env := newTestEnv(t)
+	acct := env.cbAccount("Main", testMchID, testKey)
+	env.cbPayOrder(acct.ID, "M-KEY-1", "P-KEY-1", 100, payments.PayPaying)
+	fields := cbPayFields("P-KEY-1", "M-KEY-1", 100, 2)
+	if res := env.sendNotify("pay", "POST", cbSigned(fields, "rotated-key")); res.StatusCode != 403 {
+		t.Fatalf("new key before the change: %d %q", res.StatusCode, res.body)
+	}
+	admin, _ := env.signedIn(store.RoleAdmin)
+	res := admin.postForm(fmt.Sprintf("/settings/gateways/%d", acct.ID), url.Values{"name": {acct.Name}, "base_url": {"http://127.0.0.1:1"},
+		"notify_base_url": {env.ts.URL}, "mch_id": {testMchID}, "app_id": {"app1"}, "key": {"rotated-key"}})
+	if res.StatusCode != 303 {
+		t.Fatalf("save the key: %d %s", res.StatusCode, res.body)
+	}
+	if res := env.sendNotify("pay", "POST", cbSigned(fields, "rotated-key")); res.StatusCode != 200 || res.body != "success" {
+		t.Errorf("new key after the change: %d %q", res.StatusCode, res.body)
+	}
+}
