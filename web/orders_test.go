@@ -360,7 +360,7 @@ func TestBulkResend(t *testing.T) {
 func TestBulkResendCancel(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{})
 	ctx := context.Background()
-	const n = 12
+	const n = 60 // 3 s of queries at the job's pace: the cancel comes first
 	for i := range n {
 		o := env.cbPayOrder(env.account.ID, fmt.Sprintf("M-BC-%d", i), fmt.Sprintf("P-BC-%d", i), 100, payments.PayPaid)
 		_ = o

@@ -116,10 +116,16 @@ func (s *Server) startResendJob(id int64, actor, addr string) {
 	})
 }
 
+// runResendJob works through a job's orders until done or cancelled
+// (ctx). The order in hand is finished even when cancelled meanwhile.
 func (s *Server) runResendJob(ctx context.Context, id int64, actor, addr string) {
-	_, items, err := s.db.ResendJobByID(ctx, id)
+	work := context.WithoutCancel(ctx)
+	_, items, err := s.db.ResendJobByID(work, id)
 	if err != nil {
 		s.log.Error("resend job", "job", id, "err", err)
+		if err := s.db.FinishResendJob(work, id, store.ResendInterrupted); err != nil {
+			s.log.Error("resend job", "job", id, "err", err)
+		}
 		return
 	}
 	state := store.ResendFinished
@@ -137,9 +143,9 @@ func (s *Server) runResendJob(ctx context.Context, id int64, actor, addr string)
 			state = store.ResendCancelled
 			break
 		}
-		result, detail := s.resendOne(ctx, it, actor, addr)
-		if err := s.db.InTx(context.Background(), func(tx *sql.Tx) error {
-			return s.db.ResendItemDoneTx(ctx, tx, id, it.Seq, result, detail)
+		result, detail := s.resendOne(work, it, actor, addr)
+		if err := s.db.InTx(work, func(tx *sql.Tx) error {
+			return s.db.ResendItemDoneTx(work, tx, id, it.Seq, result, detail)
 		}); err != nil {
 			s.log.Error("resend job", "job", id, "err", err)
 		}
@@ -147,7 +153,7 @@ func (s *Server) runResendJob(ctx context.Context, id int64, actor, addr string)
 	if s.bg.ctx.Err() != nil {
 		state = store.ResendInterrupted
 	}
-	if err := s.db.FinishResendJob(context.Background(), id, state); err != nil {
+	if err := s.db.FinishResendJob(work, id, state); err != nil {
 		s.log.Error("resend job", "job", id, "err", err)
 	}
 }
