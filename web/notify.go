@@ -94,7 +94,12 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request, kind payments.No
 		},
 		reply: make(chan notifyReply, 1),
 	}
+	if len(job.raw.RawQuery) > maxNotifyBody {
+		job.raw.RawQuery = job.raw.RawQuery[:maxNotifyBody]
+		job.parseErr = fmt.Errorf("the query string is longer than %d bytes; only the start is kept", maxNotifyBody)
+	}
 	switch {
+	case job.parseErr != nil:
 	case truncated:
 		job.parseErr = fmt.Errorf("the body is larger than %d bytes; only the start is kept", maxNotifyBody)
 	case readErr != nil:

@@ -591,3 +591,18 @@ func TestNotifyKeyChangeTakesEffectAtOnce(t *testing.T) {
 		t.Errorf("new key after the change: %d %q", res.StatusCode, res.body)
 	}
 }
+
+// An oversized callback is stored (its start) and rejected, not dropped.
+func TestNotifyOversizedIsStoredAndRejected(t *testing.T) {
+	env := newTestEnv(t)
+	env.cbAccount("Main", testMchID, testKey)
+	v := cbSigned(cbPayFields("P-BIG", "M-BIG", 100, 2), testKey)
+	v.Set("padding", strings.Repeat("x", 100<<10))
+	for _, method := range []string{"POST", "GET"} {
+		res := env.sendNotify("pay", method, v)
+		n := env.lastNotification()
+		if res.StatusCode != 400 || n.Result != store.NotifyRejected || n.Method != method || len(n.RawBody)+len(n.RawQuery) != maxNotifyBody {
+			t.Errorf("%s: reply %d, stored %s with %d+%d bytes", method, res.StatusCode, n.Result, len(n.RawQuery), len(n.RawBody))
+		}
+	}
+}
