@@ -101,3 +101,19 @@ func TestAlertsCountRepeatsUntilAcknowledged(t *testing.T) {
 		t.Errorf("open alerts %d", n)
 	}
 }
+
+func TestCheckpointCopiesTheWAL(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	if _, err := db.InsertRawNotification(ctx, RawNotification{Kind: KindPay, Method: "GET", RawQuery: "a=1"}); err != nil {
+		t.Fatal(err)
+	}
+	frames, copied, err := db.Checkpoint(ctx)
+	if err != nil || frames == 0 || copied != frames {
+		t.Errorf("checkpoint: %d frames, %d copied, %v", frames, copied, err)
+	}
+	var mark int
+	if err := db.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&mark); err != nil || mark != 10000 {
+		t.Errorf("wal_autocheckpoint %d %v", mark, err)
+	}
+}

@@ -55,3 +55,12 @@ func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any
 	}
 	return q.QueryRowContext(ctx, query, args...)
 }
+
+// Checkpoint copies what it can of the WAL into the database file without
+// waiting for readers or writers (a passive checkpoint), and returns the
+// WAL's size in frames and how many of them are now copied.
+func (db *DB) Checkpoint(ctx context.Context) (frames, copied int, err error) {
+	var busy int
+	err = db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
+	return frames, copied, err
+}

@@ -49,6 +49,10 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// The console checkpoints the WAL in the background (Checkpoint), so
+	// that no commit waits for the copy and its fsync; this high mark is the
+	// safety net should that fall behind.
+	q.Add("_pragma", "wal_autocheckpoint(10000)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())

@@ -122,6 +122,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	s.bg = newBackground(s)
 	s.notifier = newNotifier(s)
 	go s.notifier.run()
+	s.bg.start(s.runCheckpointer)
 	return s, nil
 }
 

@@ -1,0 +1,28 @@
+package web
+
+import (
+	"context"
+	"time"
+)
+
+// checkpointEvery is how often the WAL is copied into the database file.
+const checkpointEvery = time.Second
+
+// runCheckpointer copies the WAL into the database file in the background.
+// Left to SQLite, the commit that crosses the WAL's size mark does the copy
+// and its fsync itself, and every callback in that batch waits for it; done
+// here, on another connection, commits never wait for a checkpoint.
+func (s *Server) runCheckpointer(ctx context.Context) {
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, _, err := s.db.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("wal checkpoint", "err", err)
+		}
+	}
+}
