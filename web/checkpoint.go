@@ -6,7 +6,7 @@ import (
 )
 
 // checkpointEvery is how often the WAL is copied into the database file.
-const checkpointEvery = time.Second
+const checkpointEvery = 250 * time.Millisecond
 
 // runCheckpointer copies the WAL into the database file in the background.
 // Left to SQLite, the commit that crosses the WAL's size mark does the copy
