@@ -38,6 +38,7 @@ type ResendItem struct {
 	OrderRef  int64
 	Result    string // "" until done; sent, skipped, failed
 	Detail    string
+	MchNo     string // the order's merchant number (read with the job)
 }
 
 // CreateResendJobTx stores a running job with its orders inside tx.
@@ -77,7 +78,11 @@ func (db *DB) ResendJobByID(ctx context.Context, id int64) (ResendJob, []ResendI
 		return j, nil, err
 	}
 	j.CreatedAt, j.FinishedAt = parseTime(created), parseTime(finished)
-	rows, err := db.QueryContext(ctx, `SELECT seq, order_kind, order_ref, result, detail FROM resend_job_items WHERE job_id = ? ORDER BY seq`, id)
+	rows, err := db.QueryContext(ctx, `SELECT i.seq, i.order_kind, i.order_ref, i.result, i.detail, coalesce(p.mch_order_no, t.mch_trans_order_no, '')
+		FROM resend_job_items i
+		LEFT JOIN pay_orders p ON i.order_kind = 'pay' AND p.id = i.order_ref
+		LEFT JOIN payouts t ON i.order_kind = 'trans' AND t.id = i.order_ref
+		WHERE i.job_id = ? ORDER BY i.seq`, id)
 	if err != nil {
 		return j, nil, err
 	}
@@ -85,7 +90,7 @@ func (db *DB) ResendJobByID(ctx context.Context, id int64) (ResendJob, []ResendI
 	var items []ResendItem
 	for rows.Next() {
 		var it ResendItem
-		if err := rows.Scan(&it.Seq, &it.OrderKind, &it.OrderRef, &it.Result, &it.Detail); err != nil {
+		if err := rows.Scan(&it.Seq, &it.OrderKind, &it.OrderRef, &it.Result, &it.Detail, &it.MchNo); err != nil {
 			return j, nil, err
 		}
 		items = append(items, it)

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -205,4 +206,51 @@ func TestBrowserNotificationLog(t *testing.T) {
 		t.Errorf("orders list:\n%s", list)
 	}
 	bt.Screenshot(t, ctx, "05-orders")
+}
+
+// TestBrowserBulkResend previews and runs a resend of every paid order
+// from the orders list, and follows its progress.
+func TestBrowserBulkResend(t *testing.T) {
+	ctx := bt.New(t)
+	env := cbBrowserEnv(t, sandbox.Faults{}, 0.001)
+	notify := env.srv.notifyURL(env.account, "pay")
+	for i := range 5 {
+		payID, o := env.cbSandboxPay(fmt.Sprintf("M-BULK-%d", i), int64(100+i), notify, true)
+		if i < 4 {
+			if err := env.sb.Pay(payID); err != nil {
+				t.Fatal(err)
+			}
+			cbWait(t, "paid", 5*time.Second, func() bool { return env.cbPayStatus(o.ID) == 2 })
+		}
+	}
+	user := env.addUser(store.RoleOperator)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(env.ts.URL+"/login"),
+		bt.Type("name=username", user),
+		bt.Type("name=password", testPassword),
+		bt.Click("login-submit"),
+		chromedp.WaitVisible(bt.TestID("whoami")),
+		chromedp.Navigate(env.ts.URL+"/orders?kind=pay"),
+		bt.Visible("order-list"),
+		bt.Click("bulk-resend"),
+		bt.Visible("resend-preview"),
+	)
+	if err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	total, _ := bt.Text(ctx, "preview-total")
+	eligible, _ := bt.Text(ctx, "preview-eligible")
+	if total != "5" || eligible != "4" {
+		t.Errorf("preview: %s orders, %s eligible; want 5 and 4", total, eligible)
+	}
+	bt.Screenshot(t, ctx, "01-preview")
+	err = chromedp.Do(ctx, bt.Click("confirm-resend"), chromedp.WaitVisible(`[data-testid="resend-progress"][data-state="finished"]`))
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	bt.Screenshot(t, ctx, "02-finished")
+	text, _ := bt.Text(ctx, "resend-progress")
+	if !strings.Contains(text, "4 of 4 done: 4 asked to notify") {
+		t.Errorf("progress: %q", text)
+	}
 }

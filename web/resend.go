@@ -200,11 +200,13 @@ func (s *Server) resendJobFromRequest(r *http.Request) (views.ResendJobView, err
 	if u, ok := userFrom(r.Context()); ok {
 		v.CanCancel = v.Running && roleAccess(u.Role) >= operator
 	}
-	for _, it := range items {
+	// The latest orders done first, at most 100 of them.
+	for i := len(items) - 1; i >= 0 && len(v.Items) < 100; i-- {
+		it := items[i]
 		if it.Result == "" {
 			continue
 		}
-		v.Items = append(v.Items, views.ResendItemView{Href: orderHref(it.OrderKind, it.OrderRef), Label: kindText(it.OrderKind) + " " + strconv.FormatInt(it.OrderRef, 10),
+		v.Items = append(v.Items, views.ResendItemView{Href: orderHref(it.OrderKind, it.OrderRef), Label: kindText(it.OrderKind) + " " + it.MchNo,
 			Result: it.Result, Detail: it.Detail})
 	}
 	return v, nil
