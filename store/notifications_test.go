@@ -117,3 +117,26 @@ func TestCheckpointCopiesTheWAL(t *testing.T) {
 		t.Errorf("wal_autocheckpoint %d %v", mark, err)
 	}
 }
+
+// With every pooled connection taken, a transaction still gets its
+// statements (prepared on its own connection) instead of waiting forever.
+func TestStatementsWhenThePoolIsFull(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	db.SetMaxOpenConns(1)
+	done := make(chan error, 1)
+	go func() {
+		done <- db.InTx(ctx, func(tx *sql.Tx) error {
+			_, err := db.InsertRawNotificationsTx(ctx, tx, []RawNotification{{Kind: KindPay, Method: "GET", RawQuery: "a=1"}})
+			return err
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the transaction waited for a second connection")
+	}
+}

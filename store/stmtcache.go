@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // stmtCache keeps prepared statements for the hot write paths (callbacks
@@ -17,22 +18,35 @@ type stmtCache struct {
 }
 
 // txStmt returns query prepared for use inside tx.
+//
+// Preparing a statement for the cache takes a second pooled connection
+// while tx holds one. Should the pool be exhausted (transactions waiting
+// for the write lock hold the other connections), that wait is cut short
+// and the statement is prepared on tx's own connection, uncached, so that
+// it never becomes a wait on the lock tx itself holds.
 func (db *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
 	db.stmts.mu.Lock()
 	st, ok := db.stmts.m[query]
-	if !ok {
-		var err error
-		st, err = db.DB.PrepareContext(ctx, query)
-		if err != nil {
-			db.stmts.mu.Unlock()
-			return nil, err
-		}
-		if db.stmts.m == nil {
-			db.stmts.m = map[string]*sql.Stmt{}
-		}
-		db.stmts.m[query] = st
-	}
 	db.stmts.mu.Unlock()
+	if !ok {
+		pctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		prepared, err := db.DB.PrepareContext(pctx, query)
+		cancel()
+		if err != nil {
+			return tx.PrepareContext(ctx, query)
+		}
+		db.stmts.mu.Lock()
+		if st, ok = db.stmts.m[query]; ok {
+			prepared.Close() // prepared meanwhile by another transaction
+		} else {
+			if db.stmts.m == nil {
+				db.stmts.m = map[string]*sql.Stmt{}
+			}
+			db.stmts.m[query] = prepared
+			st = prepared
+		}
+		db.stmts.mu.Unlock()
+	}
 	return tx.StmtContext(ctx, st), nil
 }
 
