@@ -386,3 +386,36 @@ func TestBulkResendCancel(t *testing.T) {
 		t.Errorf("cancel audit rows %d", audits)
 	}
 }
+
+func TestReconcilerPayouts(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{RefuseNotifies: 6})
+	ctx := context.Background()
+	c, _ := env.srv.gatewayClient(env.account)
+	var ids []int64
+	for _, no := range []string{"6222000011112222", "6222000011112224"} { // ends in 4: the sandbox fails it
+		mch := "MT-RC-" + no[len(no)-1:]
+		tr, err := c.CreateTransOrder(ctx, payments.TransOrderRequest{MchTransOrderNo: mch, Amount: 5000, ClientIP: "127.0.0.1",
+			NotifyURL: env.srv.notifyURL(env.account, "trans"), AccountAttr: "0", BankCode: "HPT00001", BankName: "中国工商银行",
+			AccountType: "1", AccountName: "张三", AccountNo: no, Province: "广东", City: "深圳"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := env.cbPayout(env.account.ID, mch, tr.TransOrderID, 5000, payments.TransTransferring)
+		ids = append(ids, p.ID)
+		cbWait(t, "the refused chain", 5*time.Second, func() bool { return len(env.sb.Attempts(tr.TransOrderID)) == 6 })
+	}
+	time.Sleep(10 * time.Millisecond)
+	if n, err := env.srv.reconcileOnce(ctx, time.Millisecond); err != nil || n != 2 {
+		t.Fatalf("reconciled %d: %v", n, err)
+	}
+	ok, _ := env.db.PayoutByID(ctx, ids[0])
+	failed, _ := env.db.PayoutByID(ctx, ids[1])
+	if ok.StatusOr(-1) != payments.TransSucceeded || failed.StatusOr(-1) != payments.TransFailed || !strings.Contains(failed.LastError, "账号以4结尾") {
+		t.Errorf("payouts after reconcile: %d, %d %q", ok.StatusOr(-1), failed.StatusOr(-1), failed.LastError)
+	}
+	for _, id := range ids {
+		if alerts, _ := env.db.AlertsForOrder(ctx, store.KindTrans, id); len(alerts) != 1 || alerts[0].Kind != store.AlertMissedCallback {
+			t.Errorf("payout %d alerts %+v", id, alerts)
+		}
+	}
+}
