@@ -124,10 +124,10 @@ func (db *DB) AlertsForOrder(ctx context.Context, kind string, ref int64) ([]Ale
 	return out, rows.Err()
 }
 
-// CountOpenAlerts counts alerts not acknowledged yet.
-func (db *DB) CountOpenAlerts(ctx context.Context) (int, error) {
+// CountOpenAlerts counts alerts not acknowledged yet, up to limit.
+func (db *DB) CountOpenAlerts(ctx context.Context, limit int) (int, error) {
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE acked_at IS NULL`).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM alerts WHERE acked_at IS NULL LIMIT ?)`, limit).Scan(&n)
 	return n, err
 }
 

@@ -97,7 +97,7 @@ func TestAlertsCountRepeatsUntilAcknowledged(t *testing.T) {
 	if c := raise(); c == a {
 		t.Error("a repeat after the acknowledgement reopened the old alert")
 	}
-	if n, _ := db.CountOpenAlerts(ctx); n != 1 {
+	if n, _ := db.CountOpenAlerts(ctx, 100); n != 1 {
 		t.Errorf("open alerts %d", n)
 	}
 }

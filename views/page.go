@@ -3,6 +3,8 @@
 // the store or the gateway protocol: handlers map rows to view models.
 package views
 
+import "strconv"
+
 // Page is what the layout needs on every page.
 type Page struct {
 	Title   string
@@ -13,6 +15,17 @@ type Page struct {
 	Sandbox bool // the console runs on the built-in sandbox gateway
 	// SandboxURL links to the sandbox's own page when Sandbox is set.
 	SandboxURL string
+	// OpenAlerts counts unacknowledged alerts (up to 100), shown on the
+	// Notifications tab.
+	OpenAlerts int
+}
+
+// AlertCount renders an open-alert count for the navigation: "99+" above 99.
+func AlertCount(n int) string {
+	if n > 99 {
+		return "99+"
+	}
+	return strconv.Itoa(n)
 }
 
 // User is the signed-in user as the layout shows it.

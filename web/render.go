@@ -123,6 +123,9 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 	}
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &views.User{Username: u.Username, Role: u.Role, IsAdmin: u.Role == store.RoleAdmin}
+		if n, err := s.db.CountOpenAlerts(r.Context(), 100); err == nil {
+			p.OpenAlerts = n
+		}
 	}
 	p.Flash = s.sessions.PopString(r.Context(), sessFlash)
 	return p
