@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 )
 
@@ -17,8 +16,4 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	return errors.New("backup: not available yet")
-}
-
-func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return fmt.Errorf("sandbox: not available yet")
 }

@@ -165,6 +165,35 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := firstAdmin(ctx, db, c.AdminPassword, consoleURL, log); err != nil {
 		return err
 	}
+	publicURL := envOr(getenv, "PAYDESK_PUBLIC_URL", consoleURL)
+
+	// With no real gateway account, the console runs on the built-in sandbox.
+	var sbAccount *web.SandboxAccount
+	sandboxURL := ""
+	if n, err := db.CountRealGatewayAccounts(ctx); err != nil {
+		return err
+	} else if n == 0 && !strings.EqualFold(getenv("PAYDESK_SANDBOX"), "off") {
+		st := sandboxSettings{
+			Addr:  c.SandboxAddr,
+			MchID: envOr(getenv, "PAYDESK_SANDBOX_MCH_ID", defaultSandboxMchID),
+			AppID: envOr(getenv, "PAYDESK_SANDBOX_APP_ID", defaultSandboxAppID),
+		}
+		if st.TimeScale, err = parseTimeScale(getenv("PAYDESK_SANDBOX_TIME_SCALE")); err != nil {
+			return err
+		}
+		if st.Key, err = sandboxKey(getenv("PAYDESK_SANDBOX_KEY"), c.DataDir); err != nil {
+			return err
+		}
+		st.Faults = getenv("PAYDESK_SANDBOX_FAULTS")
+		_, base, stopSandbox, err := startSandbox(ctx, st, log)
+		if err != nil {
+			return err
+		}
+		defer stopSandbox()
+		sandboxURL = base
+		sbAccount = &web.SandboxAccount{BaseURL: base, MchID: st.MchID, AppID: st.AppID, Key: st.Key}
+		log.Info("no gateway account configured: the built-in sandbox gateway is running", "url", base, "page", base+"/sandbox")
+	}
 
 	masterKey, err := loadMasterKey(getenv, c.DataDir)
 	if err != nil {
@@ -177,10 +206,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:   c.IdleTimeout,
 		Lifetime:      c.Lifetime,
 		MasterKey:     masterKey,
-		PublicURL:     envOr(getenv, "PAYDESK_PUBLIC_URL", consoleURL),
+		PublicURL:     publicURL,
+		SandboxURL:    sandboxURL,
 	}, db, log, time.Now)
 	if err != nil {
 		return err
+	}
+	if sbAccount != nil {
+		if _, err := srv.EnsureSandboxAccount(ctx, *sbAccount); err != nil {
+			return err
+		}
 	}
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {

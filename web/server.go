@@ -35,6 +35,8 @@ type Config struct {
 	MaxFormBytes int64
 	// MasterKey (32 bytes) seals gateway merchant keys at rest.
 	MasterKey []byte
+	// GatewayTimeout bounds every call to a gateway.
+	GatewayTimeout time.Duration
 	// PublicURL is the console's own base URL as the gateway and customers
 	// reach it (payment links, default notify base URL).
 	PublicURL string
@@ -50,6 +52,9 @@ func (c *Config) defaults() {
 	if c.Lifetime <= 0 {
 		c.Lifetime = 12 * time.Hour
 	}
+	if c.GatewayTimeout <= 0 {
+		c.GatewayTimeout = 15 * time.Second
+	}
 	if c.MaxFormBytes <= 0 {
 		c.MaxFormBytes = 1 << 20
 	}
@@ -64,6 +69,7 @@ type Server struct {
 	sessions *scs.SessionManager
 	throttle *throttle
 	sealer   *Sealer
+	gw       *http.Client
 }
 
 // New builds a Server on an open database.
@@ -96,6 +102,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		sessions: sm,
 		throttle: newThrottle(now),
 		sealer:   sealer,
+		gw:       newGatewayHTTPClient(),
 	}, nil
 }
 

@@ -29,6 +29,7 @@ type testEnv struct {
 	ts   *httptest.Server
 	logs *bytes.Buffer
 	seq  atomic.Int64
+	sandboxFields
 }
 
 // testPassword is every test user's password.
