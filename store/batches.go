@@ -454,3 +454,9 @@ func (db *DB) SetPayoutNextTryTx(ctx context.Context, tx *sql.Tx, id int64, at t
 	_, err := tx.ExecContext(ctx, `UPDATE payouts SET next_try_at = ? WHERE id = ?`, nullTime(at), id)
 	return err
 }
+
+// PayoutsUnknownAfter lists unknown payouts with ids above after, due or
+// not, by id.
+func (db *DB) PayoutsUnknownAfter(ctx context.Context, after int64, limit int) ([]Payout, error) {
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = ? AND id > ? ORDER BY id LIMIT ?`, PayoutUnknown, after, limit)
+}

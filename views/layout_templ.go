@@ -433,7 +433,7 @@ func Settings(p Page) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<section><h1>Settings</h1><ul class=\"linklist\"><li><a href=\"/settings/users\">Users</a> — create users, change roles, disable, reset passwords.</li><li><a href=\"/settings/audit\">Audit log</a> — every sign-in and every money or settings action.</li><li><a href=\"/settings/gateways\">Gateway accounts</a> — the gateway merchants Paydesk talks to.</li></ul></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<section><h1>Settings</h1><ul class=\"linklist\"><li><a href=\"/settings/users\">Users</a> — create users, change roles, disable, reset passwords.</li><li><a href=\"/settings/audit\">Audit log</a> — every sign-in and every money or settings action.</li><li><a href=\"/settings/gateways\">Gateway accounts</a> — the gateway merchants Paydesk talks to.</li><li><a href=\"/settings/payouts\">Payouts</a> — the two-person rule, the second-approver limit and how long batches wait for approval.</li></ul></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -70,6 +70,8 @@ type Server struct {
 	throttle *throttle
 	sealer   *Sealer
 	gw       *http.Client
+	// payoutKick wakes the payout submission worker (see payout_worker.go).
+	payoutKick chan struct{}
 }
 
 // New builds a Server on an open database.
@@ -103,6 +105,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		throttle: newThrottle(now),
 		sealer:   sealer,
 		gw:       newGatewayHTTPClient(),
+
+		payoutKick: make(chan struct{}, 1),
 	}, nil
 }
 

@@ -69,6 +69,7 @@ type Row struct {
 	Param1          string
 	Param2          string
 	Errors          []string
+	FieldErrors     map[string]string // column key → the first error about it, without the row number
 	Warnings        []string
 	Raw             string // the row as read, for showing an error row
 }

@@ -107,8 +107,15 @@ func AccountAttr(s string) (string, bool) {
 
 func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	r := &Row{RowNo: rowNo}
-	bad := func(format string, args ...any) {
-		r.Errors = append(r.Errors, fmt.Sprintf("Row %d: ", rowNo)+fmt.Sprintf(format, args...))
+	bad := func(col, format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		r.Errors = append(r.Errors, fmt.Sprintf("Row %d: ", rowNo)+msg)
+		if r.FieldErrors == nil {
+			r.FieldErrors = make(map[string]string)
+		}
+		if _, ok := r.FieldErrors[col]; !ok {
+			r.FieldErrors[col] = strings.ToUpper(msg[:1]) + msg[1:] + "."
+		}
 	}
 	warn := func(format string, args ...any) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("Row %d: ", rowNo)+fmt.Sprintf(format, args...))
@@ -128,38 +135,38 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 
 	switch n := utf8.RuneCountInString(r.AccountName); {
 	case n == 0:
-		bad("the account name is empty")
+		bad(colAccountName, "the account name is empty")
 	case n > 64:
-		bad("the account name is longer than 64 characters")
+		bad(colAccountName, "the account name is longer than 64 characters")
 	}
 
 	var ok bool
 	if r.AccountType, ok = AccountType(field(rec, cols, colAccountType)); !ok {
-		bad("account type %q is not one of 1 (bank card), 2 (WeChat), 3 (Alipay), 4 (other)", field(rec, cols, colAccountType))
+		bad(colAccountType, "account type %q is not one of 1 (bank card), 2 (WeChat), 3 (Alipay), 4 (other)", field(rec, cols, colAccountType))
 	}
 	if r.AccountAttr, ok = AccountAttr(field(rec, cols, colAccountAttr)); !ok {
-		bad("%q is neither 0 (personal, 对私) nor 1 (corporate, 对公)", field(rec, cols, colAccountAttr))
+		bad(colAccountAttr, "%q is neither 0 (personal, 对私) nor 1 (corporate, 对公)", field(rec, cols, colAccountAttr))
 	}
 
 	switch {
 	case r.AccountNo == "":
-		bad("the account number is empty")
+		bad(colAccountNo, "the account number is empty")
 	case IsScientific(r.AccountNo):
-		bad("account number %s was turned into scientific notation by Excel and its last digits are lost. In Excel, format the account number column as Text (or type an apostrophe ' before each number), type the numbers in again, save as CSV and upload again", r.AccountNo)
+		bad(colAccountNo, "account number %s was turned into scientific notation by Excel and its last digits are lost. In Excel, format the account number column as Text (or type an apostrophe ' before each number), type the numbers in again, save as CSV and upload again", r.AccountNo)
 	default:
 		if r.AccountType == "1" {
 			r.AccountNo = strings.Join(strings.Fields(r.AccountNo), "")
 			if !digits(r.AccountNo) {
-				bad("account number %q must have only digits for a bank card", r.AccountNo)
+				bad(colAccountNo, "account number %q must have only digits for a bank card", r.AccountNo)
 			}
 		}
 		if utf8.RuneCountInString(r.AccountNo) > 64 {
-			bad("the account number is longer than 64 characters")
+			bad(colAccountNo, "the account number is longer than 64 characters")
 		}
 	}
 
 	if fen, err := payments.ParseYuan(amount); err != nil {
-		bad("%v", err)
+		bad(colAmount, "%v", err)
 	} else {
 		r.Amount = fen
 	}
@@ -168,18 +175,18 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	case code != "":
 		n, ok := v.byCode[code]
 		if !ok {
-			bad("bank code %s does not exist; use a code from HPT00001 to HPT00097 (see the bank list)", code)
+			bad(colBankCode, "bank code %s does not exist; use a code from HPT00001 to HPT00097 (see the bank list)", code)
 			break
 		}
 		r.BankCode, r.BankName = code, n
 		if name != "" && name != n {
-			bad("bank code %s is %s, but the bank name says %s; correct one of them", code, n, name)
+			bad(colBankCode, "bank code %s is %s, but the bank name says %s; correct one of them", code, n, name)
 		}
 	case name != "":
 		codes := v.byName[name]
 		switch len(codes) {
 		case 0:
-			bad("bank name %q is not in the bank list; write it exactly as the list does, or give the bank code", name)
+			bad(colBankName, "bank name %q is not in the bank list; write it exactly as the list does, or give the bank code", name)
 		default:
 			r.BankCode, r.BankName = codes[0], name
 			if len(codes) > 1 {
@@ -187,35 +194,35 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 			}
 		}
 	default:
-		bad("the bank is missing: give a bank code (HPT00001–HPT00097) or the exact bank name")
+		bad(colBankCode, "the bank is missing: give a bank code (HPT00001–HPT00097) or the exact bank name")
 	}
 	if r.Branch == "" {
 		r.Branch = r.BankName
 	}
 	if utf8.RuneCountInString(r.Branch) > 128 {
-		bad("the branch name is longer than 128 characters")
+		bad(colBranch, "the branch name is longer than 128 characters")
 	}
 	if r.Province == "" {
-		bad("the province is empty")
+		bad(colProvince, "the province is empty")
 	} else if utf8.RuneCountInString(r.Province) > 32 {
-		bad("the province is longer than 32 characters")
+		bad(colProvince, "the province is longer than 32 characters")
 	}
 	if r.City == "" {
-		bad("the city is empty")
+		bad(colCity, "the city is empty")
 	} else if utf8.RuneCountInString(r.City) > 32 {
-		bad("the city is longer than 32 characters")
+		bad(colCity, "the city is longer than 32 characters")
 	}
 	if r.BankType != "" && !digits(r.BankType) {
-		bad("the interbank number (联行号) %q must have only digits", r.BankType)
+		bad(colBankType, "the interbank number (联行号) %q must have only digits", r.BankType)
 	}
 	if utf8.RuneCountInString(r.Param1) > 64 || utf8.RuneCountInString(r.Param2) > 64 {
-		bad("param1 and param2 may have at most 64 characters")
+		bad(colParam1, "param1 and param2 may have at most 64 characters")
 	}
 	if r.MchTransOrderNo != "" {
 		if !ValidMchNo(r.MchTransOrderNo) {
-			bad("merchant payout number %q may have only letters, digits, - and _, at most 30", r.MchTransOrderNo)
+			bad(colMchNo, "merchant payout number %q may have only letters, digits, - and _, at most 30", r.MchTransOrderNo)
 		} else if first, dup := v.numbers[r.MchTransOrderNo]; dup {
-			bad("merchant payout number %s is used already in row %d; every payout needs its own number", r.MchTransOrderNo, first)
+			bad(colMchNo, "merchant payout number %s is used already in row %d; every payout needs its own number", r.MchTransOrderNo, first)
 		} else {
 			v.numbers[r.MchTransOrderNo] = rowNo
 		}
@@ -244,4 +251,16 @@ func rawRow(rec []string) string {
 		s = s[:cut] + "…"
 	}
 	return s
+}
+
+// CheckOne checks one payout given as column key → value (the keys of
+// Columns), as the single-payout form does. RowNo is 1.
+func CheckOne(fields map[string]string) *Row {
+	cols := make(map[string]int)
+	var rec []string
+	for k, v := range fields {
+		cols[k] = len(rec)
+		rec = append(rec, v)
+	}
+	return newValidator().check(1, rec, cols)
 }

@@ -1,0 +1,592 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"paydesk/payments"
+	"paydesk/store"
+)
+
+// PayoutWorkerOptions tune the submission worker; zero values take the
+// defaults.
+type PayoutWorkerOptions struct {
+	Concurrency int           // gateway calls in flight at once (default 32)
+	Chunk       int           // payouts marked "submitting" per transaction (default 128)
+	Poll        time.Duration // how often to look for work when idle (default 500ms)
+	Backoff     time.Duration // first wait before querying an unclear payout again; doubles up to 64× (default 1s)
+	FollowUp    time.Duration // query a payout still transferring after this long without news (default 30s)
+}
+
+func (o *PayoutWorkerOptions) defaults() {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
+	if o.Chunk <= 0 {
+		o.Chunk = 128
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = time.Second
+	}
+	if o.FollowUp <= 0 {
+		o.FollowUp = 30 * time.Second
+	}
+}
+
+// payoutWorker submits approved payouts so that none is ever paid twice:
+//
+//   - Before a create call the payout is durably marked "submitting"
+//     (conditionally: of two workers, only one can win the mark).
+//   - A definite answer moves it on (submitted, or refused for a FAIL).
+//   - An unclear answer marks it "unknown"; only a query by its merchant
+//     payout number decides: found → its status is taken; definitely not
+//     found → it is created again with the same number; unclear → asked
+//     again later, with backoff.
+//   - At start, payouts left "submitting" by a crash are unknown, and every
+//     unknown payout is queried before anything new is sent.
+type payoutWorker struct {
+	s       *Server
+	opt     PayoutWorkerOptions
+	clients map[int64]*payments.Client
+	tries   map[int64]int // unclear queries in a row, for the backoff
+	mu      sync.Mutex
+}
+
+// StartPayoutWorker runs the submission worker until ctx ends; the returned
+// function waits for it to stop.
+func (s *Server) StartPayoutWorker(ctx context.Context, opt PayoutWorkerOptions) (wait func()) {
+	opt.defaults()
+	w := &payoutWorker{s: s, opt: opt, clients: map[int64]*payments.Client{}, tries: map[int64]int{}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.run(ctx)
+	}()
+	return func() { <-done }
+}
+
+func (w *payoutWorker) run(ctx context.Context) {
+	log := w.s.log.With("component", "payouts")
+	if err := w.recover(ctx); err != nil && ctx.Err() == nil {
+		log.Error("resolve payouts left unfinished", "err", err)
+	}
+	lastFinish := time.Time{}
+	for ctx.Err() == nil {
+		busy := 0
+		for _, step := range []func(context.Context) (int, error){w.expire, w.resolveUnknown, w.submitApproved, w.followUp} {
+			n, err := step(ctx)
+			if err != nil && ctx.Err() == nil {
+				log.Error("payout worker", "err", err)
+			}
+			busy += n
+		}
+		if time.Since(lastFinish) > time.Second || busy == 0 {
+			if err := w.finishBatches(ctx); err != nil && ctx.Err() == nil {
+				log.Error("finish batches", "err", err)
+			}
+			lastFinish = time.Now()
+		}
+		if busy > 0 {
+			continue
+		}
+		t := time.NewTimer(w.opt.Poll)
+		select {
+		case <-ctx.Done():
+		case <-w.s.payoutKick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// recover turns payouts left "submitting" (a crash between the mark and
+// the answer) into "unknown" and queries every unknown payout once, before
+// anything new is sent.
+func (w *payoutWorker) recover(ctx context.Context) error {
+	db := w.s.db
+	for {
+		list, err := db.PayoutsDue(ctx, store.PayoutSubmitting, farFuture, w.opt.Chunk)
+		if err != nil || len(list) == 0 {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		err = db.InTx(ctx, func(tx *sql.Tx) error {
+			for _, p := range list {
+				next := p
+				next.State, next.LastError = store.PayoutUnknown, "the console stopped while sending; the gateway is asked"
+				if err := db.UpdatePayoutTx(ctx, tx, p, next); err != nil && !errors.Is(err, store.ErrConflict) {
+					return err
+				}
+				if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, time.Time{}); err != nil {
+					return err
+				}
+				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventNote, Actor: "worker",
+					Summary: "The console stopped while sending this payout; its outcome is asked of the gateway before anything else"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	// One pass over every unknown payout, due or not.
+	after := int64(0)
+	for ctx.Err() == nil {
+		list, err := db.PayoutsUnknownAfter(ctx, after, w.opt.Chunk)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return nil
+		}
+		after = list[len(list)-1].ID
+		w.resolve(ctx, list)
+	}
+	return ctx.Err()
+}
+
+var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (w *payoutWorker) client(ctx context.Context, accountID int64) (*payments.Client, store.GatewayAccount, error) {
+	g, err := w.s.db.GatewayAccount(ctx, accountID)
+	if err != nil {
+		return nil, g, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c, ok := w.clients[accountID]; ok {
+		return c, g, nil
+	}
+	c, err := w.s.gatewayClient(g)
+	if err != nil {
+		return nil, g, err
+	}
+	w.clients[accountID] = c
+	return c, g, nil
+}
+
+// expire ends batches whose approval time ran out.
+func (w *payoutWorker) expire(ctx context.Context) (int, error) {
+	list, err := w.s.db.ExpiredBatches(ctx, w.s.now())
+	if err != nil {
+		return 0, err
+	}
+	for _, b := range list {
+		err := w.s.db.InTx(ctx, func(tx *sql.Tx) error {
+			cur, err := w.s.db.BatchByIDTx(ctx, tx, b.ID)
+			if err != nil || cur.State != store.BatchAwaitingApproval {
+				return err
+			}
+			_, err = w.s.expireTx(ctx, tx, cur)
+			return err
+		})
+		if err != nil && !errors.Is(err, store.ErrConflict) {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// submitApproved marks a chunk of approved payouts "submitting" in one
+// transaction, sends them concurrently, and records the answers in one
+// transaction.
+func (w *payoutWorker) submitApproved(ctx context.Context) (int, error) {
+	db := w.s.db
+	list, err := db.PayoutsDue(ctx, store.PayoutApproved, w.s.now(), w.opt.Chunk)
+	if err != nil || len(list) == 0 {
+		return 0, err
+	}
+	var claimed []store.Payout
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		claimed = claimed[:0]
+		for _, p := range list {
+			next := p
+			next.State = store.PayoutSubmitting
+			next.SubmitAttempts++
+			err := db.UpdatePayoutTx(ctx, tx, p, next)
+			if errors.Is(err, store.ErrConflict) {
+				continue // another worker, or a change of the batch, got there first
+			}
+			if err != nil {
+				return err
+			}
+			claimed = append(claimed, next)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	w.send(ctx, claimed)
+	return len(list), nil
+}
+
+// createResult is one create call's outcome.
+type createResult struct {
+	p   store.Payout
+	ans *payments.TransOrder
+	err error
+}
+
+// send creates claimed payouts (all marked "submitting") at the gateway
+// concurrently and records every answer.
+func (w *payoutWorker) send(ctx context.Context, claimed []store.Payout) {
+	if len(claimed) == 0 {
+		return
+	}
+	results := make([]createResult, len(claimed))
+	w.parallel(len(claimed), func(i int) {
+		p := claimed[i]
+		results[i].p = p
+		c, g, err := w.client(ctx, p.AccountID)
+		if err != nil {
+			results[i].err = &payments.UnclearError{Op: "create payout", Reason: "no gateway client", Err: err}
+			return
+		}
+		results[i].ans, results[i].err = c.CreateTransOrder(ctx, payments.TransOrderRequest{
+			MchTransOrderNo: p.MchTransOrderNo, Currency: p.Currency, Amount: p.Amount, NotifyURL: w.s.notifyURL(g, "trans"),
+			AccountAttr: p.AccountAttr, BankType: p.BankType, BankCode: p.BankCode, BankName: p.BankName, AccountType: p.AccountType,
+			AccountName: p.AccountName, AccountNo: p.AccountNo, Province: p.Province, City: p.City, Param1: p.Param1, Param2: p.Param2,
+		})
+	})
+	if ctx.Err() != nil {
+		// Shutting down: the payouts stay "submitting" and are resolved by
+		// query at the next start.
+		return
+	}
+	if err := w.record(ctx, results); err != nil {
+		w.s.log.Error("record payout answers", "err", err)
+	}
+}
+
+// parallel runs fn(0..n-1) with at most Concurrency at once.
+func (w *payoutWorker) parallel(n int, fn func(i int)) {
+	sem := make(chan struct{}, w.opt.Concurrency)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// duplicateNumber reports whether a definite FAIL says the merchant payout
+// number exists already: then the payout may well exist, and only a query
+// decides.
+func duplicateNumber(err error) bool {
+	var g *payments.GatewayError
+	if !errors.As(err, &g) {
+		return false
+	}
+	m := g.RetMsg + " " + g.ErrDes
+	return strings.Contains(m, "重复") || strings.Contains(m, "已存在") || strings.Contains(strings.ToLower(m), "exist")
+}
+
+// record applies create answers in one transaction.
+func (w *payoutWorker) record(ctx context.Context, results []createResult) error {
+	db := w.s.db
+	now := w.s.now()
+	return db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range results {
+			p := r.p
+			switch {
+			case r.err == nil:
+				a := r.ans
+				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventGateway, Actor: "gateway",
+					Status: &a.Status, Summary: fmt.Sprintf("The gateway accepted the payout: transOrderId %s, status %s", a.TransOrderID, payments.TransStatusText(a.Status)),
+					Detail: rawJSON(a.Raw)}); err != nil {
+					return err
+				}
+				if _, _, err := w.s.applyTransObservation(ctx, tx, p, observation{Source: sourceCreate, Actor: "worker", Status: a.Status,
+					GatewayID: a.TransOrderID, ChannelOrderNo: a.ChannelOrderNo, SuccTime: a.TransSuccTime, ErrMsg: a.ChannelErrMsg}); err != nil {
+					return err
+				}
+				w.forget(p.ID)
+			case payments.IsUnclear(r.err) || duplicateNumber(r.err):
+				if err := w.markUnknown(ctx, tx, p, r.err.Error(), now); err != nil {
+					return err
+				}
+			default:
+				cur, err := db.PayoutByIDTx(ctx, tx, p.ID)
+				if err != nil {
+					return err
+				}
+				if cur.State != store.PayoutSubmitting {
+					continue // a callback or query got there first
+				}
+				next := cur
+				next.State, next.LastError = store.PayoutRefused, refusalText(r.err)
+				if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
+					return err
+				}
+				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "gateway",
+					Summary: "The gateway refused the payout: " + next.LastError}); err != nil {
+					return err
+				}
+				w.forget(p.ID)
+			}
+		}
+		return nil
+	})
+}
+
+func refusalText(err error) string {
+	var g *payments.GatewayError
+	if errors.As(err, &g) {
+		msg := g.RetMsg
+		if g.ErrDes != "" && g.ErrDes != g.RetMsg {
+			msg += " (" + g.ErrDes + ")"
+		}
+		if g.ErrCode != "" {
+			msg += " [" + g.ErrCode + "]"
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+// markUnknown records an unclear outcome: the payout is "unknown" and is
+// queried after the backoff.
+func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payout, why string, now time.Time) error {
+	db := w.s.db
+	cur, err := db.PayoutByIDTx(ctx, tx, p.ID)
+	if err != nil {
+		return err
+	}
+	if cur.State != store.PayoutSubmitting && cur.State != store.PayoutUnknown {
+		return nil // a callback told us meanwhile
+	}
+	next := cur
+	next.State, next.LastError = store.PayoutUnknown, why
+	if !sameTrans(cur, next) {
+		if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
+			return err
+		}
+	}
+	if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, now.Add(w.backoff(p.ID))); err != nil {
+		return err
+	}
+	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "worker",
+		Summary: "Outcome unclear (" + why + "); the gateway will be asked by merchant payout number, never sent blindly again"})
+}
+
+func (w *payoutWorker) backoff(id int64) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.tries[id]
+	w.tries[id] = n + 1
+	return w.opt.Backoff << min(n, 6)
+}
+
+func (w *payoutWorker) forget(id int64) {
+	w.mu.Lock()
+	delete(w.tries, id)
+	w.mu.Unlock()
+}
+
+// resolveUnknown queries the unknown payouts that are due.
+func (w *payoutWorker) resolveUnknown(ctx context.Context) (int, error) {
+	list, err := w.s.db.PayoutsDue(ctx, store.PayoutUnknown, w.s.now(), w.opt.Chunk)
+	if err != nil || len(list) == 0 {
+		return 0, err
+	}
+	w.resolve(ctx, list)
+	return len(list), nil
+}
+
+type queryResult struct {
+	p   store.Payout
+	ans *payments.TransOrder
+	err error
+}
+
+// resolve asks the gateway about unknown payouts by merchant payout number
+// and acts on the answers: found → take the status; not found → create
+// again with the same number; unclear → ask again later.
+func (w *payoutWorker) resolve(ctx context.Context, list []store.Payout) {
+	db := w.s.db
+	results := make([]queryResult, len(list))
+	w.parallel(len(list), func(i int) {
+		p := list[i]
+		results[i].p = p
+		c, _, err := w.client(ctx, p.AccountID)
+		if err != nil {
+			results[i].err = &payments.UnclearError{Op: "query payout", Reason: "no gateway client", Err: err}
+			return
+		}
+		results[i].ans, results[i].err = c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: p.MchTransOrderNo})
+	})
+	if ctx.Err() != nil {
+		return
+	}
+	now := w.s.now()
+	var resend []store.Payout
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		resend = resend[:0]
+		for _, r := range results {
+			p := r.p
+			switch {
+			case r.err == nil:
+				a := r.ans
+				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker", Status: &a.Status,
+					Summary: fmt.Sprintf("Query by merchant payout number: the gateway has it (transOrderId %s, %s)", a.TransOrderID, payments.TransStatusText(a.Status)),
+					Detail:  rawJSON(a.Raw)}); err != nil {
+					return err
+				}
+				if _, _, err := w.s.applyTransObservation(ctx, tx, p, observation{Source: sourceQuery, Actor: "worker", Status: a.Status,
+					GatewayID: a.TransOrderID, ChannelOrderNo: a.ChannelOrderNo, SuccTime: a.TransSuccTime, ErrMsg: a.ChannelErrMsg}); err != nil {
+					return err
+				}
+				w.forget(p.ID)
+			case payments.IsNotFound(r.err):
+				cur, err := db.PayoutByIDTx(ctx, tx, p.ID)
+				if err != nil {
+					return err
+				}
+				if cur.State != store.PayoutUnknown {
+					continue
+				}
+				next := cur
+				next.State = store.PayoutSubmitting
+				next.SubmitAttempts++
+				if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
+					if errors.Is(err, store.ErrConflict) {
+						continue
+					}
+					return err
+				}
+				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker",
+					Summary: "Query by merchant payout number: the gateway does not have it; sending it again with the same number"}); err != nil {
+					return err
+				}
+				resend = append(resend, next)
+			default:
+				if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, now.Add(w.backoff(p.ID))); err != nil {
+					return err
+				}
+				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker",
+					Summary: "Query unclear (" + r.err.Error() + "); asking again later"}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		w.s.log.Error("record payout queries", "err", err)
+		return
+	}
+	w.send(ctx, resend)
+}
+
+// followUp queries payouts the gateway has had for a while without a final
+// status, in case a callback was missed.
+func (w *payoutWorker) followUp(ctx context.Context) (int, error) {
+	now := w.s.now()
+	list, err := w.s.db.PayoutsUnsettled(ctx, now, now.Add(-w.opt.FollowUp), w.opt.Chunk)
+	if err != nil || len(list) == 0 {
+		return 0, err
+	}
+	results := make([]queryResult, len(list))
+	w.parallel(len(list), func(i int) {
+		p := list[i]
+		results[i].p = p
+		c, _, err := w.client(ctx, p.AccountID)
+		if err != nil {
+			results[i].err = err
+			return
+		}
+		results[i].ans, results[i].err = c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: p.MchTransOrderNo})
+	})
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	db := w.s.db
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range results {
+			if err := db.SetPayoutNextTryTx(ctx, tx, r.p.ID, now.Add(w.opt.FollowUp)); err != nil {
+				return err
+			}
+			if r.err != nil {
+				continue
+			}
+			a := r.ans
+			if _, _, err := w.s.applyTransObservation(ctx, tx, r.p, observation{Source: sourceReconcile, Actor: "worker", Status: a.Status,
+				GatewayID: a.TransOrderID, ChannelOrderNo: a.ChannelOrderNo, SuccTime: a.TransSuccTime, ErrMsg: a.ChannelErrMsg}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(list), err
+}
+
+// finishBatches records the outcome of approved batches whose payouts are
+// all final.
+func (w *payoutWorker) finishBatches(ctx context.Context) error {
+	ids, err := w.s.db.UnfinishedApprovedBatches(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		counts, err := w.s.db.BatchCounts(ctx, id)
+		if err != nil {
+			return err
+		}
+		ok, failed, open := 0, 0, 0
+		for _, c := range counts {
+			p := store.Payout{State: c.State, Status: c.Status}
+			switch {
+			case c.State == store.PayoutCancelled:
+			case !payoutFinal(p):
+				open += c.Count
+			case payoutFailed(p):
+				failed += c.Count
+			default:
+				ok += c.Count
+			}
+		}
+		if open == 0 && ok+failed > 0 {
+			if err := w.s.db.SetBatchOutcome(ctx, id, batchOutcome(ok, failed)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func rawJSON(p payments.Params) string {
+	if len(p) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("{")
+	first := true
+	for _, k := range slices.Sorted(maps.Keys(p)) {
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		fmt.Fprintf(&b, "%q: %q", k, payments.ValueString(p[k]))
+	}
+	b.WriteString("}")
+	return b.String()
+}
