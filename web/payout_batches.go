@@ -358,7 +358,11 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 	if v.Page < v.Pages {
 		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page+1)
 	}
-	return s.render(w, r, status, views.Batch(s.page(r, fmt.Sprintf("Payout batch #%d", id), "payouts"), v))
+	p := s.page(r, fmt.Sprintf("Payout batch #%d", id), "payouts")
+	if formErr != "" && !v.CanEdit && b.State != store.BatchAwaitingApproval {
+		p.Error = formErr // no form on the page to show it next to
+	}
+	return s.render(w, r, status, views.Batch(p, v))
 }
 
 // approveRefusal says why u may not approve b now, or "" when u may.

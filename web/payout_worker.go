@@ -257,11 +257,7 @@ func (w *payoutWorker) send(ctx context.Context, claimed []store.Payout) {
 			results[i].err = &payments.UnclearError{Op: "create payout", Reason: "no gateway client", Err: err}
 			return
 		}
-		results[i].ans, results[i].err = c.CreateTransOrder(ctx, payments.TransOrderRequest{
-			MchTransOrderNo: p.MchTransOrderNo, Currency: p.Currency, Amount: p.Amount, NotifyURL: w.s.notifyURL(g, "trans"),
-			AccountAttr: p.AccountAttr, BankType: p.BankType, BankCode: p.BankCode, BankName: p.BankName, AccountType: p.AccountType,
-			AccountName: p.AccountName, AccountNo: p.AccountNo, Province: p.Province, City: p.City, Param1: p.Param1, Param2: p.Param2,
-		})
+		results[i].ans, results[i].err = c.CreateTransOrder(ctx, transRequest(p, w.s.notifyURL(g, "trans")))
 	})
 	if ctx.Err() != nil {
 		// Shutting down: the payouts stay "submitting" and are resolved by
@@ -270,6 +266,16 @@ func (w *payoutWorker) send(ctx context.Context, claimed []store.Payout) {
 	}
 	if err := w.record(ctx, results); err != nil {
 		w.s.log.Error("record payout answers", "err", err)
+	}
+}
+
+// transRequest is the create call for a payout; the same every time it is
+// sent, above all the same merchant payout number.
+func transRequest(p store.Payout, notifyURL string) payments.TransOrderRequest {
+	return payments.TransOrderRequest{
+		MchTransOrderNo: p.MchTransOrderNo, Currency: p.Currency, Amount: p.Amount, NotifyURL: notifyURL,
+		AccountAttr: p.AccountAttr, BankType: p.BankType, BankCode: p.BankCode, BankName: p.BankName, AccountType: p.AccountType,
+		AccountName: p.AccountName, AccountNo: p.AccountNo, Province: p.Province, City: p.City, Param1: p.Param1, Param2: p.Param2,
 	}
 }
 
