@@ -164,6 +164,9 @@ func (c *Client) CreatePayOrder(ctx context.Context, r PayOrderRequest) (*PayOrd
 	if err != nil {
 		return nil, err
 	}
+	if err := c.sameOrder(op, ans, "", "", "mchOrderNo", r.MchOrderNo); err != nil {
+		return nil, err
+	}
 	out := &PayOrderCreated{PayOrderID: ValueString(ans["payOrderId"]), Raw: ans}
 	switch pp := ans["payParams"].(type) {
 	case map[string]any:

@@ -126,6 +126,8 @@ func TestCreatePayOrderPayParamsVariants(t *testing.T) {
 			"http://127.0.0.1:3020/api/qrcode/create_qrcode?params=https://qr.alipay.com/bax07593fh9xkcrimmy8203b"},
 		{"encoded url kept", signedBody(t, Params{"retCode": "SUCCESS", "retMsg": "ok", "payOrderId": "P1",
 			"payParams": map[string]any{"payUrl": "POST;https://h/p?a=%2B1&b=%E4%B8%AD"}}), "POST;https://h/p?a=%2B1&b=%E4%B8%AD"},
+		{"mchOrderNo echoed", signedBody(t, Params{"retCode": "SUCCESS", "payOrderId": "P1", "mchOrderNo": "M1",
+			"payParams": map[string]any{"payUrl": "https://h/x"}}), "https://h/x"},
 		{"payParams as text", signedBody(t, Params{"retCode": "SUCCESS", "payOrderId": "P1",
 			"payParams": `{"payUrl":"weixin://x?y=1"}`}), "weixin://x?y=1"},
 	}
@@ -139,6 +141,16 @@ func TestCreatePayOrderPayParamsVariants(t *testing.T) {
 		if got.PayURL != tt.url {
 			t.Errorf("%s: PayURL %q, want %q", tt.name, got.PayURL, tt.url)
 		}
+	}
+}
+
+func TestCreatePayOrderForAnotherOrder(t *testing.T) {
+	_, c := newGateway(t, reply(signedBody(t, Params{"retCode": "SUCCESS", "payOrderId": "P1", "mchOrderNo": "M2",
+		"payParams": map[string]any{"payUrl": "https://h/x"}})))
+	_, err := c.CreatePayOrder(context.Background(), PayOrderRequest{ProductID: 8000, MchOrderNo: "M1", Amount: 1})
+	var u *UnclearError
+	if !errors.As(err, &u) || u.Reason != ReasonDifferentTarget {
+		t.Errorf("err = %v, want an unclear answer about another order", err)
 	}
 }
 
@@ -364,5 +376,23 @@ func TestGatewayErrorText(t *testing.T) {
 	u := &UnclearError{Op: "create payout", Reason: ReasonTimeout, Err: context.DeadlineExceeded}
 	if u.Error() != "create payout: outcome unknown (timeout): context deadline exceeded" || !errors.Is(u, context.DeadlineExceeded) {
 		t.Errorf("UnclearError: %q", u.Error())
+	}
+}
+
+func TestClientCanceledAndCurrency(t *testing.T) {
+	g, c := newGateway(t, reply(signedBody(t, Params{"retCode": "SUCCESS", "transOrderId": "T1", "mchTransOrderNo": "M1", "amount": "7", "status": "1"})))
+	o, err := c.CreateTransOrder(context.Background(), TransOrderRequest{MchTransOrderNo: "M1", Amount: 7, Currency: "usd"})
+	if err != nil || o.Status != TransTransferring {
+		t.Fatalf("CreateTransOrder = %+v, %v", o, err)
+	}
+	if _, p := g.received(); p["currency"] != "usd" {
+		t.Errorf("currency %v, want usd", p["currency"])
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.QueryTransOrder(ctx, TransQuery{TransOrderID: "T1"})
+	var u *UnclearError
+	if !errors.As(err, &u) || u.Reason != ReasonCanceled {
+		t.Errorf("err = %v, want an unclear cancellation", err)
 	}
 }

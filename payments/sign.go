@@ -85,11 +85,18 @@ func Verify(p Params, key string) bool {
 
 	// The ASCII key order differs only when a key is a prefix or a case
 	// variant of another; compute the second signature only then.
-	ascii := slices.Clone(entries)
-	slices.SortFunc(ascii, func(a, b signEntry) int { return compareUTF16(a.key, b.key) })
-	if slices.EqualFunc(entries, ascii, func(a, b signEntry) bool { return a.key == b.key }) {
+	inASCIIOrder := true
+	for i := 1; i < len(entries); i++ {
+		if compareUTF16(entries[i-1].key, entries[i].key) > 0 {
+			inASCIIOrder = false
+			break
+		}
+	}
+	if inASCIIOrder {
 		return okRef
 	}
+	ascii := slices.Clone(entries)
+	slices.SortFunc(ascii, func(a, b signEntry) int { return compareUTF16(a.key, b.key) })
 	alt := []byte(md5Upper(joinEntries(ascii, key)))
 	okAlt := subtle.ConstantTimeCompare(gotUpper, alt) == 1
 	return okRef || okAlt
@@ -138,6 +145,7 @@ type signEntry struct {
 
 func signEntries(p Params) []signEntry {
 	entries := make([]signEntry, 0, len(p))
+	n := 0
 	for k, v := range p {
 		if k == "sign" || v == nil {
 			continue
@@ -146,7 +154,23 @@ func signEntries(p Params) []signEntry {
 			continue
 		}
 		s := ValueString(v)
-		entries = append(entries, signEntry{key: k, text: k + "=" + s + "&"})
+		entries = append(entries, signEntry{key: k, text: s})
+		n += len(k) + len(s) + 2
+	}
+	// Build every "key=value&" in one allocation and slice it up.
+	var b strings.Builder
+	b.Grow(n)
+	for _, e := range entries {
+		b.WriteString(e.key)
+		b.WriteByte('=')
+		b.WriteString(e.text)
+		b.WriteByte('&')
+	}
+	all, off := b.String(), 0
+	for i := range entries {
+		size := len(entries[i].key) + len(entries[i].text) + 2
+		entries[i].text = all[off : off+size]
+		off += size
 	}
 	return entries
 }
