@@ -234,6 +234,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopWork()
 	waitPayouts := srv.StartPayoutWorker(workCtx, web.PayoutWorkerOptions{
 		FollowUp: envDuration(getenv, "PAYDESK_PAYOUT_FOLLOW_UP", 30*time.Second),
+		Backoff:  envDuration(getenv, "PAYDESK_PAYOUT_BACKOFF", time.Second),
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()

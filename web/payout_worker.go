@@ -21,7 +21,7 @@ type PayoutWorkerOptions struct {
 	Concurrency int           // gateway calls in flight at once (default 32)
 	Chunk       int           // payouts marked "submitting" per transaction (default 128)
 	Poll        time.Duration // how often to look for work when idle (default 500ms)
-	Backoff     time.Duration // first wait before querying an unclear payout again; doubles up to 64× (default 1s)
+	Backoff     time.Duration // first wait before querying an unclear payout again; doubles up to 16× (default 1s)
 	FollowUp    time.Duration // query a payout still transferring after this long without news (default 30s)
 }
 
@@ -399,7 +399,7 @@ func (w *payoutWorker) backoff(id int64) time.Duration {
 	defer w.mu.Unlock()
 	n := w.tries[id]
 	w.tries[id] = n + 1
-	return w.opt.Backoff << min(n, 6)
+	return w.opt.Backoff << min(n, 4)
 }
 
 func (w *payoutWorker) forget(id int64) {
