@@ -282,3 +282,26 @@ func TestBankByNameAndConflicts(t *testing.T) {
 		t.Fatalf("code and name disagree: %v", row.Errors)
 	}
 }
+
+func BenchmarkParse100k(b *testing.B) {
+	var file bytes.Buffer
+	file.WriteString(header)
+	for i := 0; i < MaxRows; i++ {
+		fmt.Fprintf(&file, "收款人%d,62220202%011d,\"%d,%03d.%02d\",HPT%05d,中国建设银行上海分行,上海,上海\n", i, i, 1+i%9, i%1000, i%100, 1+i%97)
+	}
+	for _, enc := range []string{"utf8", "gbk"} {
+		data := file.Bytes()
+		if enc == "gbk" {
+			data, _ = simplifiedchinese.GBK.NewEncoder().Bytes(data)
+		}
+		b.Run(enc, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				sum, err := Parse(bytes.NewReader(data), func(*Row) error { return nil })
+				if err != nil || sum.ValidRows != MaxRows {
+					b.Fatal(sum, err)
+				}
+			}
+		})
+	}
+}
