@@ -1,19 +1,203 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"database/sql"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"paydesk/store"
+	"paydesk/web"
 )
 
+// cliActor is the audit log's actor for changes made on the command line.
+const cliActor = "command line"
+
+// dataFlag adds -data (env PAYDESK_DATA) to a subcommand's flags.
+func dataFlag(fset *flag.FlagSet, getenv func(string) string) *string {
+	return fset.String("data", envOr(getenv, "PAYDESK_DATA", "./data"), "folder of the SQLite database (env PAYDESK_DATA)")
+}
+
+// openExisting opens the database in dataDir, which must already exist:
+// commands that read or copy it should not quietly make an empty one.
+func openExisting(ctx context.Context, dataDir string) (*store.DB, error) {
+	path := filepath.Join(dataDir, "paydesk.db")
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s (use -data or PAYDESK_DATA to name the data folder)", path)
+		}
+		return nil, err
+	}
+	return store.Open(ctx, path, nil)
+}
+
+// readPassword reads one line from stdin: the password, without the line end.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		return "", errors.New("give the password as one line on standard input, e.g. printf '%s\\n' \"$PW\" | paydesk user add ...")
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if err := web.ValidatePassword(pw); err != nil {
+		return "", err
+	}
+	return pw, nil
+}
+
 func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	return errors.New("user: not available yet")
+	usage := "usage: paydesk user add -username NAME -role ROLE | paydesk user passwd -username NAME   (password on standard input)"
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	cmd := args[0]
+	fset := flag.NewFlagSet("paydesk user "+cmd, flag.ContinueOnError)
+	fset.SetOutput(stdout)
+	dataDir := dataFlag(fset, getenv)
+	username := fset.String("username", "", "the user's name")
+	var role *string
+	switch cmd {
+	case "add":
+		role = fset.String("role", "", "role: "+strings.Join(store.Roles(), ", "))
+	case "passwd":
+	default:
+		return fmt.Errorf("unknown user command %q; %s", cmd, usage)
+	}
+	if err := fset.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fset.NArg() > 0 {
+		return fmt.Errorf("unexpected %q; %s", fset.Arg(0), usage)
+	}
+	if err := web.ValidateUsername(*username); err != nil {
+		return fmt.Errorf("-username: %w", err)
+	}
+	if role != nil && !store.ValidRole(*role) {
+		return fmt.Errorf("-role must be one of %s", strings.Join(store.Roles(), ", "))
+	}
+	password, err := readPassword(stdin)
+	if err != nil {
+		return err
+	}
+	hash, err := web.HashPassword(password)
+	if err != nil {
+		return err
+	}
+
+	if cmd == "add" {
+		db, err := openStore(ctx, *dataDir)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		err = db.InTx(ctx, func(tx *sql.Tx) error {
+			if _, err := db.CreateUserTx(ctx, tx, *username, *role, hash, false); err != nil {
+				return err
+			}
+			return db.AuditTx(ctx, tx, store.AuditEntry{Actor: cliActor, Action: "user.create", Subject: "user:" + *username, Detail: "role " + *role})
+		})
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("the username %s is taken", *username)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created user %s with role %s\n", *username, *role)
+		return nil
+	}
+
+	db, err := openExisting(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.UserByName(ctx, *username)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no user %s", *username)
+	}
+	if err != nil {
+		return err
+	}
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.SetPasswordTx(ctx, tx, u.ID, hash, false); err != nil {
+			return err
+		}
+		return db.AuditTx(ctx, tx, store.AuditEntry{Actor: cliActor, Action: "user.password_reset", Subject: "user:" + u.Username, Detail: "password set; sessions ended"})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "password of %s changed; their sessions have ended\n", u.Username)
+	if u.Disabled {
+		fmt.Fprintf(stdout, "note: %s is disabled; an admin can enable the account on the users page\n", u.Username)
+	}
+	return nil
 }
 
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return errors.New("audit: not available yet")
+	if len(args) == 0 || args[0] != "verify" {
+		return errors.New("usage: paydesk audit verify [-data DIR]")
+	}
+	fset := flag.NewFlagSet("paydesk audit verify", flag.ContinueOnError)
+	fset.SetOutput(stdout)
+	dataDir := dataFlag(fset, getenv)
+	if err := fset.Parse(args[1:]); err != nil {
+		return err
+	}
+	db, err := openExisting(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.VerifyAudit(ctx)
+	if err != nil {
+		return err
+	}
+	if !rep.Intact() {
+		fmt.Fprintf(stdout, "audit log BROKEN: row %d: %s (%d rows checked)\n", rep.BrokenAt, rep.BrokenWhy, rep.Rows)
+		return fmt.Errorf("audit log broken at row %d", rep.BrokenAt)
+	}
+	fmt.Fprintf(stdout, "audit log intact: %d rows, every one chained to the one before\n", rep.Rows)
+	return nil
 }
 
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	return errors.New("backup: not available yet")
+	fset := flag.NewFlagSet("paydesk backup", flag.ContinueOnError)
+	fset.SetOutput(stdout)
+	dataDir := dataFlag(fset, getenv)
+	fset.Usage = func() {
+		fmt.Fprintln(stdout, "usage: paydesk backup [-data DIR] FILE   (a consistent copy of the live database; FILE must not exist)")
+		fset.PrintDefaults()
+	}
+	if err := fset.Parse(args); err != nil {
+		return err
+	}
+	if fset.NArg() != 1 {
+		fset.Usage()
+		return errors.New("backup needs one FILE to write")
+	}
+	file := fset.Arg(0)
+	if _, err := os.Stat(file); err == nil {
+		return fmt.Errorf("%s exists already; choose a new file name", file)
+	}
+	db, err := openExisting(ctx, *dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Backup(ctx, file); err != nil {
+		return err
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s (%d bytes); back up %s separately\n", file, st.Size(), filepath.Join(*dataDir, masterKeyFile))
+	return nil
 }

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"flag"
@@ -35,10 +36,13 @@ var staticFS embed.FS
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "paydesk:", err)
-		}
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		// -h asked for the usage, which is printed: not a failure.
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "paydesk:", err)
+		stop()
 		os.Exit(1)
 	}
 }
@@ -111,11 +115,14 @@ func serveFlags(getenv func(string) string, stdout io.Writer) (*flag.FlagSet, *C
 	c.AdminPassword = getenv("PAYDESK_ADMIN_PASSWORD")
 	fset.Usage = func() {
 		fmt.Fprintf(stdout, `Usage: paydesk [flags]            serve the console
-       paydesk user add -username NAME -role ROLE   (password on standard input)
-       paydesk user passwd -username NAME           (password on standard input)
-       paydesk audit verify
-       paydesk backup FILE
-       paydesk sandbox [flags]    run the sandbox gateway alone
+       paydesk user add -username NAME -role ROLE [-data DIR]   (password on standard input)
+       paydesk user passwd -username NAME [-data DIR]           (password on standard input)
+       paydesk audit verify [-data DIR]   check that the audit log is intact
+       paydesk backup [-data DIR] FILE    write a consistent copy of the database to FILE
+       paydesk sandbox [flags]            run the sandbox gateway alone
+
+Roles: viewer (reads), operator (payments, payouts, resends), approver (also
+approves payout batches), admin (also users, gateway accounts, settings).
 
 Flags:
 `)
@@ -124,6 +131,10 @@ Flags:
 Environment only:
   PAYDESK_ADMIN_PASSWORD   password of the first admin, created when no user exists
                            (otherwise a random one is printed once to the log)
+  PAYDESK_MASTER_KEY       64 hex digits: the key sealing gateway merchant keys
+                           (otherwise DATA/master.key, created on first start)
+  PAYDESK_PUBLIC_URL       the console's base URL as customers and the gateway
+                           reach it (default: the listening address)
 `)
 	}
 	return fset, c
@@ -160,6 +171,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
 	consoleURL := "http://" + ln.Addr().String()
 
 	if err := firstAdmin(ctx, db, c.AdminPassword, consoleURL, log); err != nil {
@@ -271,10 +283,13 @@ func firstAdmin(ctx context.Context, db *store.DB, password, consoleURL string, 
 	if err != nil {
 		return err
 	}
-	if _, err := db.CreateUser(ctx, "admin", store.RoleAdmin, hash, generated); err != nil {
-		return err
-	}
-	if err := db.Audit(ctx, store.AuditEntry{Actor: "system", Action: "user.create", Subject: "user:admin", Detail: "first admin, role admin"}); err != nil {
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.CreateUserTx(ctx, tx, "admin", store.RoleAdmin, hash, generated); err != nil {
+			return err
+		}
+		return db.AuditTx(ctx, tx, store.AuditEntry{Actor: "system", Action: "user.create", Subject: "user:admin", Detail: "first admin, role admin"})
+	})
+	if err != nil {
 		return err
 	}
 	if generated {

@@ -86,7 +86,7 @@ type client struct {
 	c    *http.Client
 }
 
-func signIn(t *testing.T, base, user, password string) *client {
+func crashSignIn(t *testing.T, base, user, password string) *client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &client{t: t, base: base, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -188,7 +188,7 @@ func TestCrashMidBatch(t *testing.T) {
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&file, "payee %d,62220202%011d,%d.%02d,HPT00003,上海,上海\n", i, i, 1+i/100, i%100)
 	}
-	maker := signIn(t, consoleURL, "maker", password)
+	maker := crashSignIn(t, consoleURL, "maker", password)
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", "crash.csv")
@@ -208,7 +208,7 @@ func TestCrashMidBatch(t *testing.T) {
 		"control_sum": {fmt.Sprintf("%d.%02d", sum/100, sum%100)}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("send: %d", res.StatusCode)
 	}
-	checker := signIn(t, consoleURL, "checker", password)
+	checker := crashSignIn(t, consoleURL, "checker", password)
 	if res := checker.form(fmt.Sprintf("/payouts/batches/%d/approve", batchID), nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approve: %d", res.StatusCode)
 	}

@@ -41,28 +41,51 @@ type User struct {
 	PasswordHash       string
 	MustChangePassword bool
 	Disabled           bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// SessionGen is the user's session generation: sessions signed in
+	// under an older generation are signed out.
+	SessionGen int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
-const userCols = `id, username, role, password_hash, must_change_password, disabled, created_at, updated_at`
+const userCols = `id, username, role, password_hash, must_change_password, disabled, session_gen, created_at, updated_at`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created, updated string
-	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &created, &updated)
+	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &u.SessionGen, &created, &updated)
 	u.CreatedAt, u.UpdatedAt = parseTime(created), parseTime(updated)
 	return u, err
 }
 
-// CreateUser adds a user. A taken username gives ErrConflict.
+func userByID(ctx context.Context, q querier, id int64) (User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	return u, err
+}
+
+// CreateUser adds a user in its own transaction. A taken username gives ErrConflict.
 func (db *DB) CreateUser(ctx context.Context, username, role, passwordHash string, mustChange bool) (User, error) {
+	var u User
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		u, err = db.CreateUserTx(ctx, tx, username, role, passwordHash, mustChange)
+		return err
+	})
+	return u, err
+}
+
+// CreateUserTx adds a user inside tx. A taken username (compared without
+// case) or an unknown role gives ErrConflict.
+func (db *DB) CreateUserTx(ctx context.Context, tx *sql.Tx, username, role, passwordHash string, mustChange bool) (User, error) {
 	username = strings.TrimSpace(username)
 	if !ValidRole(role) {
 		return User{}, fmt.Errorf("role %q: %w", role, ErrConflict)
 	}
 	now := timeText(db.now())
-	res, err := db.ExecContext(ctx, `INSERT INTO users (username, role, password_hash, must_change_password, created_at, updated_at)
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, role, password_hash, must_change_password, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, username, role, passwordHash, mustChange, now, now)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
@@ -70,17 +93,16 @@ func (db *DB) CreateUser(ctx context.Context, username, role, passwordHash strin
 		}
 		return User{}, fmt.Errorf("create user: %w", err)
 	}
-	id, _ := res.LastInsertId()
-	return db.UserByID(ctx, id)
+	id, err := res.LastInsertId()
+	if err != nil {
+		return User{}, err
+	}
+	return userByID(ctx, tx, id)
 }
 
 // UserByID returns the user with id, or ErrNotFound.
 func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
-	u, err := scanUser(db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, fmt.Errorf("user %d: %w", id, ErrNotFound)
-	}
-	return u, err
+	return userByID(ctx, db, id)
 }
 
 // UserByName returns the user with that username (case-insensitive), or ErrNotFound.
@@ -94,7 +116,7 @@ func (db *DB) UserByName(ctx context.Context, username string) (User, error) {
 
 // Users lists every user by username.
 func (db *DB) Users(ctx context.Context) ([]User, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username`)
+	rows, err := db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username COLLATE NOCASE`)
 	if err != nil {
 		return nil, err
 	}
@@ -117,56 +139,92 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// SetPassword replaces a user's password hash and whether they must change it at next sign-in.
+// SetPassword replaces a user's password in its own transaction; see SetPasswordTx.
 func (db *DB) SetPassword(ctx context.Context, id int64, passwordHash string, mustChange bool) error {
-	return db.updateUser(ctx, id, `password_hash = ?, must_change_password = ?`, passwordHash, mustChange)
-}
-
-// SetRole changes a user's role, refusing to demote the last enabled admin.
-func (db *DB) SetRole(ctx context.Context, id int64, role string) error {
-	if !ValidRole(role) {
-		return fmt.Errorf("role %q: %w", role, ErrConflict)
-	}
-	return db.guardedUserChange(ctx, id, role != RoleAdmin, `role = ?`, role)
-}
-
-// SetDisabled disables or enables a user, refusing to disable the last enabled admin.
-func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool) error {
-	return db.guardedUserChange(ctx, id, disabled, `disabled = ?`, disabled)
-}
-
-// guardedUserChange applies set to user id in one transaction; when
-// losesAdmin, it first checks that another enabled admin remains.
-func (db *DB) guardedUserChange(ctx context.Context, id int64, losesAdmin bool, set string, arg any) error {
 	return db.InTx(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("user %d: %w", id, ErrNotFound)
-		} else if err != nil {
-			return err
-		}
-		if losesAdmin && u.Role == RoleAdmin && !u.Disabled {
-			var others int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?`, id).Scan(&others); err != nil {
-				return err
-			}
-			if others == 0 {
-				return ErrLastAdmin
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE id = ?`, arg, timeText(db.now()), id)
+		_, err := db.SetPasswordTx(ctx, tx, id, passwordHash, mustChange)
 		return err
 	})
 }
 
-func (db *DB) updateUser(ctx context.Context, id int64, set string, args ...any) error {
-	args = append(args, timeText(db.now()), id)
-	res, err := db.ExecContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE id = ?`, args...)
+// SetPasswordTx replaces a user's password hash and whether they must change
+// it at next sign-in, and ends the user's sessions by moving to a new session
+// generation, which it returns.
+func (db *DB) SetPasswordTx(ctx context.Context, tx *sql.Tx, id int64, passwordHash string, mustChange bool) (int64, error) {
+	return db.updateUserTx(ctx, tx, id, `password_hash = ?, must_change_password = ?, session_gen = session_gen + 1`, passwordHash, mustChange)
+}
+
+// EndSessionsTx signs the user out everywhere by moving to a new session
+// generation, which it returns.
+func (db *DB) EndSessionsTx(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
+	return db.updateUserTx(ctx, tx, id, `session_gen = session_gen + 1`)
+}
+
+// SetRole changes a user's role in its own transaction; see SetRoleTx.
+func (db *DB) SetRole(ctx context.Context, id int64, role string) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error { return db.SetRoleTx(ctx, tx, id, role) })
+}
+
+// SetRoleTx changes a user's role, refusing (ErrLastAdmin) to demote the
+// last enabled admin.
+func (db *DB) SetRoleTx(ctx context.Context, tx *sql.Tx, id int64, role string) error {
+	if !ValidRole(role) {
+		return fmt.Errorf("role %q: %w", role, ErrConflict)
+	}
+	if err := db.keepAnAdmin(ctx, tx, id, role != RoleAdmin); err != nil {
+		return err
+	}
+	_, err := db.updateUserTx(ctx, tx, id, `role = ?`, role)
+	return err
+}
+
+// SetDisabled disables or enables a user in its own transaction; see SetDisabledTx.
+func (db *DB) SetDisabled(ctx context.Context, id int64, disabled bool) error {
+	return db.InTx(ctx, func(tx *sql.Tx) error { return db.SetDisabledTx(ctx, tx, id, disabled) })
+}
+
+// SetDisabledTx disables or enables a user, refusing (ErrLastAdmin) to
+// disable the last enabled admin. Disabling also ends the user's sessions.
+func (db *DB) SetDisabledTx(ctx context.Context, tx *sql.Tx, id int64, disabled bool) error {
+	if err := db.keepAnAdmin(ctx, tx, id, disabled); err != nil {
+		return err
+	}
+	_, err := db.updateUserTx(ctx, tx, id, `disabled = ?, session_gen = session_gen + 1`, disabled)
+	return err
+}
+
+// keepAnAdmin returns ErrLastAdmin when user id is the last enabled admin
+// and the change (losesAdmin) would take that away. It runs inside the write
+// transaction, so two admins cannot demote each other at once.
+func (db *DB) keepAnAdmin(ctx context.Context, tx *sql.Tx, id int64, losesAdmin bool) error {
+	u, err := userByID(ctx, tx, id)
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("user %d: %w", id, ErrNotFound)
+	if !losesAdmin || u.Role != RoleAdmin || u.Disabled {
+		return nil
+	}
+	var others int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?`, id).Scan(&others); err != nil {
+		return err
+	}
+	if others == 0 {
+		return ErrLastAdmin
 	}
 	return nil
+}
+
+// updateUserTx applies set to user id and returns the user's session
+// generation after the change.
+func (db *DB) updateUserTx(ctx context.Context, tx *sql.Tx, id int64, set string, args ...any) (int64, error) {
+	args = append(args, timeText(db.now()), id)
+	var gen int64
+	err := tx.QueryRowContext(ctx, `UPDATE users SET `+set+`, updated_at = ? WHERE id = ? RETURNING session_gen`, args...).Scan(&gen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("user %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("update user %d: %w", id, err)
+	}
+	return gen, nil
 }

@@ -37,3 +37,25 @@ func Nav() []NavItem {
 		{"settings", "Settings", "/settings"},
 	}
 }
+
+// RoleText says in a few words what a role may do.
+func RoleText(role string) string {
+	switch role {
+	case "viewer":
+		return "sees everything, changes nothing"
+	case "operator":
+		return "creates payments, payouts, batches and resends"
+	case "approver":
+		return "also approves or rejects payout batches"
+	case "admin":
+		return "also manages users, gateway accounts and settings"
+	}
+	return ""
+}
+
+// withoutMessages is p without its flash and error, for a page that shows
+// them in its own place.
+func withoutMessages(p Page) Page {
+	p.Flash, p.Error = "", ""
+	return p
+}

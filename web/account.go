@@ -1,6 +1,7 @@
 package web
 
 import (
+	"database/sql"
 	"errors"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	if err := s.db.Ping(r.Context()); err != nil {
 		s.log.Error("health check", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -32,51 +34,67 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 // login checks a username and password. Every failure answers the same
 // sentence, so that the page does not tell which usernames exist.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
 	next := safeNext(r.PostForm.Get("next"))
 	addr := s.clientAddr(r)
-	form := views.LoginForm{Username: username, Next: next}
-	if !utf8.ValidString(username) || len(username) > 64 {
-		form.Username = ""
-		username = ""
+	if !utf8.ValidString(username) || len(username) > maxUsername {
+		// Not a username anyone could have: fail like a wrong password,
+		// without echoing or storing the bytes.
+		username = strings.ToValidUTF8(username, "?")
+		username = truncate(username, maxUsername)
 	}
+	form := views.LoginForm{Username: username, Next: next}
 	fail := func(status int, msg string) error {
 		p := s.page(r, "Sign in", "")
 		p.Error = msg
 		return s.render(w, r, status, views.Login(p, form))
 	}
+	audit := func(detail string) error {
+		return s.db.Audit(r.Context(), store.AuditEntry{Actor: username, Action: "auth.login_failed", Subject: "user:" + username, Detail: detail, ClientAddr: addr})
+	}
+	if username == "" || password == "" {
+		return fail(http.StatusUnprocessableEntity, "Type your username and your password.")
+	}
 	uKey, aKey := userThrottleKey(username), addrThrottleKey(addr)
 	if wait := s.throttle.wait(uKey, aKey); wait > 0 {
+		if err := audit("refused: too many failed sign-ins"); err != nil {
+			return err
+		}
 		return fail(http.StatusTooManyRequests, "Too many failed sign-ins. Try again in "+waitText(wait)+".")
-	}
-	if username == "" || password == "" || len(password) > maxPassword {
-		return fail(http.StatusUnprocessableEntity, "Wrong username or password.")
 	}
 	u, err := s.db.UserByName(r.Context(), username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	known := err == nil
 	hash := u.PasswordHash
-	if err != nil {
+	if !known {
 		hash = dummyHash
 	}
-	ok := CheckPassword(hash, password) && err == nil && !u.Disabled
-	if !ok {
+	// The hash is always checked, so that unknown names cost the same time.
+	good := CheckPassword(hash, password) && len(password) <= maxPassword
+	if !known || !good || u.Disabled {
 		s.throttle.fail(uKey, aKey)
-		if aerr := s.db.Audit(r.Context(), store.AuditEntry{Actor: username, Action: "auth.login_failed", Subject: "user:" + username, ClientAddr: addr}); aerr != nil {
-			return aerr
+		detail := "wrong password"
+		switch {
+		case !known:
+			detail = "no such user"
+		case good && u.Disabled:
+			detail = "account disabled"
+		}
+		if err := audit(detail); err != nil {
+			return err
 		}
 		return fail(http.StatusUnprocessableEntity, "Wrong username or password.")
 	}
 	s.throttle.succeed(uKey)
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
+	if err := s.startSession(r.Context(), u); err != nil {
 		return err
 	}
-	s.sessions.Put(r.Context(), "user_id", u.ID)
 	if err := s.db.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "auth.login", Subject: "user:" + u.Username, ClientAddr: addr}); err != nil {
 		return err
 	}
@@ -88,13 +106,29 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	u, _ := userFrom(r.Context())
-	if err := s.sessions.Destroy(r.Context()); err != nil {
-		return err
-	}
-	if err := s.sessions.RenewToken(r.Context()); err != nil {
-		return err
-	}
 	if err := s.db.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "auth.logout", Subject: "user:" + u.Username, ClientAddr: s.clientAddr(r)}); err != nil {
+		return err
+	}
+	if err := s.endSession(r.Context(), "You have signed out."); err != nil {
+		return err
+	}
+	return redirect(w, r, "/login")
+}
+
+// logoutEverywhere ends every session of the user, on every device,
+// including this one.
+func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	u, _ := userFrom(r.Context())
+	err := s.db.InTx(r.Context(), func(tx *sql.Tx) error {
+		if _, err := s.db.EndSessionsTx(r.Context(), tx, u.ID); err != nil {
+			return err
+		}
+		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: "auth.logout_everywhere", Subject: "user:" + u.Username, ClientAddr: s.clientAddr(r)})
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.endSession(r.Context(), "You have been signed out everywhere, on every device."); err != nil {
 		return err
 	}
 	return redirect(w, r, "/login")
@@ -108,7 +142,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
-	return redirect(w, r, "/account/password")
+	u, _ := userFrom(r.Context())
+	a := views.Account{
+		Username:  u.Username,
+		Role:      u.Role,
+		Since:     views.Time(u.CreatedAt, s.cfg.Location),
+		SignedIn:  views.Time(timeFromNanos(s.sessions.GetInt64(r.Context(), sessAuthAt)), s.cfg.Location),
+		Idle:      durationText(s.cfg.IdleTimeout),
+		Lifetime:  durationText(s.cfg.Lifetime),
+		MustReset: u.MustChangePassword,
+	}
+	return s.render(w, r, http.StatusOK, views.AccountPage(s.page(r, "Your account", ""), a))
 }
 
 func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) error {
@@ -116,10 +160,12 @@ func (s *Server) passwordPage(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, views.ChangePassword(s.page(r, "Change password", ""), views.PasswordForm{Forced: u.MustChangePassword}))
 }
 
+// changePassword sets the user's own password. Their other sessions end;
+// this one continues on a new token.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	u, _ := userFrom(r.Context())
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	cur, nw, confirm := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm")
 	fail := func(msg string) error {
@@ -127,7 +173,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		p.Error = msg
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ChangePassword(p, views.PasswordForm{Forced: u.MustChangePassword}))
 	}
-	if !CheckPassword(u.PasswordHash, cur) {
+	if len(cur) > maxPassword || !CheckPassword(u.PasswordHash, cur) {
 		return fail("Your current password is not right.")
 	}
 	if err := ValidatePassword(nw); err != nil {
@@ -143,16 +189,22 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.SetPassword(r.Context(), u.ID, hash, false); err != nil {
+	var gen int64
+	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
+		var err error
+		if gen, err = s.db.SetPasswordTx(r.Context(), tx, u.ID, hash, false); err != nil {
+			return err
+		}
+		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: "user.password_change", Subject: "user:" + u.Username, Detail: "own password; other sessions ended", ClientAddr: s.clientAddr(r)})
+	})
+	if err != nil {
 		return err
 	}
 	if err := s.sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	if err := s.db.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "user.password_change", Subject: "user:" + u.Username, ClientAddr: s.clientAddr(r)}); err != nil {
-		return err
-	}
-	s.flash(r, "Your password has been changed.")
+	s.sessions.Put(r.Context(), sessGen, gen)
+	s.flash(r, "Your password has been changed. Your other sessions, if any, have been signed out.")
 	return redirect(w, r, "/")
 }
 

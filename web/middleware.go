@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"paydesk/store"
 )
@@ -48,24 +49,91 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	})
 }
 
+// Session keys.
+const (
+	sessUserID  = "user_id"
+	sessGen     = "gen"     // the user's session generation at sign-in
+	sessAuthAt  = "auth_at" // sign-in time, unix nanoseconds
+	sessSeen    = "seen"    // last request, unix nanoseconds
+	sessFlash   = "flash"
+	sessIssued  = "issued_password" // a generated password, shown once to the admin
+	sessIssuedU = "issued_user"
+)
+
 // authenticate loads the signed-in user, if any, into the context. A
-// disabled user's session is ended.
+// session ends when its user is gone or disabled, when the user signed out
+// everywhere or changed password since (session generation), after
+// IdleTimeout without a request or Lifetime after sign-in. scs enforces the
+// two timeouts too, on the real clock; checking them here on s.now makes
+// them hold exactly and lets tests move the clock.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := s.sessions.GetInt64(r.Context(), "user_id")
-		if id != 0 {
-			u, err := s.db.UserByID(r.Context(), id)
-			switch {
-			case err == nil && !u.Disabled:
-				r = r.WithContext(context.WithValue(r.Context(), userKey, u))
-			case err == nil || errors.Is(err, store.ErrNotFound):
-				s.sessions.Remove(r.Context(), "user_id")
-			default:
-				s.log.Error("load user", "err", err)
-			}
+		ctx := r.Context()
+		id := s.sessions.GetInt64(ctx, sessUserID)
+		if id == 0 {
+			next.ServeHTTP(w, r)
+			return
 		}
-		next.ServeHTTP(w, r)
+		now := s.now()
+		u, err := s.db.UserByID(ctx, id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("load user", "err", err)
+			s.renderError(w, r, http.StatusServiceUnavailable, "The console cannot reach its database. Please try again in a moment.")
+			return
+		}
+		seen := time.Unix(0, s.sessions.GetInt64(ctx, sessSeen))
+		authAt := time.Unix(0, s.sessions.GetInt64(ctx, sessAuthAt))
+		var why string
+		switch {
+		case err != nil || u.Disabled:
+			why = "Your session has ended. Please sign in again."
+		case u.SessionGen != s.sessions.GetInt64(ctx, sessGen):
+			why = "You were signed out everywhere (sign-out everywhere, or a password change). Please sign in again."
+		case now.Sub(seen) > s.cfg.IdleTimeout:
+			why = "You were signed out after " + durationText(s.cfg.IdleTimeout) + " without activity. Please sign in again."
+		case now.Sub(authAt) > s.cfg.Lifetime:
+			why = "Your session reached its " + durationText(s.cfg.Lifetime) + " limit. Please sign in again."
+		}
+		if why != "" {
+			if err := s.sessions.Destroy(ctx); err != nil {
+				s.log.Error("end session", "err", err)
+			}
+			s.sessions.Put(ctx, sessFlash, why)
+			next.ServeHTTP(w, r)
+			return
+		}
+		s.sessions.Put(ctx, sessSeen, now.UnixNano())
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, userKey, u)))
 	})
+}
+
+// startSession signs u in on a fresh session token, so that a token known
+// before sign-in (planted by someone else, say) is worth nothing after it.
+func (s *Server) startSession(ctx context.Context, u store.User) error {
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	now := s.now().UnixNano()
+	s.sessions.Put(ctx, sessUserID, u.ID)
+	s.sessions.Put(ctx, sessGen, u.SessionGen)
+	s.sessions.Put(ctx, sessAuthAt, now)
+	s.sessions.Put(ctx, sessSeen, now)
+	return nil
+}
+
+// endSession signs out: the session's data is deleted and a new, empty
+// session (with a new token) carries the flash message, if any.
+func (s *Server) endSession(ctx context.Context, flash string) error {
+	if err := s.sessions.Destroy(ctx); err != nil {
+		return err
+	}
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	if flash != "" {
+		s.sessions.Put(ctx, sessFlash, flash)
+	}
+	return nil
 }
 
 // require wraps h so that it runs only for a signed-in user whose role is at

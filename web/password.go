@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -67,7 +68,9 @@ const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$3mJ1SjV
 // ValidatePassword says in words what is wrong with a new password, or nil.
 func ValidatePassword(pw string) error {
 	switch {
-	case len(pw) < minPassword:
+	case !utf8.ValidString(pw):
+		return errors.New("The password contains bytes that are not text; type it again.")
+	case utf8.RuneCountInString(pw) < minPassword:
 		return fmt.Errorf("Choose a password of at least %d characters.", minPassword)
 	case len(pw) > maxPassword:
 		return fmt.Errorf("Choose a password of at most %d characters.", maxPassword)
@@ -82,4 +85,37 @@ func RandomPassword() string {
 	b := make([]byte, 15)
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// maxUsername is the longest username, in bytes.
+const maxUsername = 64
+
+// ValidateUsername says in words what is wrong with a new username, or nil.
+// Usernames are short and plain so that they read well in the audit log.
+func ValidateUsername(name string) error {
+	switch {
+	case name == "":
+		return errors.New("Type a username.")
+	case !utf8.ValidString(name):
+		return errors.New("The username contains bytes that are not text; type it again.")
+	case len(name) > maxUsername:
+		return fmt.Errorf("Choose a username of at most %d characters.", maxUsername)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '@') {
+			return fmt.Errorf("A username may use only letters a–z, digits and . _ - @ (not %q).", c)
+		}
+	}
+	return nil
+}
+
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

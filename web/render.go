@@ -49,13 +49,30 @@ func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 		case errors.Is(err, store.ErrNotFound):
 			he = errNotFound
 		case errors.As(err, &mbe):
-			he = &httpError{http.StatusRequestEntityTooLarge, "What you sent is too large."}
+			he = errTooLarge(mbe.Limit)
 		default:
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			he = &httpError{http.StatusInternalServerError, "Something went wrong on our side. It has been logged; please try again."}
 		}
 		s.renderError(w, r, he.status, he.msg)
 	}
+}
+
+func errTooLarge(limit int64) *httpError {
+	return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("What you sent is too large: the console takes at most %d KiB in one form. Shorten the text and try again.", limit/1024)}
+}
+
+// parseForm reads a request's form. A body over MaxFormBytes gives 413 and
+// anything unreadable 400, each with a sentence instead of a raw error.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errTooLarge(mbe.Limit)
+		}
+		return errStatus(http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+	}
+	return nil
 }
 
 // renderError answers status with msg, as a page or, for htmx, a fragment.
@@ -106,12 +123,12 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 	}
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &views.User{Username: u.Username, Role: u.Role, IsAdmin: u.Role == store.RoleAdmin}
-		p.Flash = s.sessions.PopString(r.Context(), "flash")
 	}
+	p.Flash = s.sessions.PopString(r.Context(), sessFlash)
 	return p
 }
 
 // flash stores a message shown once on the next page.
 func (s *Server) flash(r *http.Request, msg string) {
-	s.sessions.Put(r.Context(), "flash", msg)
+	s.sessions.Put(r.Context(), sessFlash, msg)
 }

@@ -59,6 +59,7 @@ func (s *Server) routes() []route {
 		{"GET", "/account", viewer, s.accountPage},
 		{"GET", "/account/password", viewer, s.passwordPage},
 		{"POST", "/account/password", viewer, s.changePassword},
+		{"POST", "/account/logout-everywhere", viewer, s.logoutEverywhere},
 
 		{"GET", "/payments", viewer, s.section("payments", "Payments", "Payments you create appear here: amount, product, status, and the link and QR code to hand out.")},
 		// Payouts (代付): single payouts, CSV batches, approval, progress, results.
@@ -83,6 +84,18 @@ func (s *Server) routes() []route {
 		{"GET", "/orders", viewer, s.section("orders", "Orders", "Look up any pay order or payout by any of its numbers and follow its timeline.")},
 		{"GET", "/notifications", viewer, s.section("notifications", "Notifications", "Every callback the gateway sends appears here, with alerts to acknowledge and resends.")},
 		{"GET", "/settings", admin, s.settingsPage},
+
+		// Users (admins only).
+		{"GET", "/settings/users", admin, s.usersPage},
+		{"POST", "/settings/users", admin, s.createUser},
+		{"POST", "/settings/users/{id}/role", admin, s.setUserRole},
+		{"POST", "/settings/users/{id}/disable", admin, s.disableUser},
+		{"POST", "/settings/users/{id}/enable", admin, s.enableUser},
+		{"POST", "/settings/users/{id}/reset", admin, s.resetPassword},
+
+		// Audit log (admins only).
+		{"GET", "/settings/audit", admin, s.auditPage},
+		{"GET", "/settings/audit.csv", admin, s.auditCSV},
 	}
 }
 
@@ -95,19 +108,25 @@ func (s *Server) Handler(static fs.FS) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.AddInsecureBypassPattern("/notify/")
 	r.Use(cop.Handler)
-	r.Use(s.sessions.LoadAndSave)
-	r.Use(s.authenticate)
 
+	// Static files need no session: serving them loads and saves none.
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler(static)))
-	for _, rt := range s.routes() {
-		r.Method(rt.method, rt.pattern, s.require(rt.least, s.adapt(rt.h)))
+	r.Group(func(r chi.Router) {
+		r.Use(s.sessions.LoadAndSave)
+		r.Use(s.authenticate)
+		for _, rt := range s.routes() {
+			r.Method(rt.method, rt.pattern, s.require(rt.least, s.adapt(rt.h)))
+		}
+	})
+	withSession := func(h http.HandlerFunc) http.HandlerFunc {
+		return s.sessions.LoadAndSave(s.authenticate(h)).ServeHTTP
 	}
-	r.NotFound(func(w http.ResponseWriter, req *http.Request) {
+	r.NotFound(withSession(func(w http.ResponseWriter, req *http.Request) {
 		s.renderError(w, req, http.StatusNotFound, errNotFound.msg)
-	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, req *http.Request) {
+	}))
+	r.MethodNotAllowed(withSession(func(w http.ResponseWriter, req *http.Request) {
 		s.renderError(w, req, http.StatusMethodNotAllowed, "This address does not take that kind of request.")
-	})
+	}))
 	return r
 }
 

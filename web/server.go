@@ -96,6 +96,10 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
 	sm.Cookie.Path = "/"
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		log.Error("session store", "method", r.Method, "path", r.URL.Path, "err", err)
+		http.Error(w, "The console cannot reach its session store. Please try again in a moment.", http.StatusServiceUnavailable)
+	}
 	return &Server{
 		cfg:      cfg,
 		db:       db,

@@ -29,8 +29,17 @@ type testEnv struct {
 	ts   *httptest.Server
 	logs *bytes.Buffer
 	seq  atomic.Int64
+	// skew is added to the real time on the console's clock: advance moves
+	// it forward, so tests can pass timeouts without waiting.
+	skew atomic.Int64
 	sandboxFields
 }
+
+// now is the console's clock in tests: real time plus the skew.
+func (e *testEnv) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+
+// advance moves the console's clock forward by d.
+func (e *testEnv) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 // testPassword is every test user's password.
 const testPassword = "test-password-123"
@@ -63,7 +72,7 @@ func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + env.ts.Listener.Addr().String()
 	}
-	srv, err := New(cfg, db, log, nil)
+	srv, err := New(cfg, db, log, env.now)
 	if err != nil {
 		t.Fatal(err)
 	}

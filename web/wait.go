@@ -10,3 +10,23 @@ func waitText(d time.Duration) string {
 	secs := int((d + time.Second - 1) / time.Second)
 	return fmt.Sprintf("%d s", max(secs, 1))
 }
+
+// durationText renders a configured duration in words: "30 min", "12 h", "45 s".
+func durationText(d time.Duration) string {
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return waitText(d)
+}
+
+// timeFromNanos turns a stored unix-nanosecond time back into a time; 0 is
+// the zero time.
+func timeFromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
