@@ -20,10 +20,7 @@
         if (label.indexOf(q) >= 0) partial.push(o);
       }
       var chosen = exact || (partial.length === 1 ? partial[0] : null);
-      if (chosen) {
-        select.value = chosen.value;
-        select.dispatchEvent(new Event("change", { bubbles: true }));
-      }
+      if (chosen) select.value = chosen.value;
     }
     search.addEventListener("input", pick);
     search.addEventListener("change", pick);

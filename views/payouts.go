@@ -8,6 +8,7 @@ import (
 // Element ids that htmx targets on the payout pages.
 const (
 	BatchProgressID = "batch-progress"
+	BatchLiveID     = "batch-live"
 )
 
 // Option is one entry of a <select>.
@@ -122,7 +123,6 @@ type ProgressView struct {
 func (p ProgressView) okWidth() string  { return permille(p.OK, p.Total) }
 func (p ProgressView) errWidth() string { return permille(p.Err, p.Total) }
 func (p ProgressView) errX() string     { return permille(p.OK, p.Total) }
-func (p ProgressView) pollURL() string  { return fmt.Sprintf("/payouts/batches/%d/progress", p.BatchID) }
 
 func permille(n, total int) string {
 	if total <= 0 {
@@ -179,6 +179,12 @@ type BatchView struct {
 	CanApprove   bool
 	ApproveNote  string // why the user cannot approve, shown instead of the form
 	Progress     *ProgressView
+}
+
+// livePollURL is where the live part of the page refreshes from; running=1
+// tells the server that the page still shows the batch as running.
+func (v BatchView) livePollURL() string {
+	return fmt.Sprintf("/payouts/batches/%d/progress?page=%d&running=1", v.ID, v.Page)
 }
 
 // PayoutDetail is one payout's page.

@@ -264,19 +264,32 @@ func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) error {
 // renderBatch renders a batch's page; formErr with the control totals the
 // maker typed re-renders a refused form.
 func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int, formErr, ctlCount, ctlSum string) error {
-	id, err := pathID(r)
+	v, b, err := s.batchView(r, formErr, ctlCount, ctlSum)
 	if err != nil {
 		return err
+	}
+	p := s.page(r, fmt.Sprintf("Payout batch #%d", b.ID), "payouts")
+	if formErr != "" && !v.CanEdit && b.State != store.BatchAwaitingApproval {
+		p.Error = formErr // no form on the page to show it next to
+	}
+	return s.render(w, r, status, views.Batch(p, v))
+}
+
+// batchView builds a batch page's view model.
+func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (views.BatchView, store.Batch, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return views.BatchView{}, store.Batch{}, err
 	}
 	ctx := r.Context()
 	b, err := s.db.BatchByID(ctx, id)
 	if err != nil {
-		return err
+		return views.BatchView{}, b, err
 	}
 	u, _ := userFrom(ctx)
 	counts, err := s.db.BatchCounts(ctx, id)
 	if err != nil {
-		return err
+		return views.BatchView{}, b, err
 	}
 	n, sum := batchTotals(counts)
 	state, tone := batchState(b)
@@ -320,7 +333,7 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 	const issueRows = 100
 	errs, err := s.db.BatchIssues(ctx, id, store.IssueError, 0, issueRows)
 	if err != nil {
-		return err
+		return v, b, err
 	}
 	for _, i := range errs {
 		v.Errors = append(v.Errors, views.IssueRow{RowNo: i.RowNo, Message: i.Message, Raw: i.Raw})
@@ -330,7 +343,7 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 	}
 	warns, err := s.db.BatchIssues(ctx, id, store.IssueWarning, 0, issueRows)
 	if err != nil {
-		return err
+		return v, b, err
 	}
 	for _, i := range warns {
 		v.Warnings = append(v.Warnings, views.IssueRow{RowNo: i.RowNo, Message: i.Message})
@@ -347,7 +360,7 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 	v.Page = min(max(v.Page, 1), v.Pages)
 	rows, err := s.db.BatchPayouts(ctx, id, (v.Page-1)*pageRows, pageRows)
 	if err != nil {
-		return err
+		return v, b, err
 	}
 	for _, p := range rows {
 		v.Rows = append(v.Rows, s.payoutRow(p))
@@ -358,11 +371,7 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 	if v.Page < v.Pages {
 		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page+1)
 	}
-	p := s.page(r, fmt.Sprintf("Payout batch #%d", id), "payouts")
-	if formErr != "" && !v.CanEdit && b.State != store.BatchAwaitingApproval {
-		p.Error = formErr // no form on the page to show it next to
-	}
-	return s.render(w, r, status, views.Batch(p, v))
+	return v, b, nil
 }
 
 // approveRefusal says why u may not approve b now, or "" when u may.
@@ -455,16 +464,20 @@ func (s *Server) batchProgress(w http.ResponseWriter, r *http.Request) error {
 	if r.Header.Get("HX-Request") != "true" {
 		return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
 	}
-	ctx := r.Context()
-	b, err := s.db.BatchByID(ctx, id)
+	v, _, err := s.batchView(r, "", "", "")
 	if err != nil {
 		return err
 	}
-	counts, err := s.db.BatchCounts(ctx, id)
-	if err != nil {
-		return err
+	if v.Progress == nil {
+		w.Header().Set("HX-Refresh", "true")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	return s.render(w, r, http.StatusOK, views.BatchProgress(s.progressView(ctx, b, counts)))
+	if v.Progress.Finished && r.URL.Query().Get("running") == "1" {
+		// The page's heading still says "sending": load it whole once.
+		w.Header().Set("HX-Refresh", "true")
+	}
+	return s.render(w, r, http.StatusOK, views.BatchLive(v))
 }
 
 // changeBatch runs fn on batch id inside a transaction, with the batch as
