@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"mime/multipart"
@@ -539,5 +540,96 @@ func TestRestartResolvesBeforeSending(t *testing.T) {
 		if n := env.sb.CreateCount(mchNoOfRow(t, env, id, row)); n != 1 {
 			t.Errorf("row %d created %d times", row, n)
 		}
+	}
+}
+
+// approvedBatch stores an approved batch of payouts directly.
+func (e *testEnv) approvedBatch(payouts ...store.Payout) int64 {
+	e.t.Helper()
+	ctx := context.Background()
+	var id int64
+	err := e.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if id, err = e.db.CreateBatchTx(ctx, tx, store.Batch{AccountID: e.account.ID, Kind: store.BatchCSV, State: store.BatchApproved, CreatedBy: "t"}); err != nil {
+			return err
+		}
+		bw, err := e.db.NewBatchWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer bw.Close()
+		for i, p := range payouts {
+			p.AccountID, p.BatchID, p.RowNo, p.State = e.account.ID, id, i+2, store.PayoutApproved
+			if p.MchTransOrderNo == "" {
+				p.MchTransOrderNo = mchNo(time.Now(), id, i+2)
+			}
+			if _, err := bw.Payout(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+func testPayout(account string) store.Payout {
+	return store.Payout{Amount: 100, AccountName: "张三", AccountNo: account, BankCode: "HPT00003", BankName: "中国建设银行",
+		Province: "上海", City: "上海", AccountType: "1", AccountAttr: "0", CreatedBy: "t"}
+}
+
+// A definite FAIL refuses the payout with the gateway's words; a FAIL that
+// says the number exists already is resolved by query, not by refusing.
+func TestDefiniteRefusalAndDuplicateNumber(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	ctx := context.Background()
+	noCity := testPayout("6222020200000000001")
+	noCity.City = ""
+	known := testPayout("6222020200000000002")
+	known.MchTransOrderNo = "PDKNOWN0001"
+	c, _ := env.srv.gatewayClient(env.account)
+	if _, err := c.CreateTransOrder(ctx, transRequest(known, env.srv.notifyURL(env.account, "trans"))); err != nil {
+		t.Fatal(err)
+	}
+	id := env.approvedBatch(noCity, known)
+	env.startWorker(PayoutWorkerOptions{})
+	b := env.waitFinished(id, 10*time.Second)
+	refused, err := env.db.PayoutByMchTransOrderNo(ctx, env.account.ID, mchNoOfRow(t, env, id, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if refused.State != store.PayoutRefused || !strings.Contains(refused.LastError, "city") {
+		t.Errorf("payout without a city: state %s, error %q", refused.State, refused.LastError)
+	}
+	got, _ := env.db.PayoutByMchTransOrderNo(ctx, env.account.ID, "PDKNOWN0001")
+	if got.State != store.PayoutSubmitted || got.TransOrderID == "" || env.sb.CreateCount("PDKNOWN0001") != 1 {
+		t.Errorf("payout the gateway had already: %+v, created %d times", got, env.sb.CreateCount("PDKNOWN0001"))
+	}
+	if b.Outcome != store.OutcomePartiallySucceeded {
+		t.Errorf("outcome %q", b.Outcome)
+	}
+}
+
+// Two workers on one database never send the same payout twice.
+func TestTwoWorkers(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	var ps []store.Payout
+	for i := 0; i < 200; i++ {
+		ps = append(ps, testPayout(accountNo(i)))
+	}
+	id := env.approvedBatch(ps...)
+	env.startWorker(PayoutWorkerOptions{Chunk: 16})
+	env.startWorker(PayoutWorkerOptions{Chunk: 16})
+	env.waitFinished(id, 30*time.Second)
+	err := env.db.BatchPayoutsAll(context.Background(), id, func(p store.Payout) error {
+		if n := env.sb.CreateCount(p.MchTransOrderNo); n != 1 || p.SubmitAttempts != 1 {
+			t.Errorf("payout %s: created %d times, %d attempts", p.MchTransOrderNo, n, p.SubmitAttempts)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
