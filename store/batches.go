@@ -250,14 +250,27 @@ func (db *DB) BatchIssues(ctx context.Context, batchID int64, severity string, o
 }
 
 // BatchWriter inserts a batch's payouts and issues inside one transaction
-// with prepared statements, for files of many thousand rows.
+// with prepared statements, many payouts per statement, for files of many
+// thousand rows. Call Flush before the transaction commits.
 type BatchWriter struct {
 	db     *DB
 	tx     *sql.Tx
-	payout *sql.Stmt
+	one    *sql.Stmt // one payout
+	many   *sql.Stmt // writerRows payouts
 	issue  *sql.Stmt
 	now    string
+	buf    []any
+	queued int
 }
+
+// writerRows is how many payouts one multi-row insert carries.
+const writerRows = 50
+
+const payoutInsertCols = `INSERT INTO payouts (account_id, batch_id, row_no, mch_trans_order_no, amount, currency,
+	account_name, account_no, bank_code, bank_name, province, city, account_type, account_attr, bank_type, param1, param2,
+	state, origin, created_by, created_at, updated_at) VALUES `
+
+const payoutInsertValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'console', ?, ?, ?)`
 
 // NewBatchWriter prepares the inserts inside tx. Close it before the
 // transaction ends.
@@ -267,36 +280,75 @@ func (db *DB) NewBatchWriter(ctx context.Context, tx *sql.Tx) (*BatchWriter, err
 	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -32768`); err != nil {
 		return nil, err
 	}
-	p, err := tx.PrepareContext(ctx, `INSERT INTO payouts (account_id, batch_id, row_no, mch_trans_order_no, amount, currency,
-		account_name, account_no, bank_code, bank_name, province, city, account_type, account_attr, bank_type, param1, param2,
-		state, origin, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'console', ?, ?, ?)`)
-	if err != nil {
+	w := &BatchWriter{db: db, tx: tx, now: timeText(db.now())}
+	var err error
+	if w.one, err = tx.PrepareContext(ctx, payoutInsertCols+payoutInsertValues); err != nil {
 		return nil, err
 	}
-	i, err := tx.PrepareContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message, raw) VALUES (?, ?, ?, ?, ?)`)
-	if err != nil {
-		p.Close()
+	if w.many, err = tx.PrepareContext(ctx, payoutInsertCols+strings.TrimSuffix(strings.Repeat(payoutInsertValues+",", writerRows), ",")); err != nil {
+		w.one.Close()
 		return nil, err
 	}
-	return &BatchWriter{db: db, tx: tx, payout: p, issue: i, now: timeText(db.now())}, nil
+	if w.issue, err = tx.PrepareContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message, raw) VALUES (?, ?, ?, ?, ?)`); err != nil {
+		w.one.Close()
+		w.many.Close()
+		return nil, err
+	}
+	w.buf = make([]any, 0, writerRows*21)
+	return w, nil
 }
 
-// Payout inserts p and returns its id. A merchant payout number the account
-// already holds gives ErrConflict.
-func (w *BatchWriter) Payout(ctx context.Context, p Payout) (int64, error) {
+func (w *BatchWriter) args(buf []any, p Payout) []any {
 	if p.Currency == "" {
 		p.Currency = "cny"
 	}
-	res, err := w.payout.ExecContext(ctx, p.AccountID, p.BatchID, p.RowNo, p.MchTransOrderNo, p.Amount, p.Currency,
+	return append(buf, p.AccountID, p.BatchID, p.RowNo, p.MchTransOrderNo, p.Amount, p.Currency,
 		p.AccountName, p.AccountNo, p.BankCode, p.BankName, p.Province, p.City, p.AccountType, p.AccountAttr, p.BankType, p.Param1, p.Param2,
 		p.State, p.CreatedBy, w.now, w.now)
-	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return 0, fmt.Errorf("payout %s exists already: %w", p.MchTransOrderNo, ErrConflict)
-		}
-		return 0, fmt.Errorf("insert payout: %w", err)
+}
+
+// Payout queues p for insertion, many at a time. Use it for payouts whose
+// merchant payout number cannot exist yet (generated from the batch id); a
+// conflict then fails the whole transaction.
+func (w *BatchWriter) Payout(ctx context.Context, p Payout) error {
+	w.buf = w.args(w.buf, p)
+	w.queued++
+	if w.queued == writerRows {
+		return w.Flush(ctx)
 	}
-	return res.LastInsertId()
+	return nil
+}
+
+// PayoutNow inserts p at once. A merchant payout number the account already
+// holds gives ErrConflict, and the transaction can go on.
+func (w *BatchWriter) PayoutNow(ctx context.Context, p Payout) error {
+	if _, err := w.one.ExecContext(ctx, w.args(nil, p)...); err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return fmt.Errorf("payout %s exists already: %w", p.MchTransOrderNo, ErrConflict)
+		}
+		return fmt.Errorf("insert payout: %w", err)
+	}
+	return nil
+}
+
+// Flush inserts the queued payouts.
+func (w *BatchWriter) Flush(ctx context.Context) error {
+	var err error
+	switch {
+	case w.queued == 0:
+		return nil
+	case w.queued == writerRows:
+		_, err = w.many.ExecContext(ctx, w.buf...)
+	default:
+		for i := 0; i < w.queued && err == nil; i++ {
+			_, err = w.one.ExecContext(ctx, w.buf[i*21:(i+1)*21]...)
+		}
+	}
+	w.buf, w.queued = w.buf[:0], 0
+	if err != nil {
+		return fmt.Errorf("insert payouts: %w", err)
+	}
+	return nil
 }
 
 // Issue inserts one error or warning.
@@ -306,14 +358,16 @@ func (w *BatchWriter) Issue(ctx context.Context, i BatchIssue) error {
 }
 
 // Close releases the prepared statements and gives the connection its
-// default page cache back. It may be called more than once.
+// default page cache back; queued payouts not flushed are dropped. It may
+// be called more than once.
 func (w *BatchWriter) Close() {
-	if w.payout == nil {
+	if w.one == nil {
 		return
 	}
-	w.payout.Close()
+	w.one.Close()
+	w.many.Close()
 	w.issue.Close()
-	w.payout, w.issue = nil, nil
+	w.one = nil
 	w.tx.Exec(`PRAGMA cache_size = -2000`)
 }
 

@@ -158,11 +158,13 @@ func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error)
 		errorRows := 0
 		sum, err := payoutcsv.Parse(in.File, func(row *payoutcsv.Row) error {
 			if len(row.Errors) == 0 {
-				no := row.MchTransOrderNo
-				if no == "" {
-					no = mchNo(now, id, row.RowNo)
+				var err error
+				if row.MchTransOrderNo == "" {
+					err = bw.Payout(ctx, rowPayout(row, in.Account.ID, id, mchNo(now, id, row.RowNo), store.PayoutDraft, in.By))
+				} else {
+					err = bw.PayoutNow(ctx, rowPayout(row, in.Account.ID, id, row.MchTransOrderNo, store.PayoutDraft, in.By))
 				}
-				_, err := bw.Payout(ctx, rowPayout(row, in.Account.ID, id, no, store.PayoutDraft, in.By))
+				no := row.MchTransOrderNo
 				if errors.Is(err, store.ErrConflict) {
 					row.Errors = append(row.Errors, fmt.Sprintf("Row %d: merchant payout number %s was used before; every payout needs a number never used before (or leave the column empty)", row.RowNo, no))
 					row.Raw = row.AccountName + ", " + row.AccountNo + ", " + views.YuanPlain(row.Amount)
@@ -186,6 +188,9 @@ func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error)
 			return nil
 		})
 		if err != nil {
+			return err
+		}
+		if err := bw.Flush(ctx); err != nil {
 			return err
 		}
 		bw.Close()
@@ -779,10 +784,13 @@ func (s *Server) retryBatch(w http.ResponseWriter, r *http.Request) error {
 		for _, p := range failed {
 			n := p
 			n.BatchID, n.MchTransOrderNo, n.State, n.CreatedBy = newID, mchNo(now, newID, p.RowNo), store.PayoutDraft, u.Username
-			if _, err := bw.Payout(ctx, n); err != nil {
+			if err := bw.Payout(ctx, n); err != nil {
 				return err
 			}
 			sum += p.Amount
+		}
+		if err := bw.Flush(ctx); err != nil {
+			return err
 		}
 		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: "payout.batch.retry", Subject: fmt.Sprintf("batch:%d", newID),
 			Detail: fmt.Sprintf("retry of %d failed payouts of batch #%d, %s, new numbers", len(failed), b.ID, views.Money(sum)), ClientAddr: s.clientAddr(r)})

@@ -196,13 +196,13 @@ func BenchmarkPayoutSubmission(b *testing.B) {
 			for i := 0; i < perRound; i++ {
 				no := mchNo(time.Now(), batchID, i+2)
 				nos = append(nos, no)
-				if _, err := bw.Payout(ctx, store.Payout{AccountID: c.acct.ID, BatchID: batchID, RowNo: i + 2, MchTransOrderNo: no, Amount: int64(100 + i),
+				if err := bw.Payout(ctx, store.Payout{AccountID: c.acct.ID, BatchID: batchID, RowNo: i + 2, MchTransOrderNo: no, Amount: int64(100 + i),
 					AccountName: "收款人", AccountNo: fmt.Sprintf("62220202%011d", i), BankCode: "HPT00003", BankName: "中国建设银行",
 					Province: "上海", City: "上海", AccountType: "1", AccountAttr: "0", State: store.PayoutApproved, CreatedBy: "maker"}); err != nil {
 					return err
 				}
 			}
-			return nil
+			return bw.Flush(ctx)
 		})
 		if err != nil {
 			b.Fatal(err)

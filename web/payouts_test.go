@@ -563,11 +563,11 @@ func (e *testEnv) approvedBatch(payouts ...store.Payout) int64 {
 			if p.MchTransOrderNo == "" {
 				p.MchTransOrderNo = mchNo(time.Now(), id, i+2)
 			}
-			if _, err := bw.Payout(ctx, p); err != nil {
+			if err := bw.Payout(ctx, p); err != nil {
 				return err
 			}
 		}
-		return nil
+		return bw.Flush(ctx)
 	})
 	if err != nil {
 		e.t.Fatal(err)
