@@ -133,8 +133,11 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	signIn("checker")
+	if err := chromedp.Do(ctx, chromedp.Navigate(batchURL), bt.Visible("approve")); err != nil {
+		t.Fatalf("approval page: %v", err)
+	}
+	bt.Screenshot(t, ctx, "03a-awaiting-approval")
 	err = chromedp.Do(ctx,
-		chromedp.Navigate(batchURL),
 		bt.Type("name=note", "checked against the payroll"),
 		bt.Click("approve"),
 		bt.Visible("batch-progress"),
