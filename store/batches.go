@@ -526,3 +526,9 @@ func (db *DB) SetPayoutNextTryTx(ctx context.Context, tx *sql.Tx, id int64, at t
 func (db *DB) PayoutsUnknownAfter(ctx context.Context, after int64, limit int) ([]Payout, error) {
 	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = ? AND id > ? ORDER BY id LIMIT ?`, PayoutUnknown, after, limit)
 }
+
+// PayoutsStuck lists payouts in state unchanged since before, oldest first.
+func (db *DB) PayoutsStuck(ctx context.Context, state string, before time.Time, limit int) ([]Payout, error) {
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = ? AND updated_at <= ? ORDER BY updated_at, id LIMIT ?`,
+		state, timeText(before), limit)
+}

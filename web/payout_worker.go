@@ -57,8 +57,8 @@ func (o *PayoutWorkerOptions) defaults() {
 type payoutWorker struct {
 	s       *Server
 	opt     PayoutWorkerOptions
-	clients map[int64]*payments.Client
-	tries   map[int64]int // unclear queries in a row, for the backoff
+	clients map[string]*payments.Client // by account id and last change
+	tries   map[int64]int               // unclear queries in a row, for the backoff
 	mu      sync.Mutex
 }
 
@@ -66,7 +66,7 @@ type payoutWorker struct {
 // function waits for it to stop.
 func (s *Server) StartPayoutWorker(ctx context.Context, opt PayoutWorkerOptions) (wait func()) {
 	opt.defaults()
-	w := &payoutWorker{s: s, opt: opt, clients: map[int64]*payments.Client{}, tries: map[int64]int{}}
+	w := &payoutWorker{s: s, opt: opt, clients: map[string]*payments.Client{}, tries: map[int64]int{}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -83,7 +83,7 @@ func (w *payoutWorker) run(ctx context.Context) {
 	lastFinish := time.Time{}
 	for ctx.Err() == nil {
 		busy := 0
-		for _, step := range []func(context.Context) (int, error){w.expire, w.resolveUnknown, w.submitApproved, w.followUp} {
+		for _, step := range []func(context.Context) (int, error){w.expire, w.unstick, w.resolveUnknown, w.submitApproved, w.followUp} {
 			n, err := step(ctx)
 			if err != nil && ctx.Err() == nil {
 				log.Error("payout worker", "err", err)
@@ -111,37 +111,46 @@ func (w *payoutWorker) run(ctx context.Context) {
 
 // recover turns payouts left "submitting" (a crash between the mark and
 // the answer) into "unknown" and queries every unknown payout once, before
-// anything new is sent.
+// anything new is sent. A payout marked "submitting" by another worker
+// that is alive may still be waiting for its answer: only one unchanged for
+// longer than a gateway call can take is taken as left behind, so recover
+// waits up to that long for the marks made before it started.
 func (w *payoutWorker) recover(ctx context.Context) error {
 	db := w.s.db
-	for {
-		list, err := db.PayoutsDue(ctx, store.PayoutSubmitting, farFuture, w.opt.Chunk)
-		if err != nil || len(list) == 0 {
-			if err != nil {
-				return err
-			}
-			break
-		}
-		err = db.InTx(ctx, func(tx *sql.Tx) error {
-			for _, p := range list {
-				next := p
-				next.State, next.LastError = store.PayoutUnknown, "the console stopped while sending; the gateway is asked"
-				if err := db.UpdatePayoutTx(ctx, tx, p, next); err != nil && !errors.Is(err, store.ErrConflict) {
-					return err
-				}
-				if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, time.Time{}); err != nil {
-					return err
-				}
-				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventNote, Actor: "worker",
-					Summary: "The console stopped while sending this payout; its outcome is asked of the gateway before anything else"}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	start := w.s.now()
+	grace := w.s.cfg.GatewayTimeout + 2*time.Second
+	for ctx.Err() == nil {
+		list, err := db.PayoutsStuck(ctx, store.PayoutSubmitting, w.s.now().Add(-grace), w.opt.Chunk)
 		if err != nil {
 			return err
 		}
+		if len(list) > 0 {
+			err = db.InTx(ctx, func(tx *sql.Tx) error {
+				for _, p := range list {
+					if err := w.markUnknown(ctx, tx, p, "sending was interrupted (the console stopped); the gateway is asked", time.Time{}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		waiting, err := db.PayoutsStuck(ctx, store.PayoutSubmitting, start, 1)
+		if err != nil {
+			return err
+		}
+		if len(waiting) == 0 {
+			break
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+		}
+		t.Stop()
 	}
 	// One pass over every unknown payout, due or not.
 	after := int64(0)
@@ -159,24 +168,45 @@ func (w *payoutWorker) recover(ctx context.Context) error {
 	return ctx.Err()
 }
 
-var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-
 func (w *payoutWorker) client(ctx context.Context, accountID int64) (*payments.Client, store.GatewayAccount, error) {
 	g, err := w.s.db.GatewayAccount(ctx, accountID)
 	if err != nil {
 		return nil, g, err
 	}
+	// An account changed by an admin (a new key) gets a new client.
+	k := fmt.Sprintf("%d@%d", g.ID, g.UpdatedAt.UnixNano())
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if c, ok := w.clients[accountID]; ok {
+	if c, ok := w.clients[k]; ok {
 		return c, g, nil
 	}
 	c, err := w.s.gatewayClient(g)
 	if err != nil {
 		return nil, g, err
 	}
-	w.clients[accountID] = c
+	w.clients[k] = c
 	return c, g, nil
+}
+
+// unstick turns payouts "submitting" for much longer than a gateway call
+// can take (their answer could not be recorded) into "unknown", so that a
+// query decides about them.
+func (w *payoutWorker) unstick(ctx context.Context) (int, error) {
+	db := w.s.db
+	before := w.s.now().Add(-2*w.s.cfg.GatewayTimeout - time.Minute)
+	list, err := db.PayoutsStuck(ctx, store.PayoutSubmitting, before, w.opt.Chunk)
+	if err != nil || len(list) == 0 {
+		return 0, err
+	}
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, p := range list {
+			if err := w.markUnknown(ctx, tx, p, "no answer was recorded for this payout; the gateway is asked", w.s.now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return len(list), err
 }
 
 // expire ends batches whose approval time ran out.
@@ -264,8 +294,16 @@ func (w *payoutWorker) send(ctx context.Context, claimed []store.Payout) {
 		// query at the next start.
 		return
 	}
-	if err := w.record(ctx, results); err != nil {
-		w.s.log.Error("record payout answers", "err", err)
+	for attempt := 1; ; attempt++ {
+		err := w.record(ctx, results)
+		if err == nil {
+			return
+		}
+		w.s.log.Error("record payout answers", "attempt", attempt, "err", err)
+		if attempt == 3 || ctx.Err() != nil {
+			return // still "submitting": unstick or the next start asks the gateway
+		}
+		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
 	}
 }
 
@@ -370,7 +408,7 @@ func refusalText(err error) string {
 }
 
 // markUnknown records an unclear outcome: the payout is "unknown" and is
-// queried after the backoff.
+// queried after the backoff (at once when now is zero).
 func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payout, why string, now time.Time) error {
 	db := w.s.db
 	cur, err := db.PayoutByIDTx(ctx, tx, p.ID)
@@ -387,7 +425,11 @@ func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payo
 			return err
 		}
 	}
-	if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, now.Add(w.backoff(p.ID))); err != nil {
+	nextTry := time.Time{} // a zero now: ask at once
+	if !now.IsZero() {
+		nextTry = now.Add(w.backoff(p.ID))
+	}
+	if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, nextTry); err != nil {
 		return err
 	}
 	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "worker",

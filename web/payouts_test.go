@@ -517,7 +517,7 @@ func TestNeverTwiceWithFaults(t *testing.T) {
 // are queried, not sent blindly; one the gateway has is not created again,
 // one it lacks is created once with the same number.
 func TestRestartResolvesBeforeSending(t *testing.T) {
-	env := newSandboxEnv(t, sandbox.Faults{})
+	env := newSandboxEnv(t, sandbox.Faults{}, func(c *Config) { c.GatewayTimeout = 300 * time.Millisecond })
 	op, _ := env.signedIn(store.RoleOperator)
 	ap, _ := env.signedIn(store.RoleApprover)
 	id := op.uploadOK("a.csv", payoutCSV(2, accountNo))
@@ -626,6 +626,10 @@ func TestTwoWorkers(t *testing.T) {
 	err := env.db.BatchPayoutsAll(context.Background(), id, func(p store.Payout) error {
 		if n := env.sb.CreateCount(p.MchTransOrderNo); n != 1 || p.SubmitAttempts != 1 {
 			t.Errorf("payout %s: created %d times, %d attempts", p.MchTransOrderNo, n, p.SubmitAttempts)
+			evs, _ := env.db.Events(context.Background(), store.KindTrans, p.ID)
+			for _, e := range evs {
+				t.Logf("  %s %s %s", e.At.Format("15:04:05.000000"), e.Type, e.Summary)
+			}
 		}
 		return nil
 	})
