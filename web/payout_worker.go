@@ -18,8 +18,8 @@ import (
 // PayoutWorkerOptions tune the submission worker; zero values take the
 // defaults.
 type PayoutWorkerOptions struct {
-	Concurrency int           // gateway calls in flight at once (default 32)
-	Chunk       int           // payouts marked "submitting" per transaction (default 128)
+	Concurrency int           // gateway calls in flight at once (default 64)
+	Chunk       int           // payouts marked "submitting" per transaction (default 256)
 	Poll        time.Duration // how often to look for work when idle (default 500ms)
 	Backoff     time.Duration // first wait before querying an unclear payout again; doubles up to 16× (default 1s)
 	FollowUp    time.Duration // query a payout still transferring after this long without news (default 30s)
@@ -27,10 +27,10 @@ type PayoutWorkerOptions struct {
 
 func (o *PayoutWorkerOptions) defaults() {
 	if o.Concurrency <= 0 {
-		o.Concurrency = 32
+		o.Concurrency = 64
 	}
 	if o.Chunk <= 0 {
-		o.Chunk = 128
+		o.Chunk = 256
 	}
 	if o.Poll <= 0 {
 		o.Poll = 500 * time.Millisecond
@@ -209,6 +209,25 @@ func (w *payoutWorker) unstick(ctx context.Context) (int, error) {
 	return len(list), err
 }
 
+// gatewayFor is what calls for one account need.
+type gatewayFor struct {
+	c   *payments.Client
+	g   store.GatewayAccount
+	err error
+}
+
+// clientsFor looks up each account of list once.
+func (w *payoutWorker) clientsFor(ctx context.Context, list []store.Payout) map[int64]gatewayFor {
+	out := map[int64]gatewayFor{}
+	for _, p := range list {
+		if _, ok := out[p.AccountID]; !ok {
+			c, g, err := w.client(ctx, p.AccountID)
+			out[p.AccountID] = gatewayFor{c, g, err}
+		}
+	}
+	return out
+}
+
 // expire ends batches whose approval time ran out.
 func (w *payoutWorker) expire(ctx context.Context) (int, error) {
 	list, err := w.s.db.ExpiredBatches(ctx, w.s.now())
@@ -279,15 +298,16 @@ func (w *payoutWorker) send(ctx context.Context, claimed []store.Payout) {
 		return
 	}
 	results := make([]createResult, len(claimed))
+	gws := w.clientsFor(ctx, claimed)
 	w.parallel(len(claimed), func(i int) {
 		p := claimed[i]
 		results[i].p = p
-		c, g, err := w.client(ctx, p.AccountID)
-		if err != nil {
-			results[i].err = &payments.UnclearError{Op: "create payout", Reason: "no gateway client", Err: err}
+		gw := gws[p.AccountID]
+		if gw.err != nil {
+			results[i].err = &payments.UnclearError{Op: "create payout", Reason: "no gateway client", Err: gw.err}
 			return
 		}
-		results[i].ans, results[i].err = c.CreateTransOrder(ctx, transRequest(p, w.s.notifyURL(g, "trans")))
+		results[i].ans, results[i].err = gw.c.CreateTransOrder(ctx, transRequest(p, w.s.notifyURL(gw.g, "trans")))
 	})
 	if ctx.Err() != nil {
 		// Shutting down: the payouts stay "submitting" and are resolved by
@@ -472,15 +492,16 @@ type queryResult struct {
 func (w *payoutWorker) resolve(ctx context.Context, list []store.Payout) {
 	db := w.s.db
 	results := make([]queryResult, len(list))
+	gws := w.clientsFor(ctx, list)
 	w.parallel(len(list), func(i int) {
 		p := list[i]
 		results[i].p = p
-		c, _, err := w.client(ctx, p.AccountID)
-		if err != nil {
-			results[i].err = &payments.UnclearError{Op: "query payout", Reason: "no gateway client", Err: err}
+		gw := gws[p.AccountID]
+		if gw.err != nil {
+			results[i].err = &payments.UnclearError{Op: "query payout", Reason: "no gateway client", Err: gw.err}
 			return
 		}
-		results[i].ans, results[i].err = c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: p.MchTransOrderNo})
+		results[i].ans, results[i].err = gw.c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: p.MchTransOrderNo})
 	})
 	if ctx.Err() != nil {
 		return
@@ -554,15 +575,16 @@ func (w *payoutWorker) followUp(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	results := make([]queryResult, len(list))
+	gws := w.clientsFor(ctx, list)
 	w.parallel(len(list), func(i int) {
 		p := list[i]
 		results[i].p = p
-		c, _, err := w.client(ctx, p.AccountID)
-		if err != nil {
-			results[i].err = err
+		gw := gws[p.AccountID]
+		if gw.err != nil {
+			results[i].err = gw.err
 			return
 		}
-		results[i].ans, results[i].err = c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: p.MchTransOrderNo})
+		results[i].ans, results[i].err = gw.c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: p.MchTransOrderNo})
 	})
 	if ctx.Err() != nil {
 		return 0, nil

@@ -216,7 +216,7 @@ func BenchmarkPayoutSubmission(b *testing.B) {
 			if left == 0 {
 				break
 			}
-			time.Sleep(2 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
 		}
 		active += time.Since(t0)
 		total += perRound
