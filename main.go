@@ -231,6 +231,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			return err
 		}
 	}
+	srv.StartPaymentResolver(ctx)
 	static, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return err

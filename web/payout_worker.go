@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -641,22 +639,4 @@ func (w *payoutWorker) finishBatches(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func rawJSON(p payments.Params) string {
-	if len(p) == 0 {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString("{")
-	first := true
-	for _, k := range slices.Sorted(maps.Keys(p)) {
-		if !first {
-			b.WriteString(", ")
-		}
-		first = false
-		fmt.Fprintf(&b, "%q: %q", k, payments.ValueString(p[k]))
-	}
-	b.WriteString("}")
-	return b.String()
 }

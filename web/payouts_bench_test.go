@@ -23,9 +23,9 @@ import (
 	"paydesk/store"
 )
 
-// benchConsole is a console behind httptest for benchmarks (testEnv wants
+// payoutBench is a console behind httptest for benchmarks (testEnv wants
 // a *testing.T), optionally with a sandbox gateway.
-type benchConsole struct {
+type payoutBench struct {
 	db   *store.DB
 	srv  *Server
 	ts   *httptest.Server
@@ -34,7 +34,7 @@ type benchConsole struct {
 	hc   *http.Client
 }
 
-func newBenchConsole(b *testing.B, withSandbox bool) *benchConsole {
+func newPayoutBench(b *testing.B, withSandbox bool) *payoutBench {
 	b.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "paydesk.db"), nil)
@@ -42,7 +42,7 @@ func newBenchConsole(b *testing.B, withSandbox bool) *benchConsole {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	c := &benchConsole{db: db}
+	c := &payoutBench{db: db}
 	c.ts = httptest.NewUnstartedServer(nil)
 	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + c.ts.Listener.Addr().String()}, db, nil, nil)
 	if err != nil {
@@ -77,7 +77,7 @@ func newBenchConsole(b *testing.B, withSandbox bool) *benchConsole {
 	return c
 }
 
-func (c *benchConsole) post(path, ctype string, body io.Reader) (*http.Response, error) {
+func (c *payoutBench) post(path, ctype string, body io.Reader) (*http.Response, error) {
 	req, _ := http.NewRequest("POST", c.ts.URL+path, body)
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Origin", c.ts.URL)
@@ -132,7 +132,7 @@ func peakMemory(fn func()) (peakHeap, sys uint64) {
 // BenchmarkBatchUpload100k: upload (multipart over HTTP), parse, validate,
 // store and render the first preview page of a 100,000-row file.
 func BenchmarkBatchUpload100k(b *testing.B) {
-	c := newBenchConsole(b, false)
+	c := newPayoutBench(b, false)
 	var file bytes.Buffer
 	file.WriteString("\ufeff账户名/account_name,账号/account_no,金额(元)/amount,银行代码/bank_code,开户支行/branch,省份/province,城市/city\r\n")
 	for i := 0; i < 100_000; i++ {
@@ -170,7 +170,7 @@ func BenchmarkBatchUpload100k(b *testing.B) {
 // BenchmarkPayoutSubmission: approved payouts sent to the sandbox gateway
 // by the worker; reports payouts/s and checks that each was created once.
 func BenchmarkPayoutSubmission(b *testing.B) {
-	c := newBenchConsole(b, true)
+	c := newPayoutBench(b, true)
 	ctx, cancel := context.WithCancel(context.Background())
 	wait := c.srv.StartPayoutWorker(ctx, PayoutWorkerOptions{Poll: 5 * time.Millisecond, FollowUp: time.Hour})
 	b.Cleanup(func() { cancel(); wait() })

@@ -61,7 +61,24 @@ func (s *Server) routes() []route {
 		{"POST", "/account/password", viewer, s.changePassword},
 		{"POST", "/account/logout-everywhere", viewer, s.logoutEverywhere},
 
-		{"GET", "/payments", viewer, s.section("payments", "Payments", "Payments you create appear here: amount, product, status, and the link and QR code to hand out.")},
+		// payments and their public links
+		{"GET", "/payments", viewer, s.paymentsPage},
+		{"GET", "/payments.csv", viewer, s.paymentsCSV},
+		{"GET", "/payments/new", operator, s.newPaymentPage},
+		{"POST", "/payments", operator, s.createPayment},
+		{"GET", "/payments/{id}", viewer, s.paymentPage},
+		{"GET", "/payments/{id}/status", viewer, s.paymentStatus},
+		{"POST", "/payments/{id}/check", operator, s.checkPaymentNow},
+		{"POST", "/payments/{id}/deactivate", operator, s.deactivatePaymentLink},
+		{"POST", "/payments/{id}/reactivate", operator, s.reactivatePaymentLink},
+		{"GET", "/payments/{id}/qr.png", viewer, s.paymentQR("png")},
+		{"GET", "/payments/{id}/qr.svg", viewer, s.paymentQR("svg")},
+		{"GET", "/payments/{id}/card", viewer, s.paymentCard},
+		{"GET", "/pay/{token}", public, s.publicPayPage},
+		{"GET", "/pay/{token}/status", public, s.publicPayStatus},
+		{"GET", "/pay/{token}/go", public, s.publicPayGo},
+		{"GET", "/pay/{token}/qr.png", public, s.publicPayQR},
+
 		// Payouts (代付): single payouts, CSV batches, approval, progress, results.
 		{"GET", "/payouts", viewer, s.payoutsPage},
 		{"GET", "/payouts/new", operator, s.newPayoutPage},
@@ -81,9 +98,21 @@ func (s *Server) routes() []route {
 		{"GET", "/payouts/{id}", viewer, s.payoutDetail},
 		{"GET", "/settings/payouts", admin, s.payoutSettingsPage},
 		{"POST", "/settings/payouts", admin, s.savePayoutSettings},
+
 		{"GET", "/orders", viewer, s.section("orders", "Orders", "Look up any pay order or payout by any of its numbers and follow its timeline.")},
 		{"GET", "/notifications", viewer, s.section("notifications", "Notifications", "Every callback the gateway sends appears here, with alerts to acknowledge and resends.")},
 		{"GET", "/settings", admin, s.settingsPage},
+
+		// gateway accounts
+		{"GET", "/settings/gateways", admin, s.gatewaysPage},
+		{"GET", "/settings/gateways/new", admin, s.gatewayNewPage},
+		{"POST", "/settings/gateways", admin, s.createGateway},
+		{"GET", "/settings/gateways/{id}", admin, s.gatewayEditPage},
+		{"POST", "/settings/gateways/{id}", admin, s.updateGateway},
+		{"POST", "/settings/gateways/{id}/disable", admin, s.disableGateway},
+		{"POST", "/settings/gateways/{id}/enable", admin, s.enableGateway},
+		{"POST", "/settings/gateways/{id}/test", admin, s.testGateway},
+		{"POST", "/settings/payments", admin, s.setMaxPayment},
 
 		// Users (admins only).
 		{"GET", "/settings/users", admin, s.usersPage},

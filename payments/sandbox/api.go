@@ -209,7 +209,7 @@ func (s *Sandbox) apiPayCreate(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if f.LostAnswer {
-		s.hold(r.Context())
+		s.hold(r)
 		return
 	}
 	payURL := s.publicURL + "/sandbox/pay/" + o.ID
@@ -383,7 +383,7 @@ func (s *Sandbox) apiTransCreate(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if f.LostAnswer {
-		s.hold(r.Context())
+		s.hold(r)
 		return
 	}
 	writeJSON(w, s.sign(payments.Params{

@@ -1,8 +1,8 @@
 package sandbox
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -189,7 +189,7 @@ func (s *Sandbox) preAnswer(w http.ResponseWriter, r *http.Request, f Faults) bo
 	}
 	switch {
 	case f.Timeout:
-		s.hold(r.Context())
+		s.hold(r)
 		return true
 	case f.HTTP500:
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
@@ -206,10 +206,12 @@ func (s *Sandbox) preAnswer(w http.ResponseWriter, r *http.Request, f Faults) bo
 }
 
 // hold keeps the request open until the caller gives up or the sandbox
-// closes; then the connection is dropped without an answer.
-func (s *Sandbox) hold(ctx context.Context) {
+// closes; then the connection is dropped without an answer. The body is read
+// to its end first: only then does net/http notice a caller hanging up.
+func (s *Sandbox) hold(r *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 	select {
-	case <-ctx.Done():
+	case <-r.Context().Done():
 	case <-s.ctx.Done():
 	}
 	panic(http.ErrAbortHandler)

@@ -26,8 +26,8 @@ func startSandbox(t testing.TB, cfg Config) (*Sandbox, *httptest.Server) {
 	t.Helper()
 	sb, srv := startSandboxNoCleanup(t, cfg)
 	t.Cleanup(func() {
+		sb.Close() // first: it releases requests held by Timeout and LostAnswer
 		srv.Close()
-		sb.Close()
 	})
 	return sb, srv
 }

@@ -30,9 +30,6 @@ type Attempt struct {
 	Err        string
 }
 
-// notifyReply is the only answer that counts as delivered.
-const notifyReply = "success"
-
 // maxAttempts is the length of a full notification chain.
 const maxAttempts = 6
 
@@ -239,7 +236,7 @@ func (s *Sandbox) send(ctx context.Context, job notifyJob, n int, fields payment
 			if len(body) > 200 {
 				a.Reply = string(body[:200])
 			}
-			a.OK = rerr == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 && string(body) == notifyReply
+			a.OK = rerr == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 && string(body) == payments.NotifyReply
 			err = rerr
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -212,6 +213,8 @@ func TestPayoutSettlesAndNotifiesByGET(t *testing.T) {
 	if fail["status"] != "3" || fail["channelErrMsg"] != "账户号无效（沙箱规则：账号以4结尾）" {
 		t.Errorf("failure notification: %v", fail)
 	}
+	// The receiver sees the request before the sandbox has read the reply and recorded the attempt.
+	waitFor(t, "the attempt record", 5*time.Second, func() bool { return len(sb.Attempts(okID)) >= 1 })
 	if a := sb.Attempts(okID); len(a) != 1 || a[0].Method != "GET" || !a[0].OK || a[0].Status != 2 {
 		t.Errorf("attempts: %+v", a)
 	}
@@ -242,6 +245,7 @@ func TestDuplicateNotify(t *testing.T) {
 			t.Errorf("duplicate differs in %s: %v vs %v", k, v, got[1].Fields[k])
 		}
 	}
+	waitFor(t, "both attempt records", 5*time.Second, func() bool { return len(sb.Attempts(id)) >= 2 })
 	if a := sb.Attempts(id); len(a) != 2 || a[0].N != 1 || a[1].N != 1 {
 		t.Errorf("attempts: %+v", a)
 	}
@@ -280,6 +284,7 @@ func TestRefuseNotifies(t *testing.T) {
 	id := createPay(t, srv, "F-1", rc.URL())
 	_ = sb.Pay(id)
 	waitFor(t, "the third attempt", 5*time.Second, func() bool { return len(rc.all()) >= 1 })
+	waitFor(t, "the third attempt's record", 5*time.Second, func() bool { return len(sb.Attempts(id)) >= 3 })
 	att := sb.Attempts(id)
 	if len(att) != 3 {
 		t.Fatalf("attempts: %+v", att)
@@ -325,5 +330,82 @@ func TestCloseStopsEverything(t *testing.T) {
 			t.Fatalf("%d goroutines left, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A re-notify while a chain is still retrying replaces it and continues its
+// count: six attempts in all, never more.
+func TestExecuteNotifyContinuesRunningChain(t *testing.T) {
+	rc := newReceiver(t, always("fail"))
+	sb, srv := startSandbox(t, Config{TimeScale: fastScale})
+	id := createPay(t, srv, "CC-1", rc.URL())
+	_ = sb.Pay(id)
+	waitFor(t, "the first attempt", 5*time.Second, func() bool { return len(sb.Attempts(id)) == 1 })
+	call(t, srv, "/api/pay/query_order", signed(payments.Params{"mchId": testMchID, "appId": testAppID, "payOrderId": id, "executeNotify": "true"}))
+	waitFor(t, "six attempts", 10*time.Second, func() bool { return len(sb.Attempts(id)) >= 6 })
+	time.Sleep(500 * time.Millisecond)
+	att := sb.Attempts(id)
+	if len(att) != 6 {
+		t.Fatalf("%d attempts, want 6: %+v", len(att), att)
+	}
+	for i, a := range att[1:] {
+		if a.Chain != 2 || a.N != i+1 {
+			t.Errorf("attempt %d: chain %d n %d, want chain 2 n %d", i+2, a.Chain, a.N, i+1)
+		}
+	}
+}
+
+// The reference gateway posts pay notifications to the notifyUrl up to its
+// first '?'; payout notifications append their fields to the query.
+func TestNotifyURLWithQuery(t *testing.T) {
+	var mu sync.Mutex
+	var queries []string
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.Method+" "+r.URL.RawQuery)
+		mu.Unlock()
+		_, _ = io.WriteString(w, "success")
+	}))
+	defer rcv.Close()
+	sb, srv := startSandbox(t, Config{TimeScale: fastScale})
+	id := createPay(t, srv, "Q?-1", rcv.URL+"/n?shop=7")
+	_ = sb.Pay(id)
+	createTrans(t, srv, "Q?-2", "1", rcv.URL+"/n?shop=8")
+	waitFor(t, "two notifications", 5*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(queries) == 2
+	})
+	for _, q := range queries {
+		switch {
+		case strings.HasPrefix(q, "POST ") && q != "POST ":
+			t.Errorf("pay notification kept the query: %q", q)
+		case strings.HasPrefix(q, "GET ") && !strings.HasPrefix(q, "GET shop=8&"):
+			t.Errorf("payout notification query: %q", q)
+		}
+	}
+}
+
+// Many callers racing with one merchant order number make one order.
+func TestConcurrentDuplicateCreates(t *testing.T) {
+	sb, srv := startSandbox(t, Config{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, ans := call(t, srv, "/api/trans/create_order", signed(transReq("RACE-1", "1", "http://127.0.0.1:1/n")))
+			if ans["retCode"] == "SUCCESS" {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || sb.CreateCount("RACE-1") != 1 {
+		t.Errorf("%d creates succeeded, CreateCount %d; want 1 and 1", wins, sb.CreateCount("RACE-1"))
 	}
 }

@@ -1,0 +1,651 @@
+package web
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-chi/chi/v5"
+
+	"paydesk/payments"
+	"paydesk/store"
+	"paydesk/views"
+)
+
+// settingMaxPaymentFen is the settings key of the largest amount a payment
+// may have, in fen.
+const settingMaxPaymentFen = "payments.max_amount_fen"
+
+// defaultMaxPaymentFen is ¥1,000,000.00.
+const defaultMaxPaymentFen = 100_000_000
+
+// pageCheckGap is how often page views and pollers may ask the gateway about
+// one payment that is still waiting (when no callback has come).
+const pageCheckGap = 3 * time.Second
+
+type expiryChoice struct {
+	minutes int
+	label   string
+}
+
+// expiryChoices are the new-payment form's link lifetimes.
+func expiryChoices() []expiryChoice {
+	return []expiryChoice{
+		{0, "never"}, {15, "in 15 minutes"}, {60, "in 1 hour"}, {24 * 60, "in 24 hours"}, {3 * 24 * 60, "in 3 days"}, {7 * 24 * 60, "in 7 days"},
+	}
+}
+
+func (s *Server) maxPaymentFen(r *http.Request) int64 {
+	v, err := s.db.Setting(r.Context(), settingMaxPaymentFen, "")
+	if err != nil {
+		s.log.Error("read setting", "key", settingMaxPaymentFen, "err", err)
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return defaultMaxPaymentFen
+}
+
+func productLabel(id int) string {
+	if p, ok := payments.ProductByID(id); ok {
+		return fmt.Sprintf("%d · %s", p.ID, p.Name)
+	}
+	return strconv.Itoa(id)
+}
+
+func productOptions() []views.Choice {
+	var out []views.Choice
+	for _, p := range payments.Products() {
+		out = append(out, views.Choice{Value: strconv.Itoa(p.ID), Label: productLabel(p.ID)})
+	}
+	return out
+}
+
+// paymentForm fills the choices of a new-payment form.
+func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.PaymentForm, error) {
+	accts, err := s.db.GatewayAccounts(r.Context(), false)
+	if err != nil {
+		return f, err
+	}
+	f.Accounts = nil
+	for _, g := range accts {
+		label := g.Name
+		if g.IsSandbox {
+			label += " (sandbox)"
+		}
+		f.Accounts = append(f.Accounts, views.Choice{Value: strconv.FormatInt(g.ID, 10), Label: label})
+	}
+	f.Products = productOptions()
+	f.Expiries = nil
+	for _, e := range expiryChoices() {
+		v := ""
+		if e.minutes > 0 {
+			v = strconv.Itoa(e.minutes)
+		}
+		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: e.label})
+	}
+	f.MaxAmount = views.Yuan(s.maxPaymentFen(r))
+	if f.FormToken == "" {
+		f.FormToken = newFormToken()
+	}
+	return f, nil
+}
+
+func (s *Server) newPaymentPage(w http.ResponseWriter, r *http.Request) error {
+	f, err := s.paymentForm(r, views.PaymentForm{ProductID: "8002", Expiry: "1440"})
+	if err != nil {
+		return err
+	}
+	p := s.page(r, "New payment", "payments")
+	if len(f.Accounts) == 0 {
+		p.Error = "No gateway account is enabled. An admin must add one under Settings → Gateway accounts."
+	}
+	return s.render(w, r, http.StatusOK, views.PaymentNew(p, f))
+}
+
+// readPaymentForm validates a posted new-payment form into an order.
+func (s *Server) readPaymentForm(r *http.Request, f *views.PaymentForm) (store.PayOrder, int) {
+	f.Errors = map[string]string{}
+	pf := r.PostForm
+	f.FormToken = pf.Get("form_token")
+	f.AccountID, f.ProductID, f.Amount = pf.Get("account"), pf.Get("product"), pf.Get("amount")
+	f.Subject, f.Body = strings.TrimSpace(pf.Get("subject")), strings.TrimSpace(pf.Get("body"))
+	f.Param1, f.Param2, f.Expiry = strings.TrimSpace(pf.Get("param1")), strings.TrimSpace(pf.Get("param2")), pf.Get("expiry")
+	var o store.PayOrder
+	var minutes int
+
+	if fen, err := payments.ParseYuan(f.Amount); err != nil {
+		f.Errors["amount"] = sentence(err.Error())
+	} else if max := s.maxPaymentFen(r); fen > max {
+		f.Errors["amount"] = fmt.Sprintf("The amount is above the largest a payment may have here, %s.", views.Money(max))
+	} else {
+		o.Amount = fen
+	}
+	if id, err := strconv.Atoi(f.ProductID); err != nil {
+		f.Errors["product"] = "Choose a pay product."
+	} else if _, ok := payments.ProductByID(id); !ok {
+		f.Errors["product"] = "Choose one of the pay products 8000–8019."
+	} else {
+		o.ProductID = id
+	}
+	if id, err := strconv.ParseInt(f.AccountID, 10, 64); err != nil || id <= 0 {
+		f.Errors["account"] = "Choose a gateway account."
+	} else if g, err := s.db.GatewayAccount(r.Context(), id); err != nil || g.Disabled {
+		f.Errors["account"] = "That gateway account does not exist or is disabled; choose another."
+	} else {
+		o.AccountID = g.ID
+	}
+	text := func(name, value, what string, max int, required bool) string {
+		switch {
+		case required && value == "":
+			f.Errors[name] = "Enter the " + what + "."
+		case !utf8.ValidString(value) || strings.ContainsRune(value, 0):
+			f.Errors[name] = "The " + what + " contains characters that are not allowed."
+		case utf8.RuneCountInString(value) > max:
+			f.Errors[name] = fmt.Sprintf("The %s is longer than %d characters (it has %d).", what, max, utf8.RuneCountInString(value))
+		}
+		return value
+	}
+	o.Subject = text("subject", f.Subject, "subject", 64, true)
+	o.Body = text("body", f.Body, "description", 256, false)
+	o.Param1 = text("param1", f.Param1, "param1", 64, false)
+	o.Param2 = text("param2", f.Param2, "param2", 64, false)
+	if f.Expiry != "" {
+		ok := false
+		for _, e := range expiryChoices() {
+			if strconv.Itoa(e.minutes) == f.Expiry && e.minutes > 0 {
+				ok, minutes = true, e.minutes
+			}
+		}
+		if !ok {
+			f.Errors["expiry"] = "Choose when the link expires."
+		}
+	}
+	if minutes > 0 {
+		o.ExpiresAt = s.now().Add(time.Duration(minutes) * time.Minute)
+	}
+	return o, minutes
+}
+
+// sentence capitalises an error message and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}
+
+func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	}
+	u, _ := userFrom(r.Context())
+	var f views.PaymentForm
+	o, _ := s.readPaymentForm(r, &f)
+	if !validFormToken(f.FormToken) {
+		// A form from elsewhere or an old page: show a fresh one.
+		f.FormToken = ""
+		f.Errors["form"] = "This form has expired."
+	} else if id, err := s.db.PayOrderIDByFormToken(r.Context(), nil, f.FormToken); err == nil {
+		s.flash(r, "This form was submitted before; here is the payment it created.")
+		return redirect(w, r, fmt.Sprintf("/payments/%d", id))
+	}
+	if len(f.Errors) > 0 {
+		f, err := s.paymentForm(r, f)
+		if err != nil {
+			return err
+		}
+		p := s.page(r, "New payment", "payments")
+		p.Error = "The payment was not created. Correct what is marked below and submit again."
+		if msg, ok := f.Errors["form"]; ok {
+			p.Error = msg + " Check the fields and submit again."
+		}
+		return s.render(w, r, http.StatusUnprocessableEntity, views.PaymentNew(p, f))
+	}
+	g, err := s.db.GatewayAccount(r.Context(), o.AccountID)
+	if err != nil {
+		return err
+	}
+	o.MchOrderNo = newMchOrderNo(s.now())
+	o.State = store.PayStateCreating
+	o.CreatedBy = u.Username
+	o.Origin = "console"
+	order, err := s.insertPayment(r.Context(), o, f.FormToken, s.clientAddr(r))
+	var exists errPaymentExists
+	if errors.As(err, &exists) {
+		s.flash(r, "This form was submitted before; here is the payment it created.")
+		return redirect(w, r, fmt.Sprintf("/payments/%d", exists.id))
+	}
+	if err != nil {
+		return err
+	}
+	// The call goes on if the browser goes away: its outcome must be recorded.
+	ctx := context.WithoutCancel(r.Context())
+	if err := s.sendPayment(ctx, order, g, s.clientAddr(r)); err != nil {
+		s.log.Error("record payment create outcome", "mchOrderNo", order.MchOrderNo, "err", err)
+	}
+	return redirect(w, r, fmt.Sprintf("/payments/%d", order.ID))
+}
+
+// paymentByParam loads the payment named by the {id} route parameter.
+func (s *Server) paymentByParam(r *http.Request) (store.PayOrder, error) {
+	id, err := strconv.ParseInt(chi.URLParam(r, "id"), 10, 64)
+	if err != nil || id <= 0 {
+		return store.PayOrder{}, errNotFound
+	}
+	return s.db.PayOrderByID(r.Context(), id)
+}
+
+// payTone is the badge class of an order's status.
+func payTone(o store.PayOrder) string {
+	switch o.State {
+	case store.PayStateRefused:
+		return "err"
+	case store.PayStateCreating, store.PayStateUnknown:
+		return "warn"
+	}
+	st := o.StatusOr(payments.PayCreated)
+	switch {
+	case payments.IsPaid(st):
+		return "ok"
+	case payments.IsPayFailed(st):
+		return "err"
+	case st == payments.PayExpired || st == payments.PayRefunded:
+		return "warn"
+	}
+	return "info"
+}
+
+// payStatusText names an order's status for staff.
+func payStatusText(o store.PayOrder) string {
+	switch o.State {
+	case store.PayStateCreating:
+		return "creating"
+	case store.PayStateUnknown:
+		return "unknown — checking"
+	case store.PayStateRefused:
+		return "refused"
+	}
+	if o.Status == nil {
+		return "created"
+	}
+	return payments.PayStatusText(*o.Status)
+}
+
+// payWaiting reports whether an order may still change by itself soon:
+// its create is unsettled, or it is open and not yet paid or failed.
+func payWaiting(o store.PayOrder) bool {
+	switch o.State {
+	case store.PayStateCreating, store.PayStateUnknown:
+		return true
+	case store.PayStateOpen:
+		return !payments.PayFinal(o.StatusOr(payments.PayCreated))
+	}
+	return false
+}
+
+// refreshPayment asks the gateway about a waiting order when no one has
+// for pageCheckGap, so that pages show the truth even when a callback is
+// late or lost. Errors are logged, not shown: the page shows what is known.
+func (s *Server) refreshPayment(r *http.Request, o store.PayOrder, actor string) store.PayOrder {
+	if !payWaiting(o) || (o.State == store.PayStateCreating && s.now().Sub(o.UpdatedAt) < s.cfg.GatewayTimeout) {
+		return o
+	}
+	ok, err := s.db.ClaimPayOrderCheck(r.Context(), o.ID, pageCheckGap)
+	if err != nil || !ok {
+		return o
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.GatewayTimeout)
+	defer cancel()
+	if _, err := s.checkPayment(ctx, o, actor, "automatic query", false); err != nil {
+		s.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
+		return o
+	}
+	if fresh, err := s.db.PayOrderByID(r.Context(), o.ID); err == nil {
+		return fresh
+	}
+	return o
+}
+
+func (s *Server) paymentTimeline(r *http.Request, id int64) ([]views.TimelineEntry, error) {
+	evs, err := s.db.Events(r.Context(), store.KindPay, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]views.TimelineEntry, 0, len(evs))
+	for _, e := range evs {
+		tone := ""
+		switch e.Type {
+		case store.EventError:
+			tone = "err"
+		case store.EventStatus:
+			if e.Status != nil && payments.IsPaid(*e.Status) {
+				tone = "ok"
+			} else if e.Status != nil && payments.IsPayFailed(*e.Status) {
+				tone = "err"
+			}
+		}
+		out = append(out, views.TimelineEntry{When: views.Time(e.At, s.cfg.Location), Type: e.Type, Actor: e.Actor, Summary: e.Summary, Tone: tone, Detail: e.Detail})
+	}
+	return out, nil
+}
+
+func (s *Server) paymentLive(r *http.Request, o store.PayOrder) (views.PaymentLive, error) {
+	u, _ := userFrom(r.Context())
+	tl, err := s.paymentTimeline(r, o.ID)
+	if err != nil {
+		return views.PaymentLive{}, err
+	}
+	l := views.PaymentLive{
+		ID: o.ID, StatusText: payStatusText(o), Tone: payTone(o), PayOrderID: o.PayOrderID, LastError: o.LastError,
+		Poll: payWaiting(o), Timeline: tl,
+		CanCheck: roleAccess(u.Role) >= operator && o.State != store.PayStateCreating && o.State != store.PayStateRefused,
+	}
+	if !o.PaySuccAt.IsZero() && payments.IsPaid(o.StatusOr(-99)) {
+		l.PaidAt = views.Time(o.PaySuccAt, s.cfg.Location)
+	}
+	switch {
+	case o.State == store.PayStateCreating:
+		l.Note = "Paydesk is creating the order at the gateway."
+	case o.State == store.PayStateUnknown:
+		l.Note = "The gateway's answer to the create call was unclear. Paydesk asks the gateway by the merchant order number until it knows; it never creates the order a second time."
+		l.LastError = ""
+	case o.State == store.PayStateOpen && o.PayURL == "":
+		l.Note = "The gateway has the order, but its answer with the pay link was lost, so customers cannot pay it through Paydesk. Create a new payment if the customer still has to pay."
+	case payWaiting(o):
+		l.Note = "Waiting for the customer to pay. This page updates by itself."
+	}
+	return l, nil
+}
+
+func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.paymentByParam(r)
+	if err != nil {
+		return err
+	}
+	o = s.refreshPayment(r, o, "paydesk")
+	u, _ := userFrom(r.Context())
+	live, err := s.paymentLive(r, o)
+	if err != nil {
+		return err
+	}
+	g, err := s.db.GatewayAccount(r.Context(), o.AccountID)
+	if err != nil {
+		return err
+	}
+	link, err := s.db.PayLinkByOrder(r.Context(), o.ID)
+	if err != nil {
+		return err
+	}
+	v := views.PaymentView{
+		ID: o.ID, MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID, ChannelOrderNo: o.ChannelOrderNo,
+		Account: g.Name, Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
+		Subject: o.Subject, Body: o.Body, Param1: o.Param1, Param2: o.Param2, PayURL: o.PayURL,
+		Expires: "never", Created: views.Time(o.CreatedAt, s.cfg.Location), CreatedBy: o.CreatedBy,
+		CanOperate: roleAccess(u.Role) >= operator, Live: live,
+	}
+	if !o.ExpiresAt.IsZero() {
+		v.Expires = views.Time(o.ExpiresAt, s.cfg.Location)
+	}
+	if o.PayURL != "" {
+		if a, err := payments.ParsePayURL(o.PayURL); err == nil {
+			v.PayMethod = a.Method
+		}
+	}
+	if link.Token != "" {
+		v.LinkURL = s.linkURL(link.Token)
+		v.LinkActive = link.Active
+		switch {
+		case !link.Active:
+			v.LinkNote = fmt.Sprintf("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.cfg.Location))
+		case !o.ExpiresAt.IsZero() && !s.now().Before(o.ExpiresAt) && !payments.IsPaid(o.StatusOr(-99)):
+			v.LinkNote = "The link has expired; customers who open it see that."
+		case o.State == store.PayStateOpen && o.PayURL == "":
+			v.LinkNote = "Without the gateway's pay link, customers who open this link are told it cannot be paid online."
+		case o.State == store.PayStateRefused:
+			v.LinkNote = "The payment was refused; customers who open this link are told it cannot be paid."
+		}
+	}
+	return s.render(w, r, http.StatusOK, views.PaymentPage(s.page(r, "Payment "+o.MchOrderNo, "payments"), v))
+}
+
+// linkURL is the public payment link with token.
+func (s *Server) linkURL(token string) string {
+	return strings.TrimRight(s.cfg.PublicURL, "/") + "/pay/" + token
+}
+
+// paymentStatus is the refreshing fragment of a payment's page.
+func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.paymentByParam(r)
+	if err != nil {
+		return err
+	}
+	o = s.refreshPayment(r, o, "paydesk")
+	live, err := s.paymentLive(r, o)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, views.PaymentLiveBlock(live))
+}
+
+// checkPaymentNow is the "Check status" button.
+func (s *Server) checkPaymentNow(w http.ResponseWriter, r *http.Request) error {
+	o, err := s.paymentByParam(r)
+	if err != nil {
+		return err
+	}
+	u, _ := userFrom(r.Context())
+	if o.State == store.PayStateCreating {
+		return errStatus(http.StatusConflict, "The payment is still being created; wait a moment.")
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.GatewayTimeout)
+	defer cancel()
+	s.db.ClaimPayOrderCheck(ctx, o.ID, 0)
+	msg, err := s.checkPayment(ctx, o, u.Username, "status check by "+u.Username, true)
+	if err != nil {
+		s.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
+		msg = "The gateway could not be asked: " + err.Error() + ". Try again in a moment."
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		fresh, err := s.db.PayOrderByID(r.Context(), o.ID)
+		if err != nil {
+			return err
+		}
+		live, err := s.paymentLive(r, fresh)
+		if err != nil {
+			return err
+		}
+		live.Note = msg
+		return s.render(w, r, http.StatusOK, views.PaymentLiveBlock(live))
+	}
+	s.flash(r, msg)
+	return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
+}
+
+func (s *Server) deactivatePaymentLink(w http.ResponseWriter, r *http.Request) error {
+	return s.setPaymentLinkActive(w, r, false)
+}
+
+func (s *Server) reactivatePaymentLink(w http.ResponseWriter, r *http.Request) error {
+	return s.setPaymentLinkActive(w, r, true)
+}
+
+func (s *Server) setPaymentLinkActive(w http.ResponseWriter, r *http.Request, active bool) error {
+	o, err := s.paymentByParam(r)
+	if err != nil {
+		return err
+	}
+	u, _ := userFrom(r.Context())
+	action, word := "payment.link_deactivate", "deactivated"
+	if active {
+		action, word = "payment.link_reactivate", "reactivated"
+	}
+	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
+		if err := s.db.SetPayLinkActiveTx(r.Context(), tx, o.ID, active, u.Username); err != nil {
+			return err
+		}
+		if err := s.db.AddEventTx(r.Context(), tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventNote, Actor: u.Username,
+			Summary: "Payment link " + word}); err != nil {
+			return err
+		}
+		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: action, Subject: "pay:" + o.MchOrderNo,
+			Detail: "payment link " + word, ClientAddr: s.clientAddr(r)})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		s.flash(r, "The link was already "+word+".")
+		return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(r, "Payment link "+word+".")
+	return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
+}
+
+// paymentFilter reads the list's filters from a query string. Problems are
+// sentences for staff; the filter then leaves that part out.
+func (s *Server) paymentFilter(q url.Values) (store.PayOrderFilter, views.PaymentList, []string) {
+	l := views.PaymentList{
+		Number: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Product: q.Get("product"), Account: q.Get("account"),
+		From: q.Get("from"), To: q.Get("to"), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max")),
+	}
+	var f store.PayOrderFilter
+	var problems []string
+	f.Number = l.Number
+	if l.Status != "" {
+		if store.IsPayPhase(l.Status) {
+			f.Phase = l.Status
+		} else {
+			problems = append(problems, "Unknown status filter "+strconv.Quote(l.Status)+".")
+		}
+	}
+	if l.Product != "" {
+		if id, err := strconv.Atoi(l.Product); err == nil {
+			f.ProductID = id
+		} else {
+			problems = append(problems, "The product filter must be a product number such as 8002.")
+		}
+	}
+	if l.Account != "" {
+		if id, err := strconv.ParseInt(l.Account, 10, 64); err == nil {
+			f.AccountID = id
+		}
+	}
+	day := func(v, what string) time.Time {
+		if v == "" {
+			return time.Time{}
+		}
+		t, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("The %s date %q is not a date like 2026-11-26.", what, v))
+		}
+		return t
+	}
+	f.From = day(l.From, "from")
+	if t := day(l.To, "to"); !t.IsZero() {
+		f.To = t.AddDate(0, 0, 1) // the whole "to" day
+	}
+	amount := func(v, what string) int64 {
+		if v == "" {
+			return 0
+		}
+		fen, err := payments.ParseYuan(v)
+		if err != nil {
+			problems = append(problems, "The "+what+" amount: "+sentence(err.Error()))
+		}
+		return fen
+	}
+	f.MinAmount, f.MaxAmount = amount(l.Min, "minimum"), amount(l.Max, "maximum")
+	return f, l, problems
+}
+
+func phaseLabel(phase string) string {
+	switch phase {
+	case "created":
+		return "created (not paid)"
+	case "unknown":
+		return "unknown (checking)"
+	case "other":
+		return "other status"
+	}
+	return phase
+}
+
+func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f, l, problems := s.paymentFilter(q)
+	l.Errors = problems
+	if c, ok := store.ParsePayCursor(q.Get("after")); ok {
+		f.After = c
+	} else if c, ok := store.ParsePayCursor(q.Get("before")); ok {
+		f.Before = c
+	}
+	page, err := s.db.ListPayOrders(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	accts, err := s.db.GatewayAccounts(r.Context(), true)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	for _, g := range accts {
+		names[g.ID] = g.Name
+		l.Accounts = append(l.Accounts, views.Choice{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
+	}
+	for _, ph := range store.PayPhases() {
+		l.Statuses = append(l.Statuses, views.Choice{Value: ph, Label: phaseLabel(ph)})
+	}
+	l.Products = productOptions()
+	for _, o := range page.Orders {
+		l.Rows = append(l.Rows, views.PaymentRow{
+			ID: o.ID, Created: views.Time(o.CreatedAt, s.cfg.Location), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
+			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
+			StatusText: payStatusText(o), Tone: payTone(o), Subject: o.Subject,
+		})
+	}
+	base := url.Values{}
+	for _, k := range []string{"q", "status", "product", "account", "from", "to", "min", "max"} {
+		if v := q.Get(k); v != "" {
+			base.Set(k, v)
+		}
+	}
+	withCursor := func(key, cur string) string {
+		v := url.Values{}
+		for k, vs := range base {
+			v[k] = vs
+		}
+		if key != "" {
+			v.Set(key, cur)
+		}
+		if len(v) == 0 {
+			return "/payments"
+		}
+		return "/payments?" + v.Encode()
+	}
+	l.FirstURL = withCursor("", "")
+	if page.Newer != "" {
+		l.NewerURL = withCursor("before", page.Newer)
+	}
+	if page.Older != "" {
+		l.OlderURL = withCursor("after", page.Older)
+	}
+	l.CSVURL = "/payments.csv"
+	if len(base) > 0 {
+		l.CSVURL += "?" + base.Encode()
+	}
+	u, _ := userFrom(r.Context())
+	l.CanCreate = roleAccess(u.Role) >= operator
+	return s.render(w, r, http.StatusOK, views.Payments(s.page(r, "Payments", "payments"), l))
+}
