@@ -254,7 +254,6 @@ func (db *DB) BatchIssues(ctx context.Context, batchID int64, severity string, o
 // thousand rows. Call Flush before the transaction commits.
 type BatchWriter struct {
 	db     *DB
-	tx     *sql.Tx
 	one    *sql.Stmt // one payout
 	many   *sql.Stmt // writerRows payouts
 	issue  *sql.Stmt
@@ -275,12 +274,7 @@ const payoutInsertValues = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 
 // NewBatchWriter prepares the inserts inside tx. Close it before the
 // transaction ends.
 func (db *DB) NewBatchWriter(ctx context.Context, tx *sql.Tx) (*BatchWriter, error) {
-	// A bigger page cache for this transaction keeps SQLite from spilling
-	// dirty pages to the WAL half-way through a file of 100,000 rows.
-	if _, err := tx.ExecContext(ctx, `PRAGMA cache_size = -32768`); err != nil {
-		return nil, err
-	}
-	w := &BatchWriter{db: db, tx: tx, now: timeText(db.now())}
+	w := &BatchWriter{db: db, now: timeText(db.now())}
 	var err error
 	if w.one, err = tx.PrepareContext(ctx, payoutInsertCols+payoutInsertValues); err != nil {
 		return nil, err
@@ -357,9 +351,8 @@ func (w *BatchWriter) Issue(ctx context.Context, i BatchIssue) error {
 	return err
 }
 
-// Close releases the prepared statements and gives the connection its
-// default page cache back; queued payouts not flushed are dropped. It may
-// be called more than once.
+// Close releases the prepared statements; queued payouts not flushed are
+// dropped. It may be called more than once.
 func (w *BatchWriter) Close() {
 	if w.one == nil {
 		return
@@ -368,7 +361,6 @@ func (w *BatchWriter) Close() {
 	w.many.Close()
 	w.issue.Close()
 	w.one = nil
-	w.tx.Exec(`PRAGMA cache_size = -2000`)
 }
 
 // MchTransOrderNoTaken reports whether an account already holds a merchant
