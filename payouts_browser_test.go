@@ -159,6 +159,22 @@ func TestBrowserPayoutBatch(t *testing.T) {
 	}
 	bt.Screenshot(t, ctx, "04-batch-finished")
 
+	// A failed payout's page tells its story.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`tr[data-row="6"] a`)),
+		bt.Visible("timeline"),
+	)
+	if err != nil {
+		t.Fatalf("payout page: %v", err)
+	}
+	if tl, _ := bt.Text(ctx, "timeline"); !strings.Contains(tl, "The gateway accepted the payout") || !strings.Contains(tl, "沙箱规则") {
+		t.Errorf("failed payout's timeline: %q", tl)
+	}
+	bt.Screenshot(t, ctx, "05-failed-payout")
+	if err := chromedp.Do(ctx, chromedp.Navigate(batchURL), bt.Visible("results-csv")); err != nil {
+		t.Fatal(err)
+	}
+
 	// The results CSV, as the browser downloads it.
 	body, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector("[data-testid=results-csv]").href).then(r => r.text())`, chromedp.EvalAwaitPromise))
 	if err != nil {

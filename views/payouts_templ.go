@@ -543,7 +543,7 @@ func NewPayout(p Page, f PayoutForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<form method=\"post\" action=\"/payouts/new\" class=\"card stack payout-form\" data-testid=\"payout-form\"><p class=\"note\">A single payout is a batch of one: it is sent only after someone else approves it.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<form method=\"post\" action=\"/payouts/new\" class=\"card stack payout-form\" data-testid=\"payout-form\" data-once><p class=\"note\">A single payout is a batch of one: it is sent only after someone else approves it.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -986,7 +986,7 @@ func Batches(p Page, v BatchesView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "<div class=\"grid2\"><form method=\"post\" action=\"/payouts/batches\" enctype=\"multipart/form-data\" class=\"card stack\" data-testid=\"upload-form\"><h2>Upload a CSV batch</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 89, "<div class=\"grid2\"><form method=\"post\" action=\"/payouts/batches\" enctype=\"multipart/form-data\" class=\"card stack\" data-testid=\"upload-form\" data-once><h2>Upload a CSV batch</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1969,7 +1969,7 @@ func batchDraftActions(v BatchView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 176, "<div class=\"card stack\" data-testid=\"draft-actions\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 176, "<div class=\"card stack spaced\" data-testid=\"draft-actions\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2031,7 +2031,7 @@ func batchDraftActions(v BatchView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 182, "\" class=\"stack\" data-testid=\"send-form\"><h2>Control totals</h2><p class=\"note\">Type the number of payouts and the total from your own records: they must match the batch before it can be sent for approval.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 182, "\" class=\"stack\" data-testid=\"send-form\" data-once><h2>Control totals</h2><p class=\"note\">Type the number of payouts and the total from your own records: they must match the batch before it can be sent for approval.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2126,7 +2126,7 @@ func batchDraftActions(v BatchView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 193, "\"><button type=\"submit\" class=\"danger\" data-testid=\"discard\">Discard this batch</button></form></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 193, "\" data-confirm=\"Discard this batch? Its payouts will never be sent.\"><button type=\"submit\" class=\"danger\" data-testid=\"discard\">Discard this batch</button></form></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2151,7 +2151,7 @@ func batchApproval(v BatchView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 194, "<div class=\"card stack approval\" data-testid=\"approval\"><h2>Approval</h2>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 194, "<div class=\"card stack spaced approval\" data-testid=\"approval\"><h2>Approval</h2>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2194,7 +2194,7 @@ func batchApproval(v BatchView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 199, "\" class=\"stack\"><label>Note (optional) <input type=\"text\" name=\"note\" maxlength=\"500\"></label> <button type=\"submit\" class=\"primary\" data-testid=\"approve\">Approve ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 199, "\" class=\"stack\" data-once><label>Note (optional) <input type=\"text\" name=\"note\" maxlength=\"500\"></label> <button type=\"submit\" class=\"primary\" data-testid=\"approve\">Approve ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -2295,7 +2295,7 @@ func BatchProgress(v ProgressView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 207, "\" class=\"card stack\" data-testid=\"batch-progress\"><h2>Progress ")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 207, "\" class=\"card stack spaced\" data-testid=\"batch-progress\"><h2>Progress ")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -2561,7 +2561,7 @@ func BatchProgress(v ProgressView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 229, "\"><button type=\"submit\" data-testid=\"retry\">Retry the ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 229, "\" data-once><button type=\"submit\" data-testid=\"retry\">Retry the ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
