@@ -502,8 +502,8 @@ func (db *DB) PayoutsDue(ctx context.Context, state string, now time.Time, limit
 // status is not final yet, that have not changed since before and are due
 // at now, oldest first.
 func (db *DB) PayoutsUnsettled(ctx context.Context, now, before time.Time, limit int) ([]Payout, error) {
-	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = 'submitted' AND coalesce(status, 0) NOT IN (2, 3, 4)
-		AND updated_at <= ? AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY id LIMIT ?`, timeText(before), timeText(now), limit)
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts INDEXED BY payouts_unsettled_idx WHERE state = 'submitted' AND (status IS NULL OR status IN (0, 1))
+		AND updated_at <= ? AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY updated_at, id LIMIT ?`, timeText(before), timeText(now), limit)
 }
 
 // SetPayoutNextTryTx sets when the worker may next look at a payout (zero:

@@ -52,4 +52,8 @@ CREATE INDEX payout_batch_issues_batch_idx ON payout_batch_issues(batch_id, seve
 -- When the submission worker may next look at a payout (an unclear answer
 -- is queried again with backoff), durable across restarts.
 ALTER TABLE payouts ADD COLUMN next_try_at TEXT;
-CREATE INDEX payouts_work_idx ON payouts(state, next_try_at, id);
+-- The worker takes approved and unknown payouts in id order, without a sort.
+CREATE INDEX payouts_work_idx ON payouts(state, id, next_try_at);
+-- Payouts the gateway has whose outcome is not known yet: few, however many
+-- payouts are stored.
+CREATE INDEX payouts_unsettled_idx ON payouts(updated_at, id) WHERE state = 'submitted' AND (status IS NULL OR status IN (0, 1));
