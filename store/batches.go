@@ -533,3 +533,24 @@ func (db *DB) PayoutsStuck(ctx context.Context, state string, before time.Time, 
 	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = ? AND updated_at <= ? ORDER BY updated_at, id LIMIT ?`,
 		state, timeText(before), limit)
 }
+
+// BatchHistory lists the audit rows about a batch (subject "batch:ID"),
+// oldest first: what happened to it, by whom.
+func (db *DB) BatchHistory(ctx context.Context, batchID int64) ([]AuditEntry, error) {
+	rows, err := db.QueryContext(ctx, `SELECT id, at, actor, action, detail FROM audit_log WHERE subject = ? ORDER BY id`, fmt.Sprintf("batch:%d", batchID))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at string
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = parseTime(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -179,6 +179,7 @@ type BatchView struct {
 	CanApprove   bool
 	ApproveNote  string // why the user cannot approve, shown instead of the form
 	Progress     *ProgressView
+	History      []TimelineEntry // every transition, from the audit log
 }
 
 // livePollURL is where the live part of the page refreshes from; running=1

@@ -96,6 +96,25 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		pv := s.progressView(ctx, b, counts)
 		v.Progress = &pv
 	}
+	history, err := s.db.BatchHistory(ctx, id)
+	if err != nil {
+		return v, b, err
+	}
+	for _, e := range history {
+		tone := ""
+		switch e.Action {
+		case "payout.batch.approve":
+			tone = "ok"
+		case "payout.batch.reject", "payout.batch.expire", "payout.batch.cancel":
+			tone = "err"
+		}
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.cfg.Location), Type: "note", Actor: e.Actor,
+			Summary: batchActionText(e.Action) + ": " + e.Detail, Tone: tone})
+	}
+	if !b.FinishedAt.IsZero() {
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.cfg.Location), Type: "status",
+			Summary: "Every payout is final: " + outcomeText(b.Outcome), Tone: map[bool]string{true: "ok", false: "err"}[b.Outcome == store.OutcomeSucceeded]})
+	}
 	const issueRows = 100
 	errs, err := s.db.BatchIssues(ctx, id, store.IssueError, 0, issueRows)
 	if err != nil {
@@ -244,4 +263,29 @@ func (s *Server) batchProgress(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("HX-Refresh", "true")
 	}
 	return s.render(w, r, http.StatusOK, views.BatchLive(v))
+}
+
+// batchActionText names an audit action on a batch for its history.
+func batchActionText(action string) string {
+	switch action {
+	case "payout.batch.upload":
+		return "Uploaded"
+	case "payout.create":
+		return "Made"
+	case "payout.batch.drop_errors":
+		return "Rows with errors dropped"
+	case "payout.batch.send":
+		return "Sent for approval"
+	case "payout.batch.approve":
+		return "Approved"
+	case "payout.batch.reject":
+		return "Rejected"
+	case "payout.batch.expire":
+		return "Expired"
+	case "payout.batch.cancel":
+		return "Discarded"
+	case "payout.batch.retry":
+		return "Made from failed payouts"
+	}
+	return action
 }

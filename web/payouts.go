@@ -316,8 +316,8 @@ func (s *Server) createPayout(w http.ResponseWriter, r *http.Request) error {
 		if err := s.addBatchTwinWarnings(ctx, tx, batchID); err != nil {
 			return err
 		}
-		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: "payout.create", Subject: fmt.Sprintf("payout:%d", payoutID),
-			Detail: fmt.Sprintf("batch #%d, %s to %s %s, sent for approval", batchID, views.Money(row.Amount), row.AccountName, row.AccountNo), ClientAddr: s.clientAddr(r)})
+		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: "payout.create", Subject: fmt.Sprintf("batch:%d", batchID),
+			Detail: fmt.Sprintf("single payout #%d, %s to %s %s, sent for approval", payoutID, views.Money(row.Amount), row.AccountName, row.AccountNo), ClientAddr: s.clientAddr(r)})
 	})
 	if err != nil {
 		return err

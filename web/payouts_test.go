@@ -277,6 +277,12 @@ func TestApprovalRules(t *testing.T) {
 	if res := other.postForm(fmt.Sprintf("/payouts/batches/%d/approve", id), nil); res.StatusCode != http.StatusConflict {
 		t.Errorf("second approval of an approved batch: %d", res.StatusCode)
 	}
+	page = viewer.get(fmt.Sprintf("/payouts/batches/%d", id))
+	for _, want := range []string{"Uploaded: file", "Sent for approval: 3 payouts", "Approved: 3 payouts approved for sending; note: ok"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("batch history lacks %q", want)
+		}
+	}
 }
 
 func TestRejectNeedsReason(t *testing.T) {

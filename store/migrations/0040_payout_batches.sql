@@ -57,3 +57,6 @@ CREATE INDEX payouts_work_idx ON payouts(state, id, next_try_at);
 -- Payouts the gateway has whose outcome is not known yet: few, however many
 -- payouts are stored.
 CREATE INDEX payouts_unsettled_idx ON payouts(updated_at, id) WHERE state = 'submitted' AND (status IS NULL OR status IN (0, 1));
+
+-- A batch's history is read from the audit log by subject ("batch:12").
+CREATE INDEX audit_log_subject_idx ON audit_log(subject, id);
