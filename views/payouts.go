@@ -11,8 +11,8 @@ const (
 	BatchLiveID     = "batch-live"
 )
 
-// Option is one entry of a <select>.
-type Option struct {
+// PayoutChoice is one entry of a <select> on the payout pages.
+type PayoutChoice struct {
 	Value, Label string
 }
 
@@ -27,7 +27,7 @@ func (b BankOption) Label() string { return b.Code + " " + b.Name }
 // PayoutForm is the single-payout form's view model.
 type PayoutForm struct {
 	AccountID   string
-	Accounts    []Option // gateway accounts; the select is shown when there are several
+	Accounts    []PayoutChoice // gateway accounts; the select is shown when there are several
 	Amount      string
 	AccountName string
 	AccountNo   string
@@ -65,7 +65,7 @@ type BatchListRow struct {
 // BatchesView is the batch list with the upload form.
 type BatchesView struct {
 	Batches  []BatchListRow
-	Accounts []Option
+	Accounts []PayoutChoice
 	Columns  []CSVColumn
 	MaxRows  int
 	MaxMiB   int

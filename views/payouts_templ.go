@@ -727,7 +727,7 @@ func NewPayout(p Page, f PayoutForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, o := range []Option{{"1", "1 · bank card"}, {"2", "2 · WeChat"}, {"3", "3 · Alipay"}, {"4", "4 · other"}} {
+			for _, o := range []PayoutChoice{{"1", "1 · bank card"}, {"2", "2 · WeChat"}, {"3", "3 · Alipay"}, {"4", "4 · other"}} {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "<option value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

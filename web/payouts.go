@@ -214,14 +214,14 @@ func bankOptions() []views.BankOption {
 }
 
 // accountOptions lists the enabled gateway accounts for a select.
-func (s *Server) accountOptions(ctx context.Context) ([]views.Option, []store.GatewayAccount, error) {
+func (s *Server) accountOptions(ctx context.Context) ([]views.PayoutChoice, []store.GatewayAccount, error) {
 	accts, err := s.db.GatewayAccounts(ctx, false)
 	if err != nil {
 		return nil, nil, err
 	}
-	var opts []views.Option
+	var opts []views.PayoutChoice
 	for _, a := range accts {
-		opts = append(opts, views.Option{Value: strconv.FormatInt(a.ID, 10), Label: a.Name + " (" + a.MchID + ")"})
+		opts = append(opts, views.PayoutChoice{Value: strconv.FormatInt(a.ID, 10), Label: a.Name + " (" + a.MchID + ")"})
 	}
 	return opts, accts, nil
 }
