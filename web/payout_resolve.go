@@ -64,7 +64,7 @@ func (w *payoutWorker) resolveUnknown(ctx context.Context) (int, error) {
 	return len(list), nil
 }
 
-type queryResult struct {
+type payoutQueryResult struct {
 	p   store.Payout
 	ans *payments.TransOrder
 	err error
@@ -75,7 +75,7 @@ type queryResult struct {
 // again with the same number; unclear → ask again later.
 func (w *payoutWorker) resolve(ctx context.Context, list []store.Payout) {
 	db := w.s.db
-	results := make([]queryResult, len(list))
+	results := make([]payoutQueryResult, len(list))
 	gws := w.clientsFor(ctx, list)
 	w.parallel(len(list), func(i int) {
 		p := list[i]
@@ -158,7 +158,7 @@ func (w *payoutWorker) followUp(ctx context.Context) (int, error) {
 	if err != nil || len(list) == 0 {
 		return 0, err
 	}
-	results := make([]queryResult, len(list))
+	results := make([]payoutQueryResult, len(list))
 	gws := w.clientsFor(ctx, list)
 	w.parallel(len(list), func(i int) {
 		p := list[i]

@@ -207,20 +207,20 @@ func (w *payoutWorker) unstick(ctx context.Context) (int, error) {
 	return len(list), err
 }
 
-// gatewayFor is what calls for one account need.
-type gatewayFor struct {
+// payoutGateway is what calls for one account need.
+type payoutGateway struct {
 	c   *payments.Client
 	g   store.GatewayAccount
 	err error
 }
 
 // clientsFor looks up each account of list once.
-func (w *payoutWorker) clientsFor(ctx context.Context, list []store.Payout) map[int64]gatewayFor {
-	out := map[int64]gatewayFor{}
+func (w *payoutWorker) clientsFor(ctx context.Context, list []store.Payout) map[int64]payoutGateway {
+	out := map[int64]payoutGateway{}
 	for _, p := range list {
 		if _, ok := out[p.AccountID]; !ok {
 			c, g, err := w.client(ctx, p.AccountID)
-			out[p.AccountID] = gatewayFor{c, g, err}
+			out[p.AccountID] = payoutGateway{c, g, err}
 		}
 	}
 	return out
@@ -282,8 +282,8 @@ func (w *payoutWorker) submitApproved(ctx context.Context) (int, error) {
 	return len(list), nil
 }
 
-// createResult is one create call's outcome.
-type createResult struct {
+// payoutCreateResult is one create call's outcome.
+type payoutCreateResult struct {
 	p   store.Payout
 	ans *payments.TransOrder
 	err error
@@ -295,7 +295,7 @@ func (w *payoutWorker) send(ctx context.Context, claimed []store.Payout) {
 	if len(claimed) == 0 {
 		return
 	}
-	results := make([]createResult, len(claimed))
+	results := make([]payoutCreateResult, len(claimed))
 	gws := w.clientsFor(ctx, claimed)
 	w.parallel(len(claimed), func(i int) {
 		p := claimed[i]
@@ -363,7 +363,7 @@ func duplicateNumber(err error) bool {
 }
 
 // record applies create answers in one transaction.
-func (w *payoutWorker) record(ctx context.Context, results []createResult) error {
+func (w *payoutWorker) record(ctx context.Context, results []payoutCreateResult) error {
 	db := w.s.db
 	now := w.s.now()
 	return db.InTx(ctx, func(tx *sql.Tx) error {
