@@ -8,6 +8,7 @@ package payoutcsv
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -240,6 +241,9 @@ func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
 		return sum, err
 	}
 	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(8); bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")) {
+		return sum, fileErr("This is an Excel workbook, not a CSV file. In Excel choose File → Save As → \"CSV UTF-8 (Comma delimited)\" (or \"CSV\"), and upload that file.")
+	}
 	var in io.Reader = br
 	if utf {
 		sum.Encoding = EncodingUTF8

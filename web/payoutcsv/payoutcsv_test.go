@@ -207,6 +207,8 @@ func TestFileErrors(t *testing.T) {
 		{"missing columns", "name,amount\nA,1\n", "no column for: 账号/account_no"},
 		{"bad quote", header + "\"张三,6222,1,HPT00001,,a,b\n", "quote"},
 		{"twice", "账户名,account_name,账号,金额,银行代码,省份,城市\n", "same column twice"},
+		{"xlsx", "PK\x03\x04\x14\x00\x06\x00rest of a zip", "Excel workbook"},
+		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "Excel workbook"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
