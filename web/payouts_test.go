@@ -643,3 +643,27 @@ func TestTwoWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The results CSV is safe to open in Excel: no cell starts a formula, and
+// long account numbers stay text.
+func TestResultsCSVIsFormulaSafe(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	op, _ := env.signedIn(store.RoleOperator)
+	id := op.uploadOK("evil.csv", []byte("account_name,account_no,amount,bank_code,province,city,param1\n\"=HYPERLINK(\"\"http://x\"\")\",6222020200112233445,1,HPT00001,@SUM(1),-2,+3\n"))
+	res := op.get(fmt.Sprintf("/payouts/batches/%d/results.csv", id))
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.body, "\ufeff") || !strings.Contains(res.body, "\r\n") {
+		t.Fatalf("results: %d", res.StatusCode)
+	}
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(res.body, "\ufeff"))).ReadAll()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("results: %v %d", err, len(recs))
+	}
+	for _, cell := range recs[1] {
+		if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+			t.Errorf("cell %q starts a formula", cell)
+		}
+	}
+	if recs[1][3] != `'=HYPERLINK("http://x")` || recs[1][4] != "\t6222020200112233445" {
+		t.Errorf("row %q", recs[1])
+	}
+}
