@@ -91,6 +91,11 @@ func TestBrowserPayoutBatch(t *testing.T) {
 	}
 	bt.Screenshot(t, ctx, "01-single-payout-form")
 
+	if err := chromedp.Do(ctx, chromedp.Navigate(c.URL+"/payouts/batches"), bt.Visible("upload-form")); err != nil {
+		t.Fatal(err)
+	}
+	bt.Screenshot(t, ctx, "01b-batches")
+
 	// Upload and preview.
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(c.URL+"/payouts/batches"),

@@ -67,8 +67,9 @@ type BatchesView struct {
 	Batches  []BatchListRow
 	Accounts []PayoutChoice
 	Columns  []CSVColumn
-	MaxRows  int
+	MaxRows  string // "100,000"
 	MaxMiB   int
+	CanMake  bool // the user may upload batches
 	Error    string
 	NextURL  string
 }
@@ -219,4 +220,21 @@ type PayoutSettingsForm struct {
 	SecondLimit string // yuan; empty: no limit
 	ExpiryDays  string
 	Errors      map[string]string
+}
+
+// Count renders a whole number with thousands separators: 100,000.
+func Count(n int) string {
+	s := strconv.Itoa(n)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if i > start && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }

@@ -21,7 +21,9 @@ import (
 const maxUploadBytes = payoutcsv.MaxBytes + 1<<20
 
 func (s *Server) batchesView(ctx context.Context, before int64) (views.BatchesView, error) {
-	v := views.BatchesView{MaxRows: payoutcsv.MaxRows, MaxMiB: payoutcsv.MaxBytes >> 20}
+	u, _ := userFrom(ctx)
+	v := views.BatchesView{MaxRows: views.Count(payoutcsv.MaxRows), MaxMiB: payoutcsv.MaxBytes >> 20,
+		CanMake: roleAccess(u.Role) >= operator}
 	for _, c := range payoutcsv.Columns() {
 		v.Columns = append(v.Columns, views.CSVColumn{Header: c.Header, Help: c.Help, Required: c.Required})
 	}

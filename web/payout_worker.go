@@ -88,7 +88,7 @@ func (w *payoutWorker) run(ctx context.Context) {
 			}
 			busy += n
 		}
-		if time.Since(lastFinish) > time.Second || busy == 0 {
+		if time.Since(lastFinish) > time.Second {
 			if err := w.finishBatches(ctx); err != nil && ctx.Err() == nil {
 				log.Error("finish batches", "err", err)
 			}
