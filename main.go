@@ -222,6 +222,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		MasterKey:     masterKey,
 		PublicURL:     publicURL,
 		SandboxURL:    sandboxURL,
+		// Bounds every gateway call; an unclear payout is then resolved by query.
+		GatewayTimeout: envDuration(getenv, "PAYDESK_GATEWAY_TIMEOUT", 15*time.Second),
 
 		GatewayRetryScale: retryScale,
 	}, db, log, time.Now)
@@ -246,6 +248,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	waitPayouts := srv.StartPayoutWorker(workCtx, web.PayoutWorkerOptions{
+		FollowUp: envDuration(getenv, "PAYDESK_PAYOUT_FOLLOW_UP", 30*time.Second),
+		Backoff:  envDuration(getenv, "PAYDESK_PAYOUT_BACKOFF", time.Second),
+	})
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("paydesk is listening", "url", consoleURL, "data", c.DataDir, "startup", time.Since(started).Round(time.Millisecond))
@@ -259,6 +267,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	err = hs.Shutdown(shutCtx)
+	stopWork()
+	waitPayouts()
 	srv.Close(shutCtx)
 	return err
 }

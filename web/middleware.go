@@ -39,7 +39,11 @@ func securityHeaders(next http.Handler) http.Handler {
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxFormBytes)
+			limit := s.cfg.MaxFormBytes
+			if r.Method == http.MethodPost && r.URL.Path == "/payouts/batches" {
+				limit = max(limit, maxUploadBytes) // payout CSV uploads
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -79,7 +79,26 @@ func (s *Server) routes() []route {
 		{"GET", "/pay/{token}/go", public, s.publicPayGo},
 		{"GET", "/pay/{token}/qr.png", public, s.publicPayQR},
 
-		{"GET", "/payouts", viewer, s.section("payouts", "Payouts", "Payouts to bank accounts appear here, one by one or in CSV batches, with their approval and progress.")},
+		// Payouts (代付): single payouts, CSV batches, approval, progress, results.
+		{"GET", "/payouts", viewer, s.payoutsPage},
+		{"GET", "/payouts/new", operator, s.newPayoutPage},
+		{"POST", "/payouts/new", operator, s.createPayout},
+		{"GET", "/payouts/template.csv", viewer, s.payoutTemplate},
+		{"GET", "/payouts/batches", viewer, s.batchesPage},
+		{"POST", "/payouts/batches", operator, s.uploadBatch},
+		{"GET", "/payouts/batches/{id}", viewer, s.batchPage},
+		{"GET", "/payouts/batches/{id}/progress", viewer, s.batchProgress},
+		{"GET", "/payouts/batches/{id}/results.csv", viewer, s.batchResults},
+		{"POST", "/payouts/batches/{id}/drop-errors", operator, s.dropBatchErrors},
+		{"POST", "/payouts/batches/{id}/send", operator, s.sendBatch},
+		{"POST", "/payouts/batches/{id}/cancel", operator, s.cancelBatch},
+		{"POST", "/payouts/batches/{id}/approve", approver, s.approveBatch},
+		{"POST", "/payouts/batches/{id}/reject", approver, s.rejectBatch},
+		{"POST", "/payouts/batches/{id}/retry", operator, s.retryBatch},
+		{"GET", "/payouts/{id}", viewer, s.payoutDetail},
+		{"GET", "/settings/payouts", admin, s.payoutSettingsPage},
+		{"POST", "/settings/payouts", admin, s.savePayoutSettings},
+
 		// Gateway callbacks, orders and their timelines, lookup, notification log, alerts, resends.
 		{"GET", "/notify/pay", public, s.notifyPay},
 		{"POST", "/notify/pay", public, s.notifyPay},
@@ -97,6 +116,7 @@ func (s *Server) routes() []route {
 		{"GET", "/notifications", viewer, s.notificationsPage},
 		{"GET", "/notifications/{id}", viewer, s.notificationPage},
 		{"POST", "/alerts/{id}/ack", operator, s.ackAlert},
+
 		{"GET", "/settings", admin, s.settingsPage},
 
 		// gateway accounts

@@ -77,9 +77,11 @@ type Server struct {
 	throttle *throttle
 	sealer   *Sealer
 	gw       *http.Client
-	notifier *notifier // the single writer of inbound callbacks
-	keys     *keyCache // merchant keys by mchId, for verifying callbacks
-	bg       *background
+	// payoutKick wakes the payout submission worker (see payout_worker.go).
+	payoutKick chan struct{}
+	notifier   *notifier // the single writer of inbound callbacks
+	keys       *keyCache // merchant keys by mchId, for verifying callbacks
+	bg         *background
 }
 
 // New builds a Server on an open database.
@@ -117,6 +119,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		throttle: newThrottle(now),
 		sealer:   sealer,
 		gw:       newGatewayHTTPClient(),
+
+		payoutKick: make(chan struct{}, 1),
 	}
 	s.keys = newKeyCache(s, 30*time.Second)
 	s.bg = newBackground(s)

@@ -1,0 +1,291 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"paydesk/store"
+	"paydesk/views"
+)
+
+// batchTotals sums a batch's payouts that are neither dropped nor cancelled.
+func batchTotals(counts []store.StateCount) (n int, sum int64) {
+	for _, c := range counts {
+		switch c.State {
+		case store.PayoutCancelled:
+		default:
+			n += c.Count
+			sum += c.Sum
+		}
+	}
+	return n, sum
+}
+
+func (s *Server) batchPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderBatch(w, r, http.StatusOK, "", "", "")
+}
+
+// renderBatch renders a batch's page; formErr with the control totals the
+// maker typed re-renders a refused form.
+func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int, formErr, ctlCount, ctlSum string) error {
+	v, b, err := s.batchView(r, formErr, ctlCount, ctlSum)
+	if err != nil {
+		return err
+	}
+	p := s.page(r, fmt.Sprintf("Payout batch #%d", b.ID), "payouts")
+	if formErr != "" && !v.CanEdit && b.State != store.BatchAwaitingApproval {
+		p.Error = formErr // no form on the page to show it next to
+	}
+	return s.render(w, r, status, views.Batch(p, v))
+}
+
+// batchView builds a batch page's view model.
+func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (views.BatchView, store.Batch, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return views.BatchView{}, store.Batch{}, err
+	}
+	ctx := r.Context()
+	b, err := s.db.BatchByID(ctx, id)
+	if err != nil {
+		return views.BatchView{}, b, err
+	}
+	u, _ := userFrom(ctx)
+	counts, err := s.db.BatchCounts(ctx, id)
+	if err != nil {
+		return views.BatchView{}, b, err
+	}
+	n, sum := batchTotals(counts)
+	state, tone := batchState(b)
+	v := views.BatchView{
+		ID: b.ID, Kind: b.Kind, RetryOf: b.RetryOf, FileName: b.FileName, Encoding: b.Encoding, State: state, StateTone: tone,
+		CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.cfg.Location), FileRows: b.FileRows, ErrorRows: b.ErrorRows,
+		WarningRows: b.WarningRows, Dropped: b.ErrorsDropped, Count: n, Sum: views.Yuan(sum),
+		TwoPersonOff: !b.TwoPerson, NeedsSecond: b.NeedsSecond, SentBy: b.SentBy, ApprovedBy: b.ApprovedBy,
+		ApprovalNote: b.ApprovalNote, SecondBy: b.SecondApprovedBy, RejectedBy: b.RejectedBy, RejectReason: b.RejectReason,
+		FormError: formErr, ControlCount: ctlCount, ControlSum: ctlSum,
+	}
+	if g, err := s.db.GatewayAccount(ctx, b.AccountID); err == nil {
+		v.Account = g.Name + " (" + g.MchID + ")"
+	}
+	if !b.SentAt.IsZero() {
+		v.Sent = views.Time(b.SentAt, s.cfg.Location)
+	}
+	if !b.ApprovedAt.IsZero() {
+		v.Approved = views.Time(b.ApprovedAt, s.cfg.Location)
+	}
+	if b.State == store.BatchAwaitingApproval {
+		v.Expires = views.Time(b.ExpiresAt, s.cfg.Location)
+	}
+	if b.State == store.BatchDraft && roleAccess(u.Role) >= operator {
+		v.CanEdit = true
+		switch {
+		case b.ErrorRows > 0 && !b.ErrorsDropped:
+			v.SendBlocked = "Drop the rows with errors, or fix the file and upload it again, before sending the batch for approval."
+		case n == 0:
+			v.SendBlocked = "The batch has no payouts to send."
+		}
+	}
+	if b.State == store.BatchAwaitingApproval {
+		v.ApproveNote = s.approveRefusal(b, u)
+		v.CanApprove = v.ApproveNote == ""
+	}
+	if b.State == store.BatchApproved {
+		pv := s.progressView(ctx, b, counts)
+		v.Progress = &pv
+	}
+	history, err := s.db.BatchHistory(ctx, id)
+	if err != nil {
+		return v, b, err
+	}
+	for _, e := range history {
+		tone := ""
+		switch e.Action {
+		case "payout.batch.approve":
+			tone = "ok"
+		case "payout.batch.reject", "payout.batch.expire", "payout.batch.cancel":
+			tone = "err"
+		}
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.cfg.Location), Type: "note", Actor: e.Actor,
+			Summary: batchActionText(e.Action) + ": " + e.Detail, Tone: tone})
+	}
+	if !b.FinishedAt.IsZero() {
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.cfg.Location), Type: "status",
+			Summary: "Every payout is final: " + outcomeText(b.Outcome), Tone: map[bool]string{true: "ok", false: "err"}[b.Outcome == store.OutcomeSucceeded]})
+	}
+	const issueRows = 100
+	errs, err := s.db.BatchIssues(ctx, id, store.IssueError, 0, issueRows)
+	if err != nil {
+		return v, b, err
+	}
+	for _, i := range errs {
+		v.Errors = append(v.Errors, views.IssueRow{RowNo: i.RowNo, Message: i.Message, Raw: i.Raw})
+	}
+	if b.ErrorRows > len(errs) {
+		v.MoreErrors = b.ErrorRows - len(errs)
+	}
+	warns, err := s.db.BatchIssues(ctx, id, store.IssueWarning, 0, issueRows)
+	if err != nil {
+		return v, b, err
+	}
+	for _, i := range warns {
+		v.Warnings = append(v.Warnings, views.IssueRow{RowNo: i.RowNo, Message: i.Message})
+	}
+	if b.WarningRows > len(warns) {
+		v.MoreWarns = b.WarningRows - len(warns)
+	}
+	total := 0
+	for _, c := range counts {
+		total += c.Count
+	}
+	v.Pages = max(1, (total+pageRows-1)/pageRows)
+	v.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
+	v.Page = min(max(v.Page, 1), v.Pages)
+	rows, err := s.db.BatchPayouts(ctx, id, (v.Page-1)*pageRows, pageRows)
+	if err != nil {
+		return v, b, err
+	}
+	for _, p := range rows {
+		v.Rows = append(v.Rows, s.payoutRow(p))
+	}
+	if v.Page > 1 {
+		v.PrevURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page-1)
+	}
+	if v.Page < v.Pages {
+		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page+1)
+	}
+	return v, b, nil
+}
+
+// approveRefusal says why u may not approve b now, or "" when u may.
+func (s *Server) approveRefusal(b store.Batch, u store.User) string {
+	switch {
+	case roleAccess(u.Role) < approver:
+		return "Waiting for an approver. Your role cannot approve payouts."
+	case b.TwoPerson && (b.CreatedBy == u.Username || b.SentBy == u.Username):
+		return "Waiting for approval by someone else: you made this batch, and the two-person rule is on."
+	case b.NeedsSecond && b.ApprovedBy == u.Username:
+		return "You approved this batch. A second approver must approve it too."
+	case !b.ExpiresAt.IsZero() && !s.now().Before(b.ExpiresAt):
+		return "The time for approval has run out; the batch will expire."
+	}
+	return ""
+}
+
+// progressView counts an approved batch's payouts for the progress bar.
+func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store.StateCount) views.ProgressView {
+	pv := views.ProgressView{BatchID: b.ID}
+	type agg struct {
+		n   int
+		sum int64
+	}
+	groups := map[string]*agg{}
+	order := []struct{ label, tone string }{
+		{"succeeded", "ok"}, {"failed", "err"}, {"refused", "err"}, {"transferring", "info"}, {"sending", "info"},
+		{"unclear, checking", "warn"}, {"approved, queued", "info"}, {"cancelled", ""},
+	}
+	for _, c := range counts {
+		p := store.Payout{State: c.State, Status: c.Status}
+		label, _ := payoutState(p)
+		if c.State == store.PayoutSubmitted && !payoutFinal(p) {
+			label = "transferring"
+		}
+		if groups[label] == nil {
+			groups[label] = &agg{}
+		}
+		groups[label].n += c.Count
+		groups[label].sum += c.Sum
+		if c.State == store.PayoutCancelled {
+			continue
+		}
+		pv.Total += c.Count
+		if payoutFinal(p) {
+			pv.Done += c.Count
+			if payoutFailed(p) {
+				pv.Err += c.Count
+			} else {
+				pv.OK += c.Count
+			}
+		}
+	}
+	for _, o := range order {
+		if g := groups[o.label]; g != nil && g.n > 0 {
+			pv.Counts = append(pv.Counts, views.CountRow{Label: o.label, Tone: o.tone, Count: g.n, Sum: views.Yuan(g.sum)})
+		}
+	}
+	pv.Failed = pv.Err
+	if pv.Total > 0 && pv.Done == pv.Total {
+		pv.Finished = true
+		outcome := batchOutcome(pv.OK, pv.Err)
+		if b.Outcome == "" {
+			if err := s.db.SetBatchOutcome(ctx, b.ID, outcome); err != nil {
+				s.log.Error("set batch outcome", "batch", b.ID, "err", err)
+			}
+		}
+		pv.Outcome = outcomeText(outcome)
+		pv.Tone = map[string]string{store.OutcomeSucceeded: "ok", store.OutcomePartiallySucceeded: "warn", store.OutcomeFailed: "err"}[outcome]
+		pv.CanRetry = pv.Err > 0
+	}
+	return pv
+}
+
+func batchOutcome(ok, failed int) string {
+	switch {
+	case failed == 0:
+		return store.OutcomeSucceeded
+	case ok == 0:
+		return store.OutcomeFailed
+	}
+	return store.OutcomePartiallySucceeded
+}
+
+func (s *Server) batchProgress(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if r.Header.Get("HX-Request") != "true" {
+		return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
+	}
+	v, _, err := s.batchView(r, "", "", "")
+	if err != nil {
+		return err
+	}
+	if v.Progress == nil {
+		w.Header().Set("HX-Refresh", "true")
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if v.Progress.Finished && r.URL.Query().Get("running") == "1" {
+		// The page's heading still says "sending": load it whole once.
+		w.Header().Set("HX-Refresh", "true")
+	}
+	return s.render(w, r, http.StatusOK, views.BatchLive(v))
+}
+
+// batchActionText names an audit action on a batch for its history.
+func batchActionText(action string) string {
+	switch action {
+	case "payout.batch.upload":
+		return "Uploaded"
+	case "payout.create":
+		return "Made"
+	case "payout.batch.drop_errors":
+		return "Rows with errors dropped"
+	case "payout.batch.send":
+		return "Sent for approval"
+	case "payout.batch.approve":
+		return "Approved"
+	case "payout.batch.reject":
+		return "Rejected"
+	case "payout.batch.expire":
+		return "Expired"
+	case "payout.batch.cancel":
+		return "Discarded"
+	case "payout.batch.retry":
+		return "Made from failed payouts"
+	}
+	return action
+}

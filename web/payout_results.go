@@ -1,0 +1,67 @@
+package web
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"paydesk/store"
+	"paydesk/views"
+	"paydesk/web/payoutcsv"
+)
+
+// batchResults is the results CSV: every payout's numbers, status and
+// error, then the rows that never became payouts. UTF-8 with BOM, CRLF,
+// formula-safe.
+func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	if _, err := s.db.BatchByID(ctx, id); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="payout-batch-%d-results.csv"`, id))
+	io.WriteString(w, payoutcsv.BOM)
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	cw.Write([]string{"row", "mch_trans_order_no", "trans_order_id", "account_name", "account_no", "bank_code", "bank_name", "amount", "result", "gateway_status", "error"})
+	err = s.db.BatchPayoutsAll(ctx, id, func(p store.Payout) error {
+		state, _ := payoutState(p)
+		status := ""
+		if p.Status != nil {
+			status = strconv.Itoa(*p.Status)
+		}
+		errText := ""
+		if payoutFailed(p) || p.State == store.PayoutUnknown {
+			errText = p.LastError
+		}
+		rec := []string{strconv.Itoa(p.RowNo), p.MchTransOrderNo, p.TransOrderID, p.AccountName, p.AccountNo, p.BankCode, p.BankName,
+			views.YuanPlain(p.Amount), state, status, errText}
+		for i := range rec {
+			rec[i] = payoutcsv.ExcelText(rec[i])
+		}
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
+	}
+	for off := 0; ; off += 1000 {
+		issues, err := s.db.BatchIssues(ctx, id, store.IssueError, off, 1000)
+		if err != nil {
+			return err
+		}
+		for _, i := range issues {
+			cw.Write([]string{strconv.Itoa(i.RowNo), "", "", "", "", "", "", "", "not sent", "", payoutcsv.ExcelText(i.Message)})
+		}
+		if len(issues) < 1000 {
+			break
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,362 @@
+// Package payoutcsv reads payout batches from CSV files as staff prepare
+// them in Excel: UTF-8 with or without BOM or GBK, CRLF or LF, quoted
+// fields, Chinese or English header names. It streams: rows are handed to
+// a callback one at a time, so a file of 100,000 rows needs little memory.
+// Every problem with a row is a sentence staff can act on, prefixed with
+// the row number Excel shows (the header is row 1).
+package payoutcsv
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// Limits of one file.
+const (
+	MaxRows  = 100_000  // data rows, header not counted
+	MaxBytes = 32 << 20 // 32 MiB
+)
+
+// Encodings a file may be in.
+const (
+	EncodingUTF8    = "UTF-8"
+	EncodingUTF8BOM = "UTF-8 with BOM"
+	EncodingGBK     = "GBK"
+)
+
+// FileError is a problem with the whole file: nothing of it is kept.
+type FileError struct {
+	Msg string
+	Err error // a sentinel such as ErrTooManyRows, or nil
+}
+
+func (e *FileError) Error() string { return e.Msg }
+
+// Unwrap returns the sentinel, if any.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ErrTooManyRows is wrapped by the FileError for a file above MaxRows.
+var ErrTooManyRows = errors.New("too many rows")
+
+func fileErr(format string, args ...any) error {
+	return &FileError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Row is one data row of the file, checked. A row with Errors must not
+// become a payout; Warnings are for a person to look at.
+type Row struct {
+	RowNo           int // as Excel numbers it: the header is row 1
+	MchTransOrderNo string
+	Amount          int64 // fen
+	AccountName     string
+	AccountNo       string
+	BankCode        string
+	BankName        string // the name the code stands for
+	Branch          string // 开户行名称 as sent to the gateway; BankName when empty
+	Province        string
+	City            string
+	AccountType     string // "1".."4"
+	AccountAttr     string // "0" personal, "1" corporate
+	BankType        string
+	Param1          string
+	Param2          string
+	Errors          []string
+	FieldErrors     map[string]string // column key → the first error about it, without the row number
+	Warnings        []string
+	Raw             string // the row as read, for showing an error row
+}
+
+// Summary tells what was read.
+type Summary struct {
+	Encoding    string
+	Rows        int   // data rows read (blank rows skipped)
+	ValidRows   int   // rows without errors
+	ErrorRows   int   // rows with at least one error
+	WarningRows int   // rows with warnings
+	Total       int64 // fen, over valid rows
+}
+
+// Column keys.
+const (
+	colAccountName = "account_name"
+	colAccountNo   = "account_no"
+	colAmount      = "amount"
+	colBankCode    = "bank_code"
+	colBankName    = "bank_name"
+	colBranch      = "branch"
+	colProvince    = "province"
+	colCity        = "city"
+	colAccountType = "account_type"
+	colAccountAttr = "account_attr"
+	colBankType    = "bank_type"
+	colParam1      = "param1"
+	colParam2      = "param2"
+	colMchNo       = "mch_trans_order_no"
+)
+
+// Column is one column of the template: its key, the Chinese name and the
+// header text the template uses.
+type Column struct {
+	Key, Chinese, Header, Example, Help string
+	Required                            bool
+}
+
+// Columns lists the template's columns in order, with the help text the
+// README and the upload page show.
+func Columns() []Column {
+	return []Column{
+		{colAccountName, "账户名", "账户名/account_name", "张三", "Account holder's name, up to 64 characters.", true},
+		{colAccountNo, "账号", "账号/account_no", "6222020200112233445", "Account number (bank card: digits only, spaces ignored). Format the column as Text in Excel.", true},
+		{colAmount, "金额", "金额(元)/amount", "1,234.50", "Amount in yuan, at most two decimals: 100, 0.5, 1,234.50.", true},
+		{colBankCode, "银行代码", "银行代码/bank_code", "HPT00003", "Bank code HPT00001–HPT00097. Give this or the bank name.", false},
+		{colBankName, "银行名称", "银行名称/bank_name", "中国建设银行", "Exact bank name from the code list; used when there is no bank code.", false},
+		{colBranch, "开户支行", "开户支行/branch", "中国建设银行上海分行", "Branch (开户行名称) sent to the gateway; the bank name when empty.", false},
+		{colProvince, "省份", "省份/province", "上海", "Province of the account's bank.", true},
+		{colCity, "城市", "城市/city", "上海", "City of the account's bank.", true},
+		{colAccountType, "账户类型", "账户类型/account_type", "1", "1 bank card (default), 2 WeChat, 3 Alipay, 4 other.", false},
+		{colAccountAttr, "对公对私", "对公对私/account_attr", "0", "0 personal 对私 (default), 1 corporate 对公.", false},
+		{colBankType, "联行号", "联行号/bank_type", "", "Optional interbank number (digits).", false},
+		{colParam1, "扩展参数1", "扩展参数1/param1", "", "Optional, returned by the gateway as is; up to 64 characters.", false},
+		{colParam2, "扩展参数2", "扩展参数2/param2", "", "Optional, returned by the gateway as is; up to 64 characters.", false},
+		{colMchNo, "商户代付单号", "商户代付单号/mch_trans_order_no", "", "Optional merchant payout number (letters, digits, - and _, up to 30); generated when empty. Never reused.", false},
+	}
+}
+
+// aliases maps normalised header names to column keys.
+func aliases() map[string]string {
+	return map[string]string{
+		"账户名": colAccountName, "户名": colAccountName, "收款人": colAccountName, "收款人姓名": colAccountName, "收款户名": colAccountName, "姓名": colAccountName,
+		"accountname": colAccountName, "name": colAccountName, "payee": colAccountName,
+		"账号": colAccountNo, "账户号": colAccountNo, "卡号": colAccountNo, "银行卡号": colAccountNo, "银行账号": colAccountNo, "收款账号": colAccountNo,
+		"accountno": colAccountNo, "accountnumber": colAccountNo, "account": colAccountNo,
+		"金额": colAmount, "代付金额": colAmount, "amount": colAmount, "amountyuan": colAmount,
+		"银行代码": colBankCode, "bankcode": colBankCode,
+		"银行名称": colBankName, "银行": colBankName, "bankname": colBankName, "bank": colBankName,
+		"开户支行": colBranch, "支行": colBranch, "支行名称": colBranch, "开户行": colBranch, "开户行名称": colBranch, "branch": colBranch, "branchname": colBranch,
+		"省份": colProvince, "省": colProvince, "开户行所在省份": colProvince, "province": colProvince,
+		"城市": colCity, "市": colCity, "开户行所在市": colCity, "city": colCity,
+		"账户类型": colAccountType, "accounttype": colAccountType,
+		"对公对私": colAccountAttr, "账户属性": colAccountAttr, "accountattr": colAccountAttr,
+		"联行号": colBankType, "banktype": colBankType,
+		"扩展参数1": colParam1, "param1": colParam1,
+		"扩展参数2": colParam2, "param2": colParam2,
+		"商户代付单号": colMchNo, "商户订单号": colMchNo, "商户代付订单号": colMchNo, "mchtransorderno": colMchNo, "payoutno": colMchNo,
+	}
+}
+
+// normalise lowers a header cell and drops spaces, separators, a required
+// marker and anything in brackets: "金额（元）*" → "金额".
+func normalise(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range strings.ToLower(s) {
+		switch r {
+		case '(', '（', '[', '【':
+			depth++
+		case ')', '）', ']', '】':
+			if depth > 0 {
+				depth--
+			}
+		case ' ', '\t', '_', '-', '*', '\ufeff', '\u3000', ':', '：':
+		default:
+			if depth == 0 {
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String()
+}
+
+// headerKey maps one header cell to a column key: the whole cell, or any
+// part of it split at "/" (the template's "账户名/account_name").
+func headerKey(cell string, al map[string]string) string {
+	if k, ok := al[normalise(cell)]; ok {
+		return k
+	}
+	for _, part := range strings.FieldsFunc(cell, func(r rune) bool { return r == '/' || r == '|' || r == '\n' }) {
+		if k, ok := al[normalise(part)]; ok {
+			return k
+		}
+	}
+	return ""
+}
+
+// detect reads r to the end and tells whether it is valid UTF-8 (else it is
+// taken as GBK), refusing files above MaxBytes.
+func detect(r io.Reader) (utf bool, err error) {
+	buf := make([]byte, 64<<10+utf8.UTFMax)
+	carry, total := 0, int64(0)
+	utf = true
+	for {
+		n, rerr := r.Read(buf[carry : carry+64<<10])
+		total += int64(n)
+		if total > MaxBytes {
+			return false, fileErr("The file is larger than %d MiB. Split it into smaller files (at most %d rows each).", MaxBytes>>20, MaxRows)
+		}
+		data := buf[:carry+n]
+		cut := len(data)
+		if rerr == nil {
+			for i := len(data) - 1; i >= 0 && i >= len(data)-utf8.UTFMax; i-- {
+				if utf8.RuneStart(data[i]) {
+					if !utf8.FullRune(data[i:]) {
+						cut = i
+					}
+					break
+				}
+			}
+		}
+		if utf && !utf8.Valid(data[:cut]) {
+			utf = false
+		}
+		carry = copy(buf, data[cut:])
+		if rerr == io.EOF {
+			return utf, nil
+		}
+		if rerr != nil {
+			return false, rerr
+		}
+	}
+}
+
+// Parse reads a payout CSV from r and calls fn for every data row, in
+// order. A *FileError means the file as a whole is refused (no header, a
+// broken quote, too many rows, too large); rows already handed to fn must
+// then be discarded. An error from fn stops the reading and is returned.
+func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
+	var sum Summary
+	utf, err := detect(r)
+	if err != nil {
+		return sum, err
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return sum, err
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(8); bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")) {
+		return sum, fileErr("This is an Excel workbook, not a CSV file. In Excel choose File → Save As → \"CSV UTF-8 (Comma delimited)\" (or \"CSV\"), and upload that file.")
+	}
+	var in io.Reader = br
+	if utf {
+		sum.Encoding = EncodingUTF8
+		if b, _ := br.Peek(3); string(b) == "\xef\xbb\xbf" {
+			br.Discard(3)
+			sum.Encoding = EncodingUTF8BOM
+		}
+	} else {
+		sum.Encoding = EncodingGBK
+		in = transform.NewReader(br, simplifiedchinese.GBK.NewDecoder())
+	}
+	cr := csv.NewReader(in)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+
+	head, err := cr.Read()
+	if err == io.EOF {
+		return sum, fileErr("The file is empty. Download the template, fill in one row per payout, and upload it again.")
+	}
+	if err != nil {
+		return sum, csvErr(err)
+	}
+	cols, err := mapHeader(head)
+	if err != nil {
+		return sum, err
+	}
+
+	v := newValidator()
+	rowNo := 1
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return sum, csvErr(err)
+		}
+		rowNo++
+		if blank(rec) {
+			continue
+		}
+		sum.Rows++
+		if sum.Rows > MaxRows {
+			return sum, &FileError{Err: ErrTooManyRows,
+				Msg: fmt.Sprintf("The file has more than %d payout rows. Split it into files of at most %d rows each and upload them one by one.", MaxRows, MaxRows)}
+		}
+		row := v.check(rowNo, rec, cols)
+		if len(row.Errors) > 0 {
+			sum.ErrorRows++
+		} else {
+			sum.ValidRows++
+			sum.Total += row.Amount
+		}
+		if len(row.Warnings) > 0 {
+			sum.WarningRows++
+		}
+		if err := fn(row); err != nil {
+			return sum, err
+		}
+	}
+	if sum.Rows == 0 {
+		return sum, fileErr("The file has a header but no payout rows.")
+	}
+	return sum, nil
+}
+
+func csvErr(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		what := pe.Err.Error()
+		if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+			what = "a quote mark is misplaced (a field with a comma or a quote must be wholly in double quotes, and a quote inside it written twice)"
+		}
+		return fileErr("The file could not be read at line %d: %s. Save it again from Excel as CSV and upload it again.", pe.Line, what)
+	}
+	return fileErr("The file could not be read: %v.", err)
+}
+
+func mapHeader(head []string) (map[string]int, error) {
+	al := aliases()
+	cols := make(map[string]int)
+	for i, cell := range head {
+		k := headerKey(cell, al)
+		if k == "" {
+			continue
+		}
+		if j, dup := cols[k]; dup {
+			return nil, fileErr("The header names the same column twice (%q in column %d and %q in column %d). Keep one of them.", head[j], j+1, cell, i+1)
+		}
+		cols[k] = i
+	}
+	var missing []string
+	for _, c := range Columns() {
+		if _, ok := cols[c.Key]; c.Required && !ok {
+			missing = append(missing, c.Header)
+		}
+	}
+	_, code := cols[colBankCode]
+	_, name := cols[colBankName]
+	if !code && !name {
+		missing = append(missing, "银行代码/bank_code or 银行名称/bank_name")
+	}
+	if len(missing) > 0 {
+		return nil, fileErr("The first row must be the header, and it has no column for: %s. Download the template to see the column names.", strings.Join(missing, ", "))
+	}
+	return cols, nil
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,309 @@
+package payoutcsv
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+const header = "账户名/account_name,账号/account_no,金额(元)/amount,银行代码/bank_code,开户支行/branch,省份/province,城市/city\n"
+
+func parseAll(t *testing.T, data []byte) (Summary, []*Row, error) {
+	t.Helper()
+	var rows []*Row
+	sum, err := Parse(bytes.NewReader(data), func(r *Row) error {
+		rows = append(rows, r)
+		return nil
+	})
+	return sum, rows, err
+}
+
+func gbk(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestEncodings(t *testing.T) {
+	body := "户名,账号,金额,银行名称,省份,城市\r\n张三,6222020200112233445,\"1,234.50\",中国建设银行,上海,上海\r\n李四,6222020200112233446,0.5,招商银行,广东,深圳\r\n"
+	tests := []struct {
+		name, enc string
+		data      []byte
+	}{
+		{"utf8", EncodingUTF8, []byte(body)},
+		{"utf8 bom", EncodingUTF8BOM, append([]byte("\xef\xbb\xbf"), body...)},
+		{"gbk", EncodingGBK, gbk(t, body)},
+		{"utf8 lf", EncodingUTF8, []byte(strings.ReplaceAll(body, "\r\n", "\n"))},
+		{"gbk lf", EncodingGBK, gbk(t, strings.ReplaceAll(body, "\r\n", "\n"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum, rows, err := parseAll(t, tt.data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Encoding != tt.enc {
+				t.Errorf("encoding %q, want %q", sum.Encoding, tt.enc)
+			}
+			type got struct {
+				RowNo          int
+				Name, No, Code string
+				Bank, Branch   string
+				City           string
+				Amount         int64
+			}
+			var g []got
+			for _, r := range rows {
+				if len(r.Errors) > 0 {
+					t.Errorf("row %d: %v", r.RowNo, r.Errors)
+				}
+				g = append(g, got{r.RowNo, r.AccountName, r.AccountNo, r.BankCode, r.BankName, r.Branch, r.City, r.Amount})
+			}
+			want := []got{
+				{2, "张三", "6222020200112233445", "HPT00003", "中国建设银行", "中国建设银行", "上海", 123450},
+				{3, "李四", "6222020200112233446", "HPT00005", "招商银行", "招商银行", "深圳", 50},
+			}
+			if d := cmp.Diff(want, g); d != "" {
+				t.Errorf("rows (-want +got):\n%s", d)
+			}
+			if sum.Total != 123500 || sum.ValidRows != 2 {
+				t.Errorf("summary %+v", sum)
+			}
+		})
+	}
+}
+
+// A GBK file whose first 64 KiB are plain ASCII is still read as GBK.
+func TestGBKLateInFile(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("account_name,account_no,amount,bank_code,province,city\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "Zhang San,62220202%011d,1.00,HPT00001,SH,SH\n", i)
+	}
+	b.WriteString("王五,6222020200000000001,2.00,HPT00001,上海,上海\n")
+	sum, rows, err := parseAll(t, gbk(t, b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rows[len(rows)-1]
+	if sum.Encoding != EncodingGBK || last.AccountName != "王五" || last.City != "上海" {
+		t.Fatalf("encoding %s, last row %+v", sum.Encoding, last)
+	}
+}
+
+func TestAmounts(t *testing.T) {
+	tests := []struct {
+		in      string
+		fen     int64
+		errPart string
+	}{
+		{"100", 10000, ""},
+		{"0.5", 50, ""},
+		{"1,234.50", 123450, ""},
+		{"0.01", 1, ""},
+		{" 12.3 ", 1230, ""},
+		{"1e3", 0, "scientific"},
+		{"-5", 0, "negative"},
+		{"0", 0, "zero"},
+		{"0.00", 0, "zero"},
+		{"1.234", 0, "two decimals"},
+		{"12,34", 0, "commas"},
+		{"abc", 0, "not a number"},
+		{"", 0, "enter an amount"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			row := CheckOne(map[string]string{"account_name": "A", "account_no": "6222020200112233445", "amount": tt.in,
+				"bank_code": "HPT00001", "province": "上海", "city": "上海"})
+			if tt.errPart == "" {
+				if len(row.Errors) > 0 || row.Amount != tt.fen {
+					t.Fatalf("amount %q: fen %d, errors %v; want %d", tt.in, row.Amount, row.Errors, tt.fen)
+				}
+				return
+			}
+			if len(row.Errors) != 1 || !strings.Contains(row.Errors[0], tt.errPart) || !strings.HasPrefix(row.Errors[0], "Row 1: ") {
+				t.Fatalf("amount %q: errors %v, want one containing %q", tt.in, row.Errors, tt.errPart)
+			}
+		})
+	}
+}
+
+func TestRowErrors(t *testing.T) {
+	data := header +
+		"张三,6.22202E+18,100,HPT00003,,上海,上海\n" +
+		"李四,6222020200112233446,100,HPT00099,,上海,上海\n" +
+		"王五,62220202ABC,100,HPT00003,,上海,上海\n" +
+		",6222020200112233447,100,HPT00003,,,上海\n" +
+		"赵六,6222020200112233448,100,HPT00003,,上海,上海\n"
+	_, rows, err := parseAll(t, []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"Row 2: account number 6.22202E+18 was turned into scientific notation by Excel"},
+		{"Row 3: bank code HPT00099 does not exist"},
+		{"Row 4: account number \"62220202ABC\" must have only digits"},
+		{"Row 5: the account name is empty", "Row 5: the province is empty"},
+		nil,
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, r := range rows {
+		if len(r.Errors) != len(want[i]) {
+			t.Errorf("row %d errors %q, want %q", r.RowNo, r.Errors, want[i])
+			continue
+		}
+		for j, e := range r.Errors {
+			if !strings.HasPrefix(e, want[i][j]) {
+				t.Errorf("row %d error %q, want prefix %q", r.RowNo, e, want[i][j])
+			}
+		}
+	}
+	if !strings.Contains(rows[0].Errors[0], "format the account number column as Text") {
+		t.Errorf("scientific notation error does not say how to fix it: %s", rows[0].Errors[0])
+	}
+}
+
+func TestIsScientific(t *testing.T) {
+	for s, want := range map[string]bool{"6.22202E+18": true, "6.22202e18": true, "1E5": true, "6222020200112233445": false, "E5": false, "6.2E": false, "abcE+1": false} {
+		if got := IsScientific(s); got != want {
+			t.Errorf("IsScientific(%q) = %v", s, got)
+		}
+	}
+}
+
+func TestDuplicatesInFile(t *testing.T) {
+	data := header +
+		"张三,6222020200112233445,100,HPT00003,,上海,上海\n" +
+		"张三,6222020200112233445,100.00,HPT00003,,上海,上海\n" +
+		"张三,6222020200112233445,200,HPT00003,,上海,上海\n"
+	_, rows, err := parseAll(t, []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows[0].Warnings) != 0 || len(rows[2].Warnings) != 0 {
+		t.Errorf("unexpected warnings: %v / %v", rows[0].Warnings, rows[2].Warnings)
+	}
+	if len(rows[1].Warnings) != 1 || !strings.Contains(rows[1].Warnings[0], "same account number and amount as row 2") {
+		t.Errorf("row 3 warnings %v", rows[1].Warnings)
+	}
+}
+
+func TestFileErrors(t *testing.T) {
+	tests := []struct {
+		name, data, part string
+	}{
+		{"empty", "", "empty"},
+		{"no rows", header, "no payout rows"},
+		{"missing columns", "name,amount\nA,1\n", "no column for: 账号/account_no"},
+		{"bad quote", header + "\"张三,6222,1,HPT00001,,a,b\n", "quote"},
+		{"twice", "账户名,account_name,账号,金额,银行代码,省份,城市\n", "same column twice"},
+		{"xlsx", "PK\x03\x04\x14\x00\x06\x00rest of a zip", "Excel workbook"},
+		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest", "Excel workbook"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parseAll(t, []byte(tt.data))
+			var fe *FileError
+			if !errors.As(err, &fe) || !strings.Contains(fe.Msg, tt.part) {
+				t.Fatalf("error %v, want a FileError containing %q", err, tt.part)
+			}
+		})
+	}
+}
+
+func TestRowLimit(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString(header)
+	for i := 0; i < MaxRows; i++ {
+		fmt.Fprintf(&b, "张三,62220202%011d,1.00,HPT00003,,上海,上海\n", i)
+	}
+	sum, _, err := parseAll(t, b.Bytes())
+	if err != nil || sum.Rows != MaxRows {
+		t.Fatalf("%d rows: %v (rows %d)", MaxRows, err, sum.Rows)
+	}
+	b.WriteString("张三,6222020299999999999,1.00,HPT00003,,上海,上海\n")
+	_, _, err = parseAll(t, b.Bytes())
+	if !errors.Is(err, ErrTooManyRows) || !strings.Contains(err.Error(), "more than 100000 payout rows") {
+		t.Fatalf("%d rows: error %v, want too many rows", MaxRows+1, err)
+	}
+}
+
+func TestTemplateRoundTrip(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTemplate(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b.Bytes(), []byte(BOM)) || !bytes.Contains(b.Bytes(), []byte("\r\n")) {
+		t.Fatalf("template lacks BOM or CRLF: %q", b.String())
+	}
+	sum, rows, err := parseAll(t, b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Encoding != EncodingUTF8BOM || len(rows) != 1 || len(rows[0].Errors) != 0 {
+		t.Fatalf("template does not read back cleanly: %+v %+v", sum, rows)
+	}
+	if r := rows[0]; r.AccountNo != "6222020200112233445" || r.Amount != 123450 || r.BankCode != "HPT00003" {
+		t.Fatalf("template row %+v", r)
+	}
+}
+
+func TestExcelText(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+2":                "'=1+2",
+		"+86":                 "'+86",
+		"-5":                  "'-5",
+		"@SUM(A1)":            "'@SUM(A1)",
+		"6222020200112233445": "\t6222020200112233445",
+		"张三":                  "张三",
+		"12345":               "12345",
+	} {
+		if got := ExcelText(in); got != want {
+			t.Errorf("ExcelText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBankByNameAndConflicts(t *testing.T) {
+	row := CheckOne(map[string]string{"account_name": "A", "account_no": "6222", "amount": "1", "bank_name": "浙江稠州商业银行", "province": "浙江", "city": "义乌"})
+	if len(row.Errors) > 0 || row.BankCode != "HPT00034" || len(row.Warnings) != 1 {
+		t.Fatalf("bank by a name with two codes: %+v", row)
+	}
+	row = CheckOne(map[string]string{"account_name": "A", "account_no": "6222", "amount": "1", "bank_code": "HPT00001", "bank_name": "招商银行", "province": "x", "city": "y"})
+	if len(row.Errors) != 1 || !strings.Contains(row.Errors[0], "HPT00001 is 中国银行") {
+		t.Fatalf("code and name disagree: %v", row.Errors)
+	}
+}
+
+func BenchmarkParse100k(b *testing.B) {
+	var file bytes.Buffer
+	file.WriteString(header)
+	for i := 0; i < MaxRows; i++ {
+		fmt.Fprintf(&file, "收款人%d,62220202%011d,\"%d,%03d.%02d\",HPT%05d,中国建设银行上海分行,上海,上海\n", i, i, 1+i%9, i%1000, i%100, 1+i%97)
+	}
+	for _, enc := range []string{"utf8", "gbk"} {
+		data := file.Bytes()
+		if enc == "gbk" {
+			data, _ = simplifiedchinese.GBK.NewEncoder().Bytes(data)
+		}
+		b.Run(enc, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			for i := 0; i < b.N; i++ {
+				sum, err := Parse(bytes.NewReader(data), func(*Row) error { return nil })
+				if err != nil || sum.ValidRows != MaxRows {
+					b.Fatal(sum, err)
+				}
+			}
+		})
+	}
+}
