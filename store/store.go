@@ -48,6 +48,8 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Statement journals and sort spills stay in memory, not in temp files.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	q.Set("_txlock", "immediate")
 	q.Set("_time_format", "sqlite")
 	sqldb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
