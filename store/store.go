@@ -49,6 +49,8 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Statement journals and sort spills stay in memory, not in temp files.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	// The console checkpoints the WAL in the background (Checkpoint), so
 	// that no commit waits for the copy and its fsync; this high mark is the
 	// safety net should that fall behind.
