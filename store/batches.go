@@ -266,7 +266,12 @@ type BatchWriter struct {
 // writerRows is how many payouts one multi-row insert carries.
 const writerRows = 50
 
-const payoutInsertCols = `INSERT INTO payouts (account_id, batch_id, row_no, mch_trans_order_no, amount, currency,
+// OR FAIL spares SQLite the statement journal that OR ABORT keeps to undo a
+// half-done multi-row insert (a quarter of the insert time for 100,000
+// rows). Nothing half-done survives anyway: a single-row insert checks every
+// constraint before it writes, and a failing multi-row insert (Payout) fails
+// the whole transaction.
+const payoutInsertCols = `INSERT OR FAIL INTO payouts (account_id, batch_id, row_no, mch_trans_order_no, amount, currency,
 	account_name, account_no, bank_code, bank_name, province, city, account_type, account_attr, bank_type, param1, param2,
 	state, origin, created_by, created_at, updated_at) VALUES `
 

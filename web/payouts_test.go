@@ -667,3 +667,35 @@ func TestResultsCSVIsFormulaSafe(t *testing.T) {
 		t.Errorf("row %q", recs[1])
 	}
 }
+
+// A merchant payout number given in the file that was used before is a row
+// error; the other rows of the file are stored whole, and the old payout is
+// left as it was.
+func TestUploadReusedMerchantPayoutNumber(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	op, _ := env.signedIn(store.RoleOperator)
+	header := "账户名/account_name,账号/account_no,金额(元)/amount,银行代码/bank_code,省份/province,城市/city,商户代付单号/mch_trans_order_no\r\n"
+	first := op.uploadOK("a.csv", []byte(header+"甲,6222020200000000001,1.00,HPT00003,上海,上海,MINE-0001\r\n"))
+	second := op.uploadOK("b.csv", []byte(header+
+		"乙,6222020200000000002,2.00,HPT00003,上海,上海,MINE-0002\r\n"+
+		"丙,6222020200000000003,3.00,HPT00003,上海,上海,MINE-0001\r\n"+
+		"丁,6222020200000000005,5.00,HPT00005,上海,上海,\r\n"))
+	b := env.batch(second)
+	if b.FileRows != 3 || b.ErrorRows != 1 {
+		t.Fatalf("second batch: %+v", b)
+	}
+	page := op.get(fmt.Sprintf("/payouts/batches/%d", second))
+	if !strings.Contains(page.body, "Row 3: merchant payout number MINE-0001 was used before") {
+		t.Error("the preview does not name the reused number")
+	}
+	var n int
+	env.db.QueryRow(`SELECT count(*) FROM payouts WHERE batch_id = ?`, second).Scan(&n)
+	if n != 2 {
+		t.Errorf("second batch stored %d payouts, want the 2 good rows", n)
+	}
+	var owner, amount int64
+	env.db.QueryRow(`SELECT batch_id, amount FROM payouts WHERE mch_trans_order_no = 'MINE-0001'`).Scan(&owner, &amount)
+	if owner != first || amount != 100 {
+		t.Errorf("MINE-0001 now belongs to batch %d with %d fen; want batch %d, 100 fen", owner, amount, first)
+	}
+}
