@@ -183,9 +183,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var sbAccount *web.SandboxAccount
 	sandboxURL := ""
 	retryScale := 0.0 // the sandbox's time scale, for the timeline's retry predictions
+	sandboxOffReason := "PAYDESK_SANDBOX=off"
 	if n, err := db.CountRealGatewayAccounts(ctx); err != nil {
 		return err
-	} else if n == 0 && !strings.EqualFold(getenv("PAYDESK_SANDBOX"), "off") {
+	} else if n > 0 {
+		sandboxOffReason = "an enabled gateway account other than the sandbox exists"
+	} else if !strings.EqualFold(getenv("PAYDESK_SANDBOX"), "off") {
 		st := sandboxSettings{
 			Addr:  c.SandboxAddr,
 			MchID: envOr(getenv, "PAYDESK_SANDBOX_MCH_ID", defaultSandboxMchID),
@@ -223,8 +226,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		PublicURL:     publicURL,
 		SandboxURL:    sandboxURL,
 		// Bounds every gateway call; an unclear payout is then resolved by query.
-		GatewayTimeout: envDuration(getenv, "PAYDESK_GATEWAY_TIMEOUT", 15*time.Second),
-
+		GatewayTimeout:    envDuration(getenv, "PAYDESK_GATEWAY_TIMEOUT", 15*time.Second),
 		GatewayRetryScale: retryScale,
 	}, db, log, time.Now)
 	if err != nil {
@@ -234,6 +236,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if _, err := srv.EnsureSandboxAccount(ctx, *sbAccount); err != nil {
 			return err
 		}
+	} else if err := srv.RetireSandboxAccount(ctx, sandboxOffReason); err != nil {
+		return err
 	}
 	srv.StartPaymentResolver(ctx)
 	srv.StartReconciler(ctx)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -380,5 +381,77 @@ func TestShutdownOnCancel(t *testing.T) {
 	}
 	if !sawShutdown {
 		t.Error("no shutdown line in the log")
+	}
+}
+
+// The "Sandbox" gateway account is enabled exactly while the built-in
+// sandbox runs: a real account switches both off at the next start, and
+// without one both come back.
+func TestSandboxAccountFollowsTheSandbox(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	env := map[string]string{"PAYDESK_ADMIN_PASSWORD": "first-admin-password"}
+	sandboxState := func() (disabled bool, audits int) {
+		t.Helper()
+		db, err := store.Open(ctx, filepath.Join(dir, "paydesk.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		g, err := db.SandboxAccount(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.QueryRow(`SELECT count(*) FROM audit_log WHERE action = 'gateway.disable' AND subject = ?`, fmt.Sprintf("gateway:%d", g.ID)).Scan(&audits)
+		return g.Disabled, audits
+	}
+	c := startConsole(t, dir, env)
+	if !strings.Contains(c.Logs.String(), "built-in sandbox gateway is running") {
+		t.Fatalf("first start without the sandbox:\n%s", c.Logs)
+	}
+	c.Stop()
+	if disabled, _ := sandboxState(); disabled {
+		t.Fatal("the sandbox account is disabled while the sandbox runs")
+	}
+
+	db, err := store.Open(ctx, filepath.Join(dir, "paydesk.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var realID int64
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		realID, err = db.CreateGatewayAccountTx(ctx, tx, store.GatewayAccount{Name: "Real", BaseURL: "http://127.0.0.1:9", MchID: "1", AppID: "a", KeySealed: []byte{1}, NotifyBaseURL: "http://127.0.0.1:8080"})
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = startConsole(t, dir, env)
+	if strings.Contains(c.Logs.String(), "built-in sandbox gateway is running") {
+		t.Fatal("the sandbox started although a real gateway account exists")
+	}
+	c.Stop()
+	if disabled, audits := sandboxState(); !disabled || audits != 1 {
+		t.Fatalf("with a real account: sandbox account disabled=%v, %d audit rows; want disabled, 1", disabled, audits)
+	}
+
+	db, _ = store.Open(ctx, filepath.Join(dir, "paydesk.db"), nil)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		g, err := db.GatewayAccount(ctx, realID)
+		if err != nil {
+			return err
+		}
+		g.Disabled, g.KeySealed = true, nil
+		return db.UpdateGatewayAccountTx(ctx, tx, g)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = startConsole(t, dir, env)
+	c.Stop()
+	if disabled, _ := sandboxState(); disabled {
+		t.Fatal("the sandbox runs again but its account stayed disabled")
 	}
 }

@@ -58,8 +58,9 @@ type SandboxAccount struct {
 }
 
 // EnsureSandboxAccount makes sure a gateway account named "Sandbox" points
-// at the built-in sandbox with its current merchant and key, so that a
-// newcomer can create a payment at once.
+// at the built-in sandbox with its current merchant and key, and is enabled,
+// so that a newcomer can create a payment at once. (The sandbox runs only
+// while no real account exists, so it is then the console's only gateway.)
 func (s *Server) EnsureSandboxAccount(ctx context.Context, sb SandboxAccount) (store.GatewayAccount, error) {
 	existing, err := s.db.SandboxAccount(ctx)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -82,7 +83,7 @@ func (s *Server) EnsureSandboxAccount(ctx context.Context, sb SandboxAccount) (s
 			existing.ID = id
 			action = "gateway.create"
 		} else {
-			g.Name, g.MerchantName, g.Disabled = existing.Name, existing.MerchantName, existing.Disabled
+			g.Name, g.MerchantName = existing.Name, existing.MerchantName
 		}
 		g.ID = existing.ID
 		g.KeySealed = s.sealer.Seal(sb.Key, gatewayKeyContext(g.ID))
@@ -90,11 +91,37 @@ func (s *Server) EnsureSandboxAccount(ctx context.Context, sb SandboxAccount) (s
 			return err
 		}
 		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: "system", Action: action, Subject: fmt.Sprintf("gateway:%d", g.ID),
-			Detail: fmt.Sprintf("built-in sandbox at %s, mchId %s", sb.BaseURL, sb.MchID)})
+			Detail: fmt.Sprintf("built-in sandbox at %s, mchId %s, enabled", sb.BaseURL, sb.MchID)})
 	})
 	if err != nil {
 		return store.GatewayAccount{}, fmt.Errorf("sandbox account: %w", err)
 	}
 	s.gatewayAccountsChanged()
 	return s.db.SandboxAccount(ctx)
+}
+
+// RetireSandboxAccount disables the "Sandbox" gateway account when the
+// built-in sandbox does not run (a real account exists, or it was switched
+// off), so that nobody picks an account whose gateway is gone. Its orders
+// stay, for the record.
+func (s *Server) RetireSandboxAccount(ctx context.Context, why string) error {
+	g, err := s.db.SandboxAccount(ctx)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && g.Disabled) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
+		g.Disabled, g.KeySealed = true, nil
+		if err := s.db.UpdateGatewayAccountTx(ctx, tx, g); err != nil {
+			return err
+		}
+		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: "system", Action: "gateway.disable", Subject: fmt.Sprintf("gateway:%d", g.ID),
+			Detail: "the built-in sandbox is not running: " + why})
+	})
+	if err != nil {
+		return fmt.Errorf("sandbox account: %w", err)
+	}
+	s.gatewayAccountsChanged()
+	return nil
 }
