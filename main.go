@@ -183,12 +183,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var sbAccount *web.SandboxAccount
 	sandboxURL := ""
 	retryScale := 0.0 // the sandbox's time scale, for the timeline's retry predictions
-	sandboxOffReason := "PAYDESK_SANDBOX=off"
-	if n, err := db.CountRealGatewayAccounts(ctx); err != nil {
+	realAccounts, err := db.CountRealGatewayAccounts(ctx)
+	if err != nil {
 		return err
-	} else if n > 0 {
-		sandboxOffReason = "an enabled gateway account other than the sandbox exists"
-	} else if !strings.EqualFold(getenv("PAYDESK_SANDBOX"), "off") {
+	}
+	if realAccounts == 0 && !strings.EqualFold(getenv("PAYDESK_SANDBOX"), "off") {
 		st := sandboxSettings{
 			Addr:  c.SandboxAddr,
 			MchID: envOr(getenv, "PAYDESK_SANDBOX_MCH_ID", defaultSandboxMchID),
@@ -236,8 +235,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if _, err := srv.EnsureSandboxAccount(ctx, *sbAccount); err != nil {
 			return err
 		}
-	} else if err := srv.RetireSandboxAccount(ctx, sandboxOffReason); err != nil {
-		return err
+	} else if realAccounts > 0 {
+		// A real gateway is configured: the sandbox's account would point at
+		// a gateway that is not running. (With PAYDESK_SANDBOX=off alone it is
+		// left as it is: it may point at a sandbox run elsewhere.)
+		if err := srv.RetireSandboxAccount(ctx, "an enabled gateway account other than the sandbox exists"); err != nil {
+			return err
+		}
 	}
 	srv.StartPaymentResolver(ctx)
 	srv.StartReconciler(ctx)

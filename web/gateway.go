@@ -101,9 +101,9 @@ func (s *Server) EnsureSandboxAccount(ctx context.Context, sb SandboxAccount) (s
 }
 
 // RetireSandboxAccount disables the "Sandbox" gateway account when the
-// built-in sandbox does not run (a real account exists, or it was switched
-// off), so that nobody picks an account whose gateway is gone. Its orders
-// stay, for the record.
+// built-in sandbox no longer runs because a real account exists, so that
+// nobody picks an account whose gateway is gone. Its orders stay, for the
+// record.
 func (s *Server) RetireSandboxAccount(ctx context.Context, why string) error {
 	g, err := s.db.SandboxAccount(ctx)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && g.Disabled) {
