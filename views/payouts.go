@@ -191,21 +191,22 @@ func (v BatchView) livePollURL() string {
 
 // PayoutDetail is one payout's page.
 type PayoutDetail struct {
-	Row         PayoutRow
-	Amount      string
-	BankCode    string
-	BankName    string
-	Province    string
-	City        string
-	AccountType string
-	AccountAttr string
-	BankType    string
-	Param1      string
-	Param2      string
-	Status      string
-	Attempts    int
-	Succeeded   string
-	Timeline    []TimelineEntry
+	Row          PayoutRow
+	Amount       string
+	BankCode     string
+	BankName     string
+	Province     string
+	City         string
+	AccountType  string
+	AccountAttr  string
+	BankType     string
+	Param1       string
+	Param2       string
+	Status       string
+	Attempts     int
+	Succeeded    string
+	Timeline     []TimelineEntry
+	TimelinePoll string // set while something is still expected: the fragment the page polls
 }
 
 // PayoutsView is the payouts list.

@@ -3060,7 +3060,7 @@ func PayoutPage(p Page, v PayoutDetail) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Timeline(v.Timeline, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Timeline(v.Timeline, v.TimelinePoll).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

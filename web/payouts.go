@@ -168,16 +168,25 @@ func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
 	if !p.TransSuccAt.IsZero() {
 		v.Succeeded = views.Time(p.TransSuccAt, s.cfg.Location)
 	}
-	// The batch's own transitions are shown first: they are not stored per
-	// payout (a batch may hold 100,000).
+	if v.Timeline, v.TimelinePoll, err = s.payoutTimeline(ctx, p); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, views.PayoutPage(s.page(r, "Payout "+p.MchTransOrderNo, "payouts"), v))
+}
+
+// payoutTimeline is a payout's story: its batch's transitions (not stored
+// per payout: a batch may hold 100,000), then its events and callbacks and
+// what the gateway is expected to do next (timeline.go). poll is the
+// fragment to refresh from while the payout is not settled.
+func (s *Server) payoutTimeline(ctx context.Context, p store.Payout) (entries []views.TimelineEntry, poll string, err error) {
 	if p.BatchID != 0 {
 		b, err := s.db.BatchByID(ctx, p.BatchID)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		add := func(at time.Time, actor, summary, tone string) {
 			if !at.IsZero() {
-				v.Timeline = append(v.Timeline, views.TimelineEntry{When: views.Time(at, s.cfg.Location), Type: "note", Actor: actor, Summary: summary, Tone: tone})
+				entries = append(entries, views.TimelineEntry{When: views.Time(at, s.cfg.Location), Type: "note", Actor: actor, Summary: summary, Tone: tone})
 			}
 		}
 		add(b.CreatedAt, b.CreatedBy, fmt.Sprintf("Created in batch #%d, row %d", b.ID, p.RowNo), "")
@@ -186,14 +195,40 @@ func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
 		add(b.SecondApprovedAt, b.SecondApprovedBy, "Approved (second approver)", "ok")
 		add(b.RejectedAt, b.RejectedBy, "Rejected: "+b.RejectReason, "err")
 	}
-	// The payout's own story: events, every callback, what the gateway is
-	// expected to do next (timeline.go).
-	tl, err := s.timelineEntries(ctx, store.KindTrans, p.ID)
+	o, err := s.loadOrder(ctx, store.KindTrans, p.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	tl, expecting, err := s.timeline(ctx, o)
+	if err != nil {
+		return nil, "", err
+	}
+	settled := p.Status != nil && payments.TransFinal(*p.Status)
+	switch p.State {
+	case store.PayoutRefused, store.PayoutRejected, store.PayoutExpired, store.PayoutCancelled:
+		settled = true
+	}
+	if expecting || !settled {
+		poll = fmt.Sprintf("/payouts/%d/timeline", p.ID)
+	}
+	return append(entries, tl...), poll, nil
+}
+
+// payoutTimelineFragment is the timeline a payout page polls.
+func (s *Server) payoutTimelineFragment(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	v.Timeline = append(v.Timeline, tl...)
-	return s.render(w, r, http.StatusOK, views.PayoutPage(s.page(r, "Payout "+p.MchTransOrderNo, "payouts"), v))
+	p, err := s.db.PayoutByID(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	entries, poll, err := s.payoutTimeline(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, views.Timeline(entries, poll))
 }
 
 func bankOptions() []views.BankOption {

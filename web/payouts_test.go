@@ -699,3 +699,38 @@ func TestUploadReusedMerchantPayoutNumber(t *testing.T) {
 		t.Errorf("MINE-0001 now belongs to batch %d with %d fen; want batch %d, 100 fen", owner, amount, first)
 	}
 }
+
+// A payout's page keeps refreshing its timeline until the payout is settled
+// and its callback has been seen; then it stops asking.
+func TestPayoutTimelineRefreshesUntilSettled(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	viewer, _ := env.signedIn(store.RoleViewer)
+	batchID := env.approvedBatch(testPayout("6222020200000000001"))
+	var id int64
+	if err := env.db.QueryRow(`SELECT id FROM payouts WHERE batch_id = ?`, batchID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	poll := fmt.Sprintf(`hx-get="/payouts/%d/timeline"`, id)
+	if page := viewer.get(fmt.Sprintf("/payouts/%d", id)); page.StatusCode != 200 || !strings.Contains(page.body, poll) {
+		t.Fatalf("an unsent payout's page does not refresh its timeline: %d", page.StatusCode)
+	}
+	env.startWorker(PayoutWorkerOptions{})
+	env.waitFinished(batchID, 30*time.Second)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		frag := viewer.get(fmt.Sprintf("/payouts/%d/timeline", id))
+		if frag.StatusCode != 200 {
+			t.Fatalf("timeline fragment: %d", frag.StatusCode)
+		}
+		if strings.Contains(frag.body, "Callback") && !strings.Contains(frag.body, poll) {
+			if !strings.Contains(frag.body, "Created in batch") {
+				t.Error("the fragment lost the batch's transitions")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the timeline never settled:\n%s", frag.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -96,6 +96,7 @@ func (s *Server) routes() []route {
 		{"POST", "/payouts/batches/{id}/reject", approver, s.rejectBatch},
 		{"POST", "/payouts/batches/{id}/retry", operator, s.retryBatch},
 		{"GET", "/payouts/{id}", viewer, s.payoutDetail},
+		{"GET", "/payouts/{id}/timeline", viewer, s.payoutTimelineFragment},
 		{"GET", "/settings/payouts", admin, s.payoutSettingsPage},
 		{"POST", "/settings/payouts", admin, s.savePayoutSettings},
 
