@@ -9,6 +9,7 @@ import (
 
 	"paydesk/payments"
 	"paydesk/store"
+	"paydesk/views"
 )
 
 // markUnknown records an unclear outcome: the payout is "unknown" and is
@@ -97,6 +98,15 @@ func (w *payoutWorker) resolve(ctx context.Context, list []store.Payout) {
 		for _, r := range results {
 			p := r.p
 			switch {
+			case r.err == nil && r.ans.Amount > 0 && r.ans.Amount != p.Amount:
+				// The number is taken at the gateway by a payout that is not
+				// this one (another system of the merchant's used it): ours
+				// was never created. Adopting that payout's outcome would be
+				// wrong either way.
+				if err := w.numberTaken(ctx, tx, p, r.ans); err != nil {
+					return err
+				}
+				w.forget(p.ID)
 			case r.err == nil:
 				a := r.ans
 				if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker", Status: &a.Status,
@@ -225,4 +235,32 @@ func (w *payoutWorker) finishBatches(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// numberTaken refuses a payout whose merchant payout number the gateway
+// holds for a different amount, and raises an alert: the payout was not
+// sent, and a person should know that the number is used elsewhere.
+func (w *payoutWorker) numberTaken(ctx context.Context, tx *sql.Tx, p store.Payout, a *payments.TransOrder) error {
+	db := w.s.db
+	cur, err := db.PayoutByIDTx(ctx, tx, p.ID)
+	if err != nil {
+		return err
+	}
+	if cur.State != store.PayoutUnknown && cur.State != store.PayoutSubmitting {
+		return nil
+	}
+	msg := fmt.Sprintf("The gateway holds another payout under merchant payout number %s (transOrderId %s, %s, not %s): this payout was not sent. Pay it again under a new number if it is still due.",
+		p.MchTransOrderNo, a.TransOrderID, views.Money(a.Amount), views.Money(p.Amount))
+	next := cur
+	next.State, next.LastError = store.PayoutRefused, msg
+	if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
+		return err
+	}
+	if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "worker",
+		Summary: msg, Detail: rawJSON(a.Raw)}); err != nil {
+		return err
+	}
+	_, err = db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: "payout-number:" + p.MchTransOrderNo,
+		Summary: msg, OrderKind: store.KindTrans, OrderRef: p.ID})
+	return err
 }

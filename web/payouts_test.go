@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
 )
@@ -732,5 +733,43 @@ func TestPayoutTimelineRefreshesUntilSettled(t *testing.T) {
 			t.Fatalf("the timeline never settled:\n%s", frag.body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A merchant payout number another system already used at the gateway, for
+// another amount: the payout is refused as not sent, an alert is raised, and
+// the other system's payout is not adopted as ours.
+func TestPayoutNumberTakenElsewhere(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	ctx := context.Background()
+	c, err := env.srv.gatewayClient(env.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := testPayout("6222020200000000009")
+	_, err = c.CreateTransOrder(ctx, payments.TransOrderRequest{MchTransOrderNo: "SHARED-0001", Amount: 99900, NotifyURL: "http://127.0.0.1:9/other-system/notify",
+		BankCode: other.BankCode, BankName: other.BankName, AccountType: "1", AccountName: "其他系统", AccountNo: other.AccountNo, Province: "上海", City: "上海"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := testPayout("6222020200000000001")
+	p.MchTransOrderNo = "SHARED-0001"
+	batchID := env.approvedBatch(p)
+	env.startWorker(PayoutWorkerOptions{})
+	env.waitFinished(batchID, 30*time.Second)
+	got, err := env.db.PayoutByMchTransOrderNo(ctx, env.account.ID, "SHARED-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != store.PayoutRefused || got.Status != nil || !strings.Contains(got.LastError, "another payout") {
+		t.Fatalf("payout %+v", got)
+	}
+	if n := env.sb.CreateCount("SHARED-0001"); n != 1 {
+		t.Fatalf("the gateway accepted %d creates for the number, want the other system's 1", n)
+	}
+	var alerts int
+	env.db.QueryRow(`SELECT count(*) FROM alerts WHERE kind = ? AND order_ref = ?`, store.AlertMismatch, got.ID).Scan(&alerts)
+	if alerts != 1 {
+		t.Fatalf("%d alerts, want 1", alerts)
 	}
 }
