@@ -67,7 +67,7 @@ func (db *DB) RaiseAlertTx(ctx context.Context, tx *sql.Tx, a Alert) (int64, err
 const alertCols = `id, created_at, last_at, kind, dedupe_key, summary, count, coalesce(notification_id, 0), coalesce(order_kind, ''),
 	coalesce(order_ref, 0), coalesce(acked_at, ''), acked_by, ack_note`
 
-func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
+func scanAlert(row rowScanner) (Alert, error) {
 	var a Alert
 	var created, last, acked string
 	err := row.Scan(&a.ID, &created, &last, &a.Kind, &a.DedupeKey, &a.Summary, &a.Count, &a.NotificationID, &a.OrderKind, &a.OrderRef, &acked, &a.AckedBy, &a.AckNote)
@@ -90,38 +90,12 @@ func (db *DB) Alerts(ctx context.Context, all bool, limit int) ([]Alert, error) 
 	if !all {
 		q += ` WHERE acked_at IS NULL`
 	}
-	rows, err := db.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanAlert, q+` ORDER BY id DESC LIMIT ?`, limit)
 }
 
 // AlertsForOrder lists every alert about an order, oldest first.
 func (db *DB) AlertsForOrder(ctx context.Context, kind string, ref int64) ([]Alert, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+alertCols+` FROM alerts WHERE order_kind = ? AND order_ref = ? ORDER BY id`, kind, ref)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanAlert, `SELECT `+alertCols+` FROM alerts WHERE order_kind = ? AND order_ref = ? ORDER BY id`, kind, ref)
 }
 
 // CountOpenAlerts counts alerts not acknowledged yet, up to limit.

@@ -72,7 +72,7 @@ const batchCols = `id, account_id, kind, coalesce(retry_of, 0), file_name, encod
 	second_approved_by, coalesce(second_approved_at, ''), rejected_by, coalesce(rejected_at, ''), reject_reason, outcome, coalesce(finished_at, ''),
 	created_at, updated_at`
 
-func scanBatch(row interface{ Scan(...any) error }) (Batch, error) {
+func scanBatch(row rowScanner) (Batch, error) {
 	var b Batch
 	var sent, expires, approved, second, rejected, finished, created, updated string
 	err := row.Scan(&b.ID, &b.AccountID, &b.Kind, &b.RetryOf, &b.FileName, &b.Encoding, &b.State, &b.FileRows, &b.ErrorRows, &b.WarningRows, &b.ErrorsDropped,
@@ -152,39 +152,13 @@ func (db *DB) Batches(ctx context.Context, before int64, limit int) ([]Batch, er
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := db.QueryContext(ctx, `SELECT `+batchCols+` FROM payout_batches WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Batch
-	for rows.Next() {
-		b, err := scanBatch(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanBatch, `SELECT `+batchCols+` FROM payout_batches WHERE id < ? ORDER BY id DESC LIMIT ?`, before, limit)
 }
 
 // ExpiredBatches lists batches awaiting approval whose approval time ran out.
 func (db *DB) ExpiredBatches(ctx context.Context, now time.Time) ([]Batch, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+batchCols+` FROM payout_batches WHERE state = ? AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY id`,
+	return collect(ctx, db, scanBatch, `SELECT `+batchCols+` FROM payout_batches WHERE state = ? AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY id`,
 		BatchAwaitingApproval, timeText(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Batch
-	for rows.Next() {
-		b, err := scanBatch(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
 }
 
 // UnfinishedApprovedBatches lists approved batches without an outcome yet.
@@ -457,20 +431,7 @@ func (db *DB) Payouts(ctx context.Context, before int64, limit int) ([]Payout, e
 }
 
 func (db *DB) payoutList(ctx context.Context, q string, args ...any) ([]Payout, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Payout
-	for rows.Next() {
-		p, err := scanPayout(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanPayout, q, args...)
 }
 
 // StateCount is how many payouts of a batch are in one state and gateway

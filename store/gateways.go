@@ -28,7 +28,7 @@ type GatewayAccount struct {
 
 const gatewayCols = `id, name, base_url, mch_id, app_id, key_sealed, notify_base_url, merchant_name, is_sandbox, disabled, created_at, updated_at`
 
-func scanGateway(row interface{ Scan(...any) error }) (GatewayAccount, error) {
+func scanGateway(row rowScanner) (GatewayAccount, error) {
 	var g GatewayAccount
 	var created, updated string
 	err := row.Scan(&g.ID, &g.Name, &g.BaseURL, &g.MchID, &g.AppID, &g.KeySealed, &g.NotifyBaseURL, &g.MerchantName, &g.IsSandbox, &g.Disabled, &created, &updated)
@@ -87,39 +87,13 @@ func (db *DB) GatewayAccounts(ctx context.Context, includeDisabled bool) ([]Gate
 	if !includeDisabled {
 		q += ` WHERE disabled = 0`
 	}
-	rows, err := db.QueryContext(ctx, q+` ORDER BY disabled, name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []GatewayAccount
-	for rows.Next() {
-		g, err := scanGateway(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanGateway, q+` ORDER BY disabled, name`)
 }
 
 // GatewayAccountsByMchID lists the enabled accounts of a merchant id, to find
 // the key a notification must be verified with.
 func (db *DB) GatewayAccountsByMchID(ctx context.Context, mchID string) ([]GatewayAccount, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+gatewayCols+` FROM gateway_accounts WHERE mch_id = ? AND disabled = 0 ORDER BY id`, mchID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []GatewayAccount
-	for rows.Next() {
-		g, err := scanGateway(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanGateway, `SELECT `+gatewayCols+` FROM gateway_accounts WHERE mch_id = ? AND disabled = 0 ORDER BY id`, mchID)
 }
 
 // SandboxAccount returns the built-in sandbox's account, or ErrNotFound.

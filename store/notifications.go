@@ -186,7 +186,7 @@ const notificationCols = `id, received_at, kind, method, client_addr, headers, r
 	coalesce(account_id, 0), mch_id, order_no, mch_order_no, status, amount, coalesce(order_kind, ''), coalesce(order_ref, 0),
 	coalesce(reply_code, 0), reply_body, coalesce(processed_at, '')`
 
-func scanNotification(row interface{ Scan(...any) error }) (Notification, error) {
+func scanNotification(row rowScanner) (Notification, error) {
 	var n Notification
 	var received, processed string
 	var sig sql.NullBool
@@ -210,22 +210,6 @@ func scanNotification(row interface{ Scan(...any) error }) (Notification, error)
 	return n, err
 }
 
-func scanNotifications(rows *sql.Rows, err error) ([]Notification, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
 // NotificationByID returns one stored callback, or ErrNotFound.
 func (db *DB) NotificationByID(ctx context.Context, id int64) (Notification, error) {
 	n, err := scanNotification(db.QueryRowContext(ctx, `SELECT `+notificationCols+` FROM notifications WHERE id = ?`, id))
@@ -238,14 +222,14 @@ func (db *DB) NotificationByID(ctx context.Context, id int64) (Notification, err
 // PendingNotifications lists stored callbacks not processed yet that
 // arrived before before, oldest first.
 func (db *DB) PendingNotifications(ctx context.Context, before time.Time, limit int) ([]Notification, error) {
-	return scanNotifications(db.QueryContext(ctx, `SELECT `+notificationCols+` FROM notifications
-		WHERE result = 'pending' AND received_at < ? ORDER BY id LIMIT ?`, timeText(before), limit))
+	return collect(ctx, db, scanNotification, `SELECT `+notificationCols+` FROM notifications
+		WHERE result = 'pending' AND received_at < ? ORDER BY id LIMIT ?`, timeText(before), limit)
 }
 
 // NotificationsForOrder lists the callbacks linked to an order, oldest first.
 func (db *DB) NotificationsForOrder(ctx context.Context, kind string, ref int64) ([]Notification, error) {
-	return scanNotifications(db.QueryContext(ctx, `SELECT `+notificationCols+` FROM notifications
-		WHERE order_kind = ? AND order_ref = ? ORDER BY id`, kind, ref))
+	return collect(ctx, db, scanNotification, `SELECT `+notificationCols+` FROM notifications
+		WHERE order_kind = ? AND order_ref = ? ORDER BY id`, kind, ref)
 }
 
 // NotificationFilter selects stored callbacks. Zero values match everything.
@@ -303,7 +287,7 @@ func (db *DB) Notifications(ctx context.Context, f NotificationFilter) ([]Notifi
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	return scanNotifications(db.QueryContext(ctx, q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...))
+	return collect(ctx, db, scanNotification, q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
 }
 
 // LastNotificationAt returns when the latest callback for an order with

@@ -50,7 +50,7 @@ func (db *DB) PayOrderIDByFormToken(ctx context.Context, tx *sql.Tx, formToken s
 
 const payLinkCols = `id, coalesce(link_token, ''), link_active, link_changed_by, coalesce(link_changed_at, '')`
 
-func scanPayLink(row interface{ Scan(...any) error }) (PayLink, error) {
+func scanPayLink(row rowScanner) (PayLink, error) {
 	var l PayLink
 	var changed string
 	err := row.Scan(&l.OrderID, &l.Token, &l.Active, &l.ChangedBy, &changed)
@@ -112,22 +112,9 @@ func (db *DB) ClaimPayOrderCheck(ctx context.Context, orderID int64, minGap time
 // without a definite answer: every "unknown" order, and "creating" orders
 // last touched before stale (the process stopped during the call).
 func (db *DB) PayOrdersToResolve(ctx context.Context, stale time.Time, limit int) ([]PayOrder, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+payOrderCols+` FROM pay_orders
+	return collect(ctx, db, scanPayOrder, `SELECT `+payOrderCols+` FROM pay_orders
 		WHERE state = 'unknown' OR (state = 'creating' AND updated_at < ?)
 		ORDER BY updated_at LIMIT ?`, timeText(stale), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []PayOrder
-	for rows.Next() {
-		o, err := scanPayOrder(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
 }
 
 // MarkPayOrderCheckedTx records inside tx that the gateway was just asked

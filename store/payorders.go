@@ -56,7 +56,7 @@ const payOrderCols = `id, account_id, mch_order_no, coalesce(pay_order_id, ''), 
 	subject, body, param1, param2, status, state, pay_url, coalesce(pay_succ_at, ''), coalesce(expires_at, ''), origin, created_by,
 	last_error, created_at, updated_at`
 
-func scanPayOrder(row interface{ Scan(...any) error }) (PayOrder, error) {
+func scanPayOrder(row rowScanner) (PayOrder, error) {
 	var o PayOrder
 	var status sql.NullInt64
 	var succ, expires, created, updated string

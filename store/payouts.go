@@ -69,7 +69,7 @@ const payoutCols = `id, account_id, coalesce(batch_id, 0), row_no, mch_trans_ord
 	account_name, account_no, bank_code, bank_name, province, city, account_type, account_attr, bank_type, param1, param2,
 	status, state, submit_attempts, last_error, coalesce(trans_succ_at, ''), origin, created_by, created_at, updated_at`
 
-func scanPayout(row interface{ Scan(...any) error }) (Payout, error) {
+func scanPayout(row rowScanner) (Payout, error) {
 	var p Payout
 	var status sql.NullInt64
 	var succ, created, updated string

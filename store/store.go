@@ -163,6 +163,27 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.QueryRowContext(ctx, `SELECT 1`).Scan(&one)
 }
 
+// rowScanner is what the scan functions read from: *sql.Row or *sql.Rows.
+type rowScanner = interface{ Scan(...any) error }
+
+// collect runs a query and scans every row it returns with scan.
+func collect[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // timeText is the one text form times are stored in: UTC, RFC 3339 with
 // nanoseconds, which sorts correctly as text.
 func timeText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }

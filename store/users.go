@@ -50,7 +50,7 @@ type User struct {
 
 const userCols = `id, username, role, password_hash, must_change_password, disabled, session_gen, created_at, updated_at`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+func scanUser(row rowScanner) (User, error) {
 	var u User
 	var created, updated string
 	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &u.SessionGen, &created, &updated)
@@ -116,20 +116,7 @@ func (db *DB) UserByName(ctx context.Context, username string) (User, error) {
 
 // Users lists every user by username.
 func (db *DB) Users(ctx context.Context) ([]User, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+userCols+` FROM users ORDER BY username COLLATE NOCASE`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return collect(ctx, db, scanUser, `SELECT `+userCols+` FROM users ORDER BY username COLLATE NOCASE`)
 }
 
 // CountUsers counts every user, enabled or not.

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"paydesk/store"
@@ -33,25 +32,12 @@ func (s *Server) auditQuery(r *http.Request) (views.AuditFilter, store.AuditFilt
 		To:     clean("to", 10),
 	}
 	f := store.AuditFilter{Actor: form.Actor, Action: form.Action, Text: form.Text}
-	day := func(label, v string) (time.Time, error) {
-		if v == "" {
-			return time.Time{}, nil
-		}
-		t, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
-		if err != nil {
-			return time.Time{}, errStatus(http.StatusUnprocessableEntity, "%s: type a date like 2026-11-26.", label)
-		}
-		return t, nil
-	}
 	var err error
-	if f.From, err = day("From", form.From); err != nil {
-		return form, f, err
+	if f.From, err = s.parseDay(form.From, false); err != nil {
+		return form, f, errStatus(http.StatusUnprocessableEntity, "From: type a date like 2026-11-26.")
 	}
-	if f.To, err = day("To", form.To); err != nil {
-		return form, f, err
-	}
-	if !f.To.IsZero() {
-		f.To = f.To.AddDate(0, 0, 1)
+	if f.To, err = s.parseDay(form.To, true); err != nil {
+		return form, f, errStatus(http.StatusUnprocessableEntity, "To: type a date like 2026-11-26.")
 	}
 	if before := q.Get("before"); before != "" {
 		f.BeforeID, err = strconv.ParseInt(before, 10, 64)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
@@ -108,14 +107,11 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 	if f.Result == "" {
 		fv.Result = ""
 	}
-	if t, err := time.ParseInLocation("2006-01-02", fv.From, s.cfg.Location); err == nil {
-		f.From = t
-	} else {
+	var err error
+	if f.From, err = s.parseDay(fv.From, false); err != nil {
 		fv.From = ""
 	}
-	if t, err := time.ParseInLocation("2006-01-02", fv.To, s.cfg.Location); err == nil {
-		f.To = t.AddDate(0, 0, 1)
-	} else {
+	if f.To, err = s.parseDay(fv.To, true); err != nil {
 		fv.To = ""
 	}
 	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)

@@ -279,14 +279,11 @@ func (s *Server) orderFilter(v url.Values) (store.OrderFilter, views.OrderFilter
 	default:
 		fv.Origin = ""
 	}
-	if t, err := time.ParseInLocation("2006-01-02", fv.From, s.cfg.Location); err == nil {
-		f.From = t
-	} else {
+	var err error
+	if f.From, err = s.parseDay(fv.From, false); err != nil {
 		fv.From = ""
 	}
-	if t, err := time.ParseInLocation("2006-01-02", fv.To, s.cfg.Location); err == nil {
-		f.To = t.AddDate(0, 0, 1)
-	} else {
+	if f.To, err = s.parseDay(fv.To, true); err != nil {
 		fv.To = ""
 	}
 	return f, fv

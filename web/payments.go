@@ -525,20 +525,15 @@ func (s *Server) paymentFilter(q url.Values) (store.PayOrderFilter, views.Paymen
 			f.AccountID = id
 		}
 	}
-	day := func(v, what string) time.Time {
-		if v == "" {
-			return time.Time{}
-		}
-		t, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
+	day := func(v, what string, end bool) time.Time {
+		t, err := s.parseDay(v, end)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("The %s date %q is not a date like 2026-11-26.", what, v))
 		}
 		return t
 	}
-	f.From = day(l.From, "from")
-	if t := day(l.To, "to"); !t.IsZero() {
-		f.To = t.AddDate(0, 0, 1) // the whole "to" day
-	}
+	f.From = day(l.From, "from", false)
+	f.To = day(l.To, "to", true)
 	amount := func(v, what string) int64 {
 		if v == "" {
 			return 0

@@ -203,12 +203,7 @@ func (s *Server) payoutTimeline(ctx context.Context, p store.Payout) (entries []
 	if err != nil {
 		return nil, "", err
 	}
-	settled := p.Status != nil && payments.TransFinal(*p.Status)
-	switch p.State {
-	case store.PayoutRefused, store.PayoutRejected, store.PayoutExpired, store.PayoutCancelled:
-		settled = true
-	}
-	if expecting || !settled {
+	if expecting || !payoutFinal(p) {
 		poll = fmt.Sprintf("/payouts/%d/timeline", p.ID)
 	}
 	return append(entries, tl...), poll, nil
