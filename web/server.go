@@ -44,6 +44,12 @@ type Config struct {
 	// (+60 … +300 s) in timeline predictions: the sandbox's TimeScale when
 	// the console runs on a sped-up sandbox. 0 means 1.
 	GatewayRetryScale float64
+	// HashConcurrency bounds how many argon2id password hashes run at once
+	// (sign-in, password change, user creation and reset); 0 means one per
+	// CPU. HashWait is the longest a request waits for a turn before it is
+	// answered busy (default 2 s).
+	HashConcurrency int
+	HashWait        time.Duration
 }
 
 func (c *Config) defaults() {
@@ -75,6 +81,7 @@ type Server struct {
 	now      func() time.Time
 	sessions *scs.SessionManager
 	throttle *throttle
+	hasher   *hashLimiter
 	sealer   *Sealer
 	gw       *http.Client
 	// payoutKick wakes the payout submission worker (see payout_worker.go).
@@ -117,6 +124,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		now:      now,
 		sessions: sm,
 		throttle: newThrottle(now),
+		hasher:   newHashLimiter(cfg.HashConcurrency, cfg.HashWait),
 		sealer:   sealer,
 		gw:       newGatewayHTTPClient(),
 

@@ -68,7 +68,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		return fail(roleSentence(form.Role))
 	}
 	password := RandomPassword()
-	hash, err := HashPassword(password)
+	hash, err := s.hasher.hash(r.Context(), password)
 	if err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request, disable
 // which the user must change at next sign-in; their sessions end.
 func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	password := RandomPassword()
-	hash, err := HashPassword(password)
+	hash, err := s.hasher.hash(r.Context(), password)
 	if err != nil {
 		return err
 	}
