@@ -28,7 +28,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := userFrom(r.Context()); ok {
 		return redirect(w, r, "/")
 	}
-	return s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in", ""), views.LoginForm{Next: safeNext(r.URL.Query().Get("next"))}))
+	return s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in", ""), views.LoginForm{Next: s.safeNext(r.URL.Query().Get("next"))}))
 }
 
 // login checks a username and password. Every failure answers the same
@@ -39,7 +39,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
-	next := safeNext(r.PostForm.Get("next"))
+	next := s.safeNext(r.PostForm.Get("next"))
 	addr := s.clientAddr(r)
 	if !utf8.ValidString(username) || len(username) > maxUsername {
 		// Not a username anyone could have: fail like a wrong password,

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"paydesk/store"
 )
@@ -146,16 +148,18 @@ func (s *Server) require(least access, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok := userFrom(r.Context())
 		if !ok {
-			target := "/login"
-			if r.Method == http.MethodGet && r.URL.Path != "/" {
-				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
-			}
 			if r.Header.Get("HX-Request") == "true" {
-				w.Header().Set("HX-Redirect", target)
+				// A fragment's own address is no page to come back to: the
+				// page it belongs to is the one the browser shows.
+				w.Header().Set("HX-Redirect", loginTarget(s.pageAddress(r)))
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
+			next := ""
+			if r.Method == http.MethodGet {
+				next, _ = s.acceptNext(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, loginTarget(next), http.StatusSeeOther)
 			return
 		}
 		if u.MustChangePassword && r.URL.Path != "/account/password" && r.URL.Path != "/logout" {
@@ -186,10 +190,70 @@ func (s *Server) clientAddr(r *http.Request) string {
 	return host
 }
 
-// safeNext keeps a post-login redirect on this site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+// loginTarget is the sign-in page, returning to next afterwards.
+func loginTarget(next string) string {
+	if next == "" || next == "/" {
+		return "/login"
 	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// pageAddress is the path and query of the page an htmx request came from
+// (HX-Current-URL), when it is of this console and acceptable as next.
+func (s *Server) pageAddress(r *http.Request) string {
+	u, err := url.Parse(r.Header.Get("HX-Current-URL"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || !strings.EqualFold(u.Host, r.Host) {
+		return ""
+	}
+	p := u.EscapedPath()
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	next, _ := s.acceptNext(p)
 	return next
+}
+
+// maxNext bounds the address returned to after sign-in, in bytes.
+const maxNext = 2048
+
+// safeNext is the address to go to after sign-in: next when acceptNext
+// takes it, otherwise the start page.
+func (s *Server) safeNext(next string) string {
+	if p, ok := s.acceptNext(next); ok {
+		return p
+	}
+	return "/"
+}
+
+// acceptNext takes next only as a path of this console: no scheme, no
+// host, a single leading slash, no backslash and no control character,
+// raw or percent-encoded (browsers drop tabs and newlines from addresses
+// and read a backslash as a slash, so "/\t/evil.example" leads elsewhere),
+// and not the address of an htmx fragment. It returns the path and query
+// as they should be sent.
+func (s *Server) acceptNext(next string) (string, bool) {
+	if next == "" || len(next) > maxNext || next[0] != '/' {
+		return "", false
+	}
+	decoded, err := url.PathUnescape(next)
+	if err != nil {
+		return "", false
+	}
+	for _, v := range []string{next, decoded} {
+		if strings.HasPrefix(v, "//") || strings.ContainsRune(v, '\\') || !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return "", false
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return "", false
+	}
+	if s.isFragment(u.Path) {
+		return "", false
+	}
+	p := u.EscapedPath()
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p, true
 }

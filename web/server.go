@@ -12,6 +12,7 @@ import (
 
 	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
 
 	"paydesk/store"
 )
@@ -82,8 +83,10 @@ type Server struct {
 	sessions *scs.SessionManager
 	throttle *throttle
 	hasher   *hashLimiter
-	sealer   *Sealer
-	gw       *http.Client
+	// fragments matches the paths of fragmentRoutes.
+	fragments *chi.Mux
+	sealer    *Sealer
+	gw        *http.Client
 	// payoutKick wakes the payout submission worker (see payout_worker.go).
 	payoutKick chan struct{}
 	notifier   *notifier // the single writer of inbound callbacks
@@ -118,15 +121,16 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		http.Error(w, "The console cannot reach its session store. Please try again in a moment.", http.StatusServiceUnavailable)
 	}
 	s := &Server{
-		cfg:      cfg,
-		db:       db,
-		log:      log,
-		now:      now,
-		sessions: sm,
-		throttle: newThrottle(now),
-		hasher:   newHashLimiter(cfg.HashConcurrency, cfg.HashWait),
-		sealer:   sealer,
-		gw:       newGatewayHTTPClient(),
+		cfg:       cfg,
+		db:        db,
+		log:       log,
+		now:       now,
+		sessions:  sm,
+		throttle:  newThrottle(now),
+		hasher:    newHashLimiter(cfg.HashConcurrency, cfg.HashWait),
+		fragments: newFragmentMatcher(),
+		sealer:    sealer,
+		gw:        newGatewayHTTPClient(),
 
 		payoutKick: make(chan struct{}, 1),
 	}
