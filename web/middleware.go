@@ -53,13 +53,11 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 
 // Session keys.
 const (
-	sessUserID  = "user_id"
-	sessGen     = "gen"     // the user's session generation at sign-in
-	sessAuthAt  = "auth_at" // sign-in time, unix nanoseconds
-	sessSeen    = "seen"    // last request, unix nanoseconds
-	sessFlash   = "flash"
-	sessIssued  = "issued_password" // a generated password, shown once to the admin
-	sessIssuedU = "issued_user"
+	sessUserID = "user_id"
+	sessGen    = "gen"     // the user's session generation at sign-in
+	sessAuthAt = "auth_at" // sign-in time, unix nanoseconds
+	sessSeen   = "seen"    // last request, unix nanoseconds
+	sessFlash  = "flash"
 )
 
 // authenticate loads the signed-in user, if any, into the context. A
