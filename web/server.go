@@ -108,7 +108,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		now = time.Now
 	}
 	sm := scs.New()
-	sm.Store = sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)
+	sm.Store = hashedTokenStore{sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)}
 	sm.IdleTimeout = cfg.IdleTimeout
 	sm.Lifetime = cfg.Lifetime
 	sm.Cookie.Name = "paydesk_session"
@@ -146,8 +146,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 func (s *Server) Close(ctx context.Context) error {
 	s.bg.close()
 	s.notifier.close()
-	if st, ok := s.sessions.Store.(*sqlite3store.SQLite3Store); ok {
-		st.StopCleanup()
+	if st, ok := s.sessions.Store.(hashedTokenStore); ok {
+		st.db.StopCleanup()
 	}
 	return nil
 }
