@@ -546,3 +546,34 @@ func TestDataFilesAreOwnerOnly(t *testing.T) {
 	startConsole(t, dir, nil)
 	check("start with a database readable by others")
 }
+
+func TestTrustedProxiesFlag(t *testing.T) {
+	env := map[string]string{"PAYDESK_TRUST_PROXY": "on", "PAYDESK_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8,192.0.2.7"}
+	fset, c := serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err := fset.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseTrustedProxies(c.TrustedProxies, c.TrustProxy)
+	if err != nil || fmt.Sprint(got) != "[10.0.0.0/8 fd00::/8 192.0.2.7/32]" {
+		t.Fatalf("from the environment: %v %v", got, err)
+	}
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-trust-proxy", "-trusted-proxies", "10.0.0.0/33"}, `-trusted-proxies: "10.0.0.0/33" is not an address range`},
+		{[]string{"-trust-proxy", "-trusted-proxies", "10.0.0.0/8,proxy.example"}, `"proxy.example" is not an address range`},
+		{[]string{"-trusted-proxies", "10.0.0.0/8"}, "-trust-proxy is off"},
+	}
+	for _, tt := range bad {
+		var out syncBuffer
+		args := append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-sandbox-addr", "127.0.0.1:0"}, tt.args...)
+		err := run(context.Background(), args, func(string) string { return "" }, nil, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want start-up stopped saying %q", tt.args, err, tt.want)
+		}
+		if strings.Contains(out.String(), "listening") {
+			t.Errorf("%v: the console started", tt.args)
+		}
+	}
+}

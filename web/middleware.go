@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -173,19 +174,61 @@ func (s *Server) require(least access, h http.Handler) http.Handler {
 }
 
 // clientAddr is the address a request came from, for the audit log and
-// throttling. X-Forwarded-For is trusted only when a proxy is declared.
+// throttling. X-Forwarded-For is read only with TrustProxy, and only when
+// the direct peer is a trusted proxy. Each proxy appends the address it
+// was reached from, so the list is walked from the right, past trusted
+// proxies, to the first address that is not one: everything left of it was
+// written by the client and may be forged. A malformed entry stops the
+// walk at the last good address.
 func (s *Server) clientAddr(r *http.Request) string {
-	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		peer = host
+	}
+	if !s.cfg.TrustProxy {
+		return peer
+	}
+	client, err := netip.ParseAddr(peer)
+	if err != nil || !s.trustedProxy(client) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseHop(hops[i])
+		if !ok {
+			break
+		}
+		client = a
+		if !s.trustedProxy(a) {
+			break
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	return client.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address and
+// a port.
+func parseHop(h string) (netip.Addr, bool) {
+	h = strings.TrimSpace(h)
+	a, err := netip.ParseAddr(h)
 	if err != nil {
-		return r.RemoteAddr
+		ap, err := netip.ParseAddrPort(h)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
 	}
-	return host
+	return a.Unmap().WithZone(""), true
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // loginTarget is the sign-in page, returning to next afterwards.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/alexedwards/scs/sqlite3store"
@@ -23,8 +24,13 @@ type Config struct {
 	Location *time.Location
 	// SecureCookies marks cookies Secure (TLS, or a declared HTTPS proxy).
 	SecureCookies bool
-	// TrustProxy takes the client address from X-Forwarded-For.
+	// TrustProxy takes the client address from X-Forwarded-For, when the
+	// request comes from one of TrustedProxies: the right-most address
+	// there that is not itself a trusted proxy.
 	TrustProxy bool
+	// TrustedProxies are the address ranges of the proxies in front of the
+	// console; with TrustProxy and none given, the loopback ranges.
+	TrustedProxies []netip.Prefix
 	// IdleTimeout ends a session after this long without a request.
 	IdleTimeout time.Duration
 	// Lifetime ends a session this long after sign-in, whatever happens.
@@ -71,6 +77,9 @@ func (c *Config) defaults() {
 	}
 	if c.GatewayRetryScale <= 0 {
 		c.GatewayRetryScale = 1
+	}
+	if c.TrustProxy && len(c.TrustedProxies) == 0 {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
 }
 
