@@ -32,7 +32,10 @@ var errBusy = errStatus(http.StatusServiceUnavailable, "The console is busy chec
 
 func newHashLimiter(n int, wait time.Duration) *hashLimiter {
 	if n <= 0 {
-		n = runtime.NumCPU()
+		// One core stays free for callbacks and pages during a burst of
+		// sign-ins: with every core hashing, callback latency grows
+		// several-fold.
+		n = max(1, runtime.NumCPU()-1)
 	}
 	if wait <= 0 {
 		wait = 2 * time.Second

@@ -52,8 +52,8 @@ type Config struct {
 	// the console runs on a sped-up sandbox. 0 means 1.
 	GatewayRetryScale float64
 	// HashConcurrency bounds how many argon2id password hashes run at once
-	// (sign-in, password change, user creation and reset); 0 means one per
-	// CPU. HashWait is the longest a request waits for a turn before it is
+	// (sign-in, password change, user creation and reset); 0 means one
+	// fewer than the CPUs, at least one. HashWait is the longest a request waits for a turn before it is
 	// answered busy (default 2 s).
 	HashConcurrency int
 	HashWait        time.Duration
