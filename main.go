@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -73,9 +74,12 @@ type Config struct {
 	Zone          string
 	SecureCookies bool
 	TrustProxy    bool
-	IdleTimeout   time.Duration
-	Lifetime      time.Duration
-	AdminPassword string
+	// TrustedProxies is the -trusted-proxies list as given: CIDR ranges or
+	// single addresses, separated by commas.
+	TrustedProxies string
+	IdleTimeout    time.Duration
+	Lifetime       time.Duration
+	AdminPassword  string
 }
 
 func envOr(getenv func(string) string, key, def string) string {
@@ -109,7 +113,8 @@ func serveFlags(getenv func(string) string, stdout io.Writer) (*flag.FlagSet, *C
 	fset.StringVar(&c.SandboxAddr, "sandbox-addr", envOr(getenv, "PAYDESK_SANDBOX_ADDR", "127.0.0.1:3020"), "address of the built-in sandbox gateway, started when no gateway is configured (env PAYDESK_SANDBOX_ADDR)")
 	fset.StringVar(&c.Zone, "zone", envOr(getenv, "PAYDESK_ZONE", "Asia/Shanghai"), "time zone times are shown in (env PAYDESK_ZONE)")
 	fset.BoolVar(&c.SecureCookies, "secure-cookies", envBool(getenv, "PAYDESK_SECURE_COOKIES"), "mark cookies Secure: set when users reach the console over HTTPS through a proxy (env PAYDESK_SECURE_COOKIES)")
-	fset.BoolVar(&c.TrustProxy, "trust-proxy", envBool(getenv, "PAYDESK_TRUST_PROXY"), "take client addresses from X-Forwarded-For (env PAYDESK_TRUST_PROXY)")
+	fset.BoolVar(&c.TrustProxy, "trust-proxy", envBool(getenv, "PAYDESK_TRUST_PROXY"), "take client addresses from X-Forwarded-For, as written by the proxies of -trusted-proxies (env PAYDESK_TRUST_PROXY)")
+	fset.StringVar(&c.TrustedProxies, "trusted-proxies", getenv("PAYDESK_TRUSTED_PROXIES"), "with -trust-proxy: address ranges of your proxies, as CIDR,CIDR,... (default the loopback ranges 127.0.0.0/8,::1/128) (env PAYDESK_TRUSTED_PROXIES)")
 	fset.DurationVar(&c.IdleTimeout, "idle-timeout", envDuration(getenv, "PAYDESK_IDLE_TIMEOUT", 30*time.Minute), "sign users out after this long without a request (env PAYDESK_IDLE_TIMEOUT)")
 	fset.DurationVar(&c.Lifetime, "session-lifetime", envDuration(getenv, "PAYDESK_SESSION_LIFETIME", 12*time.Hour), "sign users out this long after sign-in (env PAYDESK_SESSION_LIFETIME)")
 	c.AdminPassword = getenv("PAYDESK_ADMIN_PASSWORD")
@@ -155,6 +160,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if fset.NArg() > 0 {
 		return fmt.Errorf("unknown command %q (see paydesk -h)", fset.Arg(0))
+	}
+	proxies, err := parseTrustedProxies(c.TrustedProxies, c.TrustProxy)
+	if err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
 	loc, err := time.LoadLocation(c.Zone)
@@ -216,14 +225,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv, err := web.New(web.Config{
-		Location:      loc,
-		SecureCookies: c.SecureCookies,
-		TrustProxy:    c.TrustProxy,
-		IdleTimeout:   c.IdleTimeout,
-		Lifetime:      c.Lifetime,
-		MasterKey:     masterKey,
-		PublicURL:     publicURL,
-		SandboxURL:    sandboxURL,
+		Location:       loc,
+		SecureCookies:  c.SecureCookies,
+		TrustProxy:     c.TrustProxy,
+		TrustedProxies: proxies,
+		IdleTimeout:    c.IdleTimeout,
+		Lifetime:       c.Lifetime,
+		MasterKey:      masterKey,
+		PublicURL:      publicURL,
+		SandboxURL:     sandboxURL,
 		// Bounds every gateway call; an unclear payout is then resolved by query.
 		GatewayTimeout:    envDuration(getenv, "PAYDESK_GATEWAY_TIMEOUT", 15*time.Second),
 		GatewayRetryScale: retryScale,
@@ -279,6 +289,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	waitPayouts()
 	srv.Close(shutCtx)
 	return err
+}
+
+// parseTrustedProxies reads -trusted-proxies: CIDR ranges or single
+// addresses separated by commas.
+func parseTrustedProxies(list string, trustProxy bool) ([]netip.Prefix, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	if !trustProxy {
+		return nil, errors.New("-trusted-proxies is set but -trust-proxy is off: set -trust-proxy as well, or leave -trusted-proxies out")
+	}
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("-trusted-proxies: %q is not an address range such as 10.0.0.0/8 or fd00::/8, nor an address such as 10.0.0.7", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // firstAdmin creates the admin account when no user exists yet.

@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -453,5 +454,126 @@ func TestSandboxAccountFollowsTheSandbox(t *testing.T) {
 	c.Stop()
 	if disabled, _ := sandboxState(); disabled {
 		t.Fatal("the sandbox runs again but its account stayed disabled")
+	}
+}
+
+// A backup is readable by its owner only and holds no session.
+func TestBackupHasNoSessionsAndIsOwnerOnly(t *testing.T) {
+	defer syscall.Umask(syscall.Umask(0o022))
+	dir := t.TempDir()
+	if _, err := runCmd(t, dir, "password-number-1\n", "user", "add", "-username", "olga", "-role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	live, err := store.Open(context.Background(), filepath.Join(dir, "paydesk.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	const marker = "session-data-that-must-not-be-copied"
+	if _, err := live.Exec(`INSERT INTO sessions (token, data, expiry) VALUES ('live-session-key', ?, julianday('now') + 1)`, []byte(marker)); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	file := filepath.Join(out, "copy.db")
+	if _, err := runCmd(t, dir, "", "backup", file); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := st.Mode().Perm(); m != 0o600 {
+		t.Errorf("backup file mode %v, want 0600", m)
+	}
+	raw, _ := os.ReadFile(file)
+	if bytes.Contains(raw, []byte(marker)) || bytes.Contains(raw, []byte("live-session-key")) {
+		t.Fatal("the backup file contains a session")
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 1 {
+		t.Fatalf("the backup left %d files in its folder, want only the backup", len(entries))
+	}
+	copyDB, err := store.Open(context.Background(), file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	if n := countRows(t, copyDB, "sessions"); n != 0 {
+		t.Fatalf("%d sessions in the backup", n)
+	}
+	if u, err := copyDB.UserByName(context.Background(), "olga"); err != nil || u.Role != store.RoleAdmin {
+		t.Fatalf("the backup lost a user: %+v %v", u, err)
+	}
+	if n := countRows(t, live, "sessions"); n != 1 {
+		t.Fatalf("the live database has %d sessions after the backup, want 1", n)
+	}
+}
+
+func countRows(t *testing.T, db *store.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The data folder is the owner's only (0700) and every file in it 0600:
+// the database with its -wal and -shm, the master key, the sandbox key.
+// A database left readable by others is made the owner's at start.
+func TestDataFilesAreOwnerOnly(t *testing.T) {
+	defer syscall.Umask(syscall.Umask(0o022))
+	dir := filepath.Join(t.TempDir(), "data")
+	check := func(when string) {
+		t.Helper()
+		want := map[string]os.FileMode{"": 0o700, "paydesk.db": 0o600, "paydesk.db-wal": 0o600, "paydesk.db-shm": 0o600, "master.key": 0o600, "sandbox.key": 0o600}
+		for name, mode := range want {
+			st, err := os.Stat(filepath.Join(dir, name))
+			if err != nil {
+				t.Errorf("%s: %v", when, err)
+				continue
+			}
+			if got := st.Mode().Perm(); got != mode {
+				t.Errorf("%s: %s has mode %v, want %v", when, filepath.Join("data", name), got, mode)
+			}
+		}
+	}
+	c := startConsole(t, dir, nil)
+	check("first start")
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(filepath.Join(dir, "paydesk.db"), 0o644)
+	startConsole(t, dir, nil)
+	check("start with a database readable by others")
+}
+
+func TestTrustedProxiesFlag(t *testing.T) {
+	env := map[string]string{"PAYDESK_TRUST_PROXY": "on", "PAYDESK_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8,192.0.2.7"}
+	fset, c := serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err := fset.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := parseTrustedProxies(c.TrustedProxies, c.TrustProxy)
+	if err != nil || fmt.Sprint(got) != "[10.0.0.0/8 fd00::/8 192.0.2.7/32]" {
+		t.Fatalf("from the environment: %v %v", got, err)
+	}
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-trust-proxy", "-trusted-proxies", "10.0.0.0/33"}, `-trusted-proxies: "10.0.0.0/33" is not an address range`},
+		{[]string{"-trust-proxy", "-trusted-proxies", "10.0.0.0/8,proxy.example"}, `"proxy.example" is not an address range`},
+		{[]string{"-trusted-proxies", "10.0.0.0/8"}, "-trust-proxy is off"},
+	}
+	for _, tt := range bad {
+		var out syncBuffer
+		args := append([]string{"-addr", "127.0.0.1:0", "-data", t.TempDir(), "-sandbox-addr", "127.0.0.1:0"}, tt.args...)
+		err := run(context.Background(), args, func(string) string { return "" }, nil, &out)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: %v, want start-up stopped saying %q", tt.args, err, tt.want)
+		}
+		if strings.Contains(out.String(), "listening") {
+			t.Errorf("%v: the console started", tt.args)
+		}
 	}
 }

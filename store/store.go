@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +46,9 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	if now == nil {
 		now = time.Now
 	}
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	q := url.Values{}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -73,6 +78,41 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// ownerOnly creates the database file at path when missing and makes it
+// and its -wal and -shm files readable by the owner only (0600), whatever
+// the umask. SQLite creates -wal and -shm with the database file's mode.
+// Files already 0600 or stricter are not touched (they may be read-only).
+func ownerOnly(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		err = f.Chmod(0o600)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, st.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("%s can be read by other accounts, and its mode cannot be changed to 0600: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Path is the file the database lives in.
@@ -148,13 +188,52 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// Backup writes a consistent copy of the live database to file with
-// VACUUM INTO. The file must not exist yet.
-func (db *DB) Backup(ctx context.Context, file string) error {
-	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, file); err != nil {
+// Backup writes a consistent copy of the live database to file, without
+// its sessions, readable by the owner only (0600). The file must not exist
+// yet. The copy is first made (VACUUM INTO) in a folder only the owner can
+// open next to file, the sessions deleted there, and the result written
+// (VACUUM INTO again) into file, created empty with mode 0600 beforehand:
+// no session row ever reaches file, not even in its free pages.
+func (db *DB) Backup(ctx context.Context, file string) (err error) {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
 		return fmt.Errorf("backup to %s: %w", file, err)
 	}
-	return nil
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	defer func() {
+		if err != nil {
+			os.Remove(file)
+			err = fmt.Errorf("backup to %s: %w", file, err)
+		}
+	}()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(file), ".paydesk-backup-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "copy.db")
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
+		return err
+	}
+	cp, err := sql.Open("sqlite", "file:"+tmp)
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+	cp.SetMaxOpenConns(1)
+	if _, err := cp.ExecContext(ctx, `DELETE FROM sessions`); err != nil {
+		return err
+	}
+	if _, err := cp.ExecContext(ctx, `VACUUM INTO ?`, file); err != nil {
+		return err
+	}
+	return cp.Close()
 }
 
 // Ping reports whether the database answers a trivial query.

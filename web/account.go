@@ -28,7 +28,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := userFrom(r.Context()); ok {
 		return redirect(w, r, "/")
 	}
-	return s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in", ""), views.LoginForm{Next: safeNext(r.URL.Query().Get("next"))}))
+	return s.render(w, r, http.StatusOK, views.Login(s.page(r, "Sign in", ""), views.LoginForm{Next: s.safeNext(r.URL.Query().Get("next"))}))
 }
 
 // login checks a username and password. Every failure answers the same
@@ -39,7 +39,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	password := r.PostForm.Get("password")
-	next := safeNext(r.PostForm.Get("next"))
+	next := s.safeNext(r.PostForm.Get("next"))
 	addr := s.clientAddr(r)
 	if !utf8.ValidString(username) || len(username) > maxUsername {
 		// Not a username anyone could have: fail like a wrong password,
@@ -53,49 +53,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		p.Error = msg
 		return s.render(w, r, status, views.Login(p, form))
 	}
-	audit := func(detail string) error {
-		return s.db.Audit(r.Context(), store.AuditEntry{Actor: username, Action: "auth.login_failed", Subject: "user:" + username, Detail: detail, ClientAddr: addr})
-	}
 	if username == "" || password == "" {
 		return fail(http.StatusUnprocessableEntity, "Type your username and your password.")
 	}
-	uKey, aKey := userThrottleKey(username), addrThrottleKey(addr)
-	if wait := s.throttle.wait(uKey, aKey); wait > 0 {
-		if err := audit("refused: too many failed sign-ins"); err != nil {
-			return err
-		}
-		return fail(http.StatusTooManyRequests, "Too many failed sign-ins. Try again in "+waitText(wait)+".")
+	in, err := s.checkSignIn(r.Context(), username, password, addr)
+	var refused *httpError
+	if errors.As(err, &refused) {
+		return fail(refused.status, refused.msg)
 	}
-	u, err := s.db.UserByName(r.Context(), username)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err != nil {
 		return err
 	}
-	known := err == nil
-	hash := u.PasswordHash
-	if !known {
-		hash = dummyHash
-	}
-	// The hash is always checked, so that unknown names cost the same time.
-	good := CheckPassword(hash, password) && len(password) <= maxPassword
-	if !known || !good || u.Disabled {
-		s.throttle.fail(uKey, aKey)
-		detail := "wrong password"
-		switch {
-		case !known:
-			detail = "no such user"
-		case good && u.Disabled:
-			detail = "account disabled"
-		}
-		if err := audit(detail); err != nil {
-			return err
-		}
-		return fail(http.StatusUnprocessableEntity, "Wrong username or password.")
-	}
-	s.throttle.succeed(uKey)
+	u := in.User
 	if err := s.startSession(r.Context(), u); err != nil {
 		return err
 	}
-	if err := s.db.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "auth.login", Subject: "user:" + u.Username, ClientAddr: addr}); err != nil {
+	if err := s.db.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "auth.login", Subject: "user:" + u.Username, Detail: strings.TrimPrefix(refusedNote(in.Refused), "; "), ClientAddr: addr}); err != nil {
 		return err
 	}
 	if u.MustChangePassword {
@@ -173,7 +146,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		p.Error = msg
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ChangePassword(p, views.PasswordForm{Forced: u.MustChangePassword}))
 	}
-	if len(cur) > maxPassword || !CheckPassword(u.PasswordHash, cur) {
+	if len(cur) > maxPassword {
+		return fail("Your current password is not right.")
+	}
+	if ok, err := s.hasher.check(r.Context(), u.PasswordHash, cur); err != nil {
+		return err
+	} else if !ok {
 		return fail("Your current password is not right.")
 	}
 	if err := ValidatePassword(nw); err != nil {
@@ -185,7 +163,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if nw == cur {
 		return fail("Choose a password different from the current one.")
 	}
-	hash, err := HashPassword(nw)
+	hash, err := s.hasher.hash(r.Context(), nw)
 	if err != nil {
 		return err
 	}

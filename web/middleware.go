@@ -5,9 +5,12 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"paydesk/store"
 )
@@ -51,13 +54,11 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 
 // Session keys.
 const (
-	sessUserID  = "user_id"
-	sessGen     = "gen"     // the user's session generation at sign-in
-	sessAuthAt  = "auth_at" // sign-in time, unix nanoseconds
-	sessSeen    = "seen"    // last request, unix nanoseconds
-	sessFlash   = "flash"
-	sessIssued  = "issued_password" // a generated password, shown once to the admin
-	sessIssuedU = "issued_user"
+	sessUserID = "user_id"
+	sessGen    = "gen"     // the user's session generation at sign-in
+	sessAuthAt = "auth_at" // sign-in time, unix nanoseconds
+	sessSeen   = "seen"    // last request, unix nanoseconds
+	sessFlash  = "flash"
 )
 
 // authenticate loads the signed-in user, if any, into the context. A
@@ -146,16 +147,18 @@ func (s *Server) require(least access, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok := userFrom(r.Context())
 		if !ok {
-			target := "/login"
-			if r.Method == http.MethodGet && r.URL.Path != "/" {
-				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
-			}
 			if r.Header.Get("HX-Request") == "true" {
-				w.Header().Set("HX-Redirect", target)
+				// A fragment's own address is no page to come back to: the
+				// page it belongs to is the one the browser shows.
+				w.Header().Set("HX-Redirect", loginTarget(s.pageAddress(r)))
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
-			http.Redirect(w, r, target, http.StatusSeeOther)
+			next := ""
+			if r.Method == http.MethodGet {
+				next, _ = s.acceptNext(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, loginTarget(next), http.StatusSeeOther)
 			return
 		}
 		if u.MustChangePassword && r.URL.Path != "/account/password" && r.URL.Path != "/logout" {
@@ -171,25 +174,127 @@ func (s *Server) require(least access, h http.Handler) http.Handler {
 }
 
 // clientAddr is the address a request came from, for the audit log and
-// throttling. X-Forwarded-For is trusted only when a proxy is declared.
+// throttling. X-Forwarded-For is read only with TrustProxy, and only when
+// the direct peer is a trusted proxy. Each proxy appends the address it
+// was reached from, so the list is walked from the right, past trusted
+// proxies, to the first address that is not one: everything left of it was
+// written by the client and may be forged. A malformed entry stops the
+// walk at the last good address.
 func (s *Server) clientAddr(r *http.Request) string {
-	if s.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			return strings.TrimSpace(first)
+	peer := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		peer = host
+	}
+	if !s.cfg.TrustProxy {
+		return peer
+	}
+	client, err := netip.ParseAddr(peer)
+	if err != nil || !s.trustedProxy(client) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, ok := parseHop(hops[i])
+		if !ok {
+			break
+		}
+		client = a
+		if !s.trustedProxy(a) {
+			break
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	return client.String()
 }
 
-// safeNext keeps a post-login redirect on this site.
-func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
+// parseHop reads one X-Forwarded-For entry: an address, or an address and
+// a port.
+func parseHop(h string) (netip.Addr, bool) {
+	h = strings.TrimSpace(h)
+	a, err := netip.ParseAddr(h)
+	if err != nil {
+		ap, err := netip.ParseAddrPort(h)
+		if err != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
 	}
+	return a.Unmap().WithZone(""), true
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// loginTarget is the sign-in page, returning to next afterwards.
+func loginTarget(next string) string {
+	if next == "" || next == "/" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
+// pageAddress is the path and query of the page an htmx request came from
+// (HX-Current-URL), when it is of this console and acceptable as next.
+func (s *Server) pageAddress(r *http.Request) string {
+	u, err := url.Parse(r.Header.Get("HX-Current-URL"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil || !strings.EqualFold(u.Host, r.Host) {
+		return ""
+	}
+	p := u.EscapedPath()
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	next, _ := s.acceptNext(p)
 	return next
+}
+
+// maxNext bounds the address returned to after sign-in, in bytes.
+const maxNext = 2048
+
+// safeNext is the address to go to after sign-in: next when acceptNext
+// takes it, otherwise the start page.
+func (s *Server) safeNext(next string) string {
+	if p, ok := s.acceptNext(next); ok {
+		return p
+	}
+	return "/"
+}
+
+// acceptNext takes next only as a path of this console: no scheme, no
+// host, a single leading slash, no backslash and no control character,
+// raw or percent-encoded (browsers drop tabs and newlines from addresses
+// and read a backslash as a slash, so "/\t/evil.example" leads elsewhere),
+// and not the address of an htmx fragment. It returns the path and query
+// as they should be sent.
+func (s *Server) acceptNext(next string) (string, bool) {
+	if next == "" || len(next) > maxNext || next[0] != '/' {
+		return "", false
+	}
+	decoded, err := url.PathUnescape(next)
+	if err != nil {
+		return "", false
+	}
+	for _, v := range []string{next, decoded} {
+		if strings.HasPrefix(v, "//") || strings.ContainsRune(v, '\\') || !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return "", false
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return "", false
+	}
+	if s.isFragment(u.Path) {
+		return "", false
+	}
+	p := u.EscapedPath()
+	if u.RawQuery != "" {
+		p += "?" + u.RawQuery
+	}
+	return p, true
 }

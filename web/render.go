@@ -48,6 +48,8 @@ func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 		case errors.As(err, &he):
 		case errors.Is(err, store.ErrNotFound):
 			he = errNotFound
+		case errors.Is(err, errHashBusy):
+			he = errBusy.(*httpError)
 		case errors.As(err, &mbe):
 			he = errTooLarge(mbe.Limit)
 		default:

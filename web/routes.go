@@ -145,6 +145,32 @@ func (s *Server) routes() []route {
 	}
 }
 
+// fragmentRoutes are the GET routes that answer a piece of a page for htmx
+// to poll or swap in (live status, timelines, progress), not a page. They
+// are never an address to return to after sign-in.
+func fragmentRoutes() []string {
+	return []string{
+		"/payments/{id}/status",
+		"/pay/{token}/status",
+		"/payouts/batches/{id}/progress",
+		"/payouts/{id}/timeline",
+		"/orders/{kind}/{id}/timeline",
+	}
+}
+
+// isFragment reports whether path is the address of a fragment route.
+func (s *Server) isFragment(path string) bool {
+	return s.fragments.Match(chi.NewRouteContext(), http.MethodGet, path)
+}
+
+func newFragmentMatcher() *chi.Mux {
+	m := chi.NewRouter()
+	for _, p := range fragmentRoutes() {
+		m.Get(p, http.NotFound)
+	}
+	return m
+}
+
 // Handler is the console's whole HTTP handler. static holds app.css, htmx
 // and the other files served under /static/.
 func (s *Server) Handler(static fs.FS) http.Handler {

@@ -8,10 +8,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-chi/chi/v5"
 
 	"paydesk/store"
 )
@@ -22,8 +24,13 @@ type Config struct {
 	Location *time.Location
 	// SecureCookies marks cookies Secure (TLS, or a declared HTTPS proxy).
 	SecureCookies bool
-	// TrustProxy takes the client address from X-Forwarded-For.
+	// TrustProxy takes the client address from X-Forwarded-For, when the
+	// request comes from one of TrustedProxies: the right-most address
+	// there that is not itself a trusted proxy.
 	TrustProxy bool
+	// TrustedProxies are the address ranges of the proxies in front of the
+	// console; with TrustProxy and none given, the loopback ranges.
+	TrustedProxies []netip.Prefix
 	// IdleTimeout ends a session after this long without a request.
 	IdleTimeout time.Duration
 	// Lifetime ends a session this long after sign-in, whatever happens.
@@ -44,6 +51,12 @@ type Config struct {
 	// (+60 … +300 s) in timeline predictions: the sandbox's TimeScale when
 	// the console runs on a sped-up sandbox. 0 means 1.
 	GatewayRetryScale float64
+	// HashConcurrency bounds how many argon2id password hashes run at once
+	// (sign-in, password change, user creation and reset); 0 means one
+	// fewer than the CPUs, at least one. HashWait is the longest a request waits for a turn before it is
+	// answered busy (default 2 s).
+	HashConcurrency int
+	HashWait        time.Duration
 }
 
 func (c *Config) defaults() {
@@ -65,6 +78,9 @@ func (c *Config) defaults() {
 	if c.GatewayRetryScale <= 0 {
 		c.GatewayRetryScale = 1
 	}
+	if c.TrustProxy && len(c.TrustedProxies) == 0 {
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
 }
 
 // Server holds what every handler needs.
@@ -75,8 +91,11 @@ type Server struct {
 	now      func() time.Time
 	sessions *scs.SessionManager
 	throttle *throttle
-	sealer   *Sealer
-	gw       *http.Client
+	hasher   *hashLimiter
+	// fragments matches the paths of fragmentRoutes.
+	fragments *chi.Mux
+	sealer    *Sealer
+	gw        *http.Client
 	// payoutKick wakes the payout submission worker (see payout_worker.go).
 	payoutKick chan struct{}
 	notifier   *notifier // the single writer of inbound callbacks
@@ -98,7 +117,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		now = time.Now
 	}
 	sm := scs.New()
-	sm.Store = sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)
+	sm.Store = hashedTokenStore{sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)}
 	sm.IdleTimeout = cfg.IdleTimeout
 	sm.Lifetime = cfg.Lifetime
 	sm.Cookie.Name = "paydesk_session"
@@ -111,14 +130,16 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		http.Error(w, "The console cannot reach its session store. Please try again in a moment.", http.StatusServiceUnavailable)
 	}
 	s := &Server{
-		cfg:      cfg,
-		db:       db,
-		log:      log,
-		now:      now,
-		sessions: sm,
-		throttle: newThrottle(now),
-		sealer:   sealer,
-		gw:       newGatewayHTTPClient(),
+		cfg:       cfg,
+		db:        db,
+		log:       log,
+		now:       now,
+		sessions:  sm,
+		throttle:  newThrottle(now),
+		hasher:    newHashLimiter(cfg.HashConcurrency, cfg.HashWait),
+		fragments: newFragmentMatcher(),
+		sealer:    sealer,
+		gw:        newGatewayHTTPClient(),
 
 		payoutKick: make(chan struct{}, 1),
 	}
@@ -134,8 +155,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 func (s *Server) Close(ctx context.Context) error {
 	s.bg.close()
 	s.notifier.close()
-	if st, ok := s.sessions.Store.(*sqlite3store.SQLite3Store); ok {
-		st.StopCleanup()
+	if st, ok := s.sessions.Store.(hashedTokenStore); ok {
+		st.db.StopCleanup()
 	}
 	return nil
 }

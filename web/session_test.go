@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -319,5 +321,48 @@ func TestMustChangePasswordFirst(t *testing.T) {
 	b.postForm("/account/password", url.Values{"current": {testPassword}, "new": {"my-own-password-1"}, "confirm": {"my-own-password-1"}})
 	if res := b.get("/payments"); res.StatusCode != 200 {
 		t.Fatalf("after the change: %d", res.StatusCode)
+	}
+}
+
+// The sessions table holds the SHA-256 of each token, never the token: a
+// copy of the database signs nobody in.
+func TestSessionTokensAreStoredHashed(t *testing.T) {
+	env := newTestEnv(t)
+	b, _ := env.signedIn(store.RoleAdmin)
+	token := b.sessionCookie()
+	if token == "" {
+		t.Fatal("no session cookie")
+	}
+	var plain, hashed int
+	sum := sha256.Sum256([]byte(token))
+	env.db.QueryRow(`SELECT count(*) FROM sessions WHERE token = ?`, token).Scan(&plain)
+	env.db.QueryRow(`SELECT count(*) FROM sessions WHERE token = ?`, hex.EncodeToString(sum[:])).Scan(&hashed)
+	if plain != 0 || hashed != 1 {
+		t.Fatalf("rows under the token: %d, under its SHA-256: %d", plain, hashed)
+	}
+	rows, err := env.db.Query(`SELECT token FROM sessions`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		keys = append(keys, k)
+	}
+	rows.Close()
+	for _, k := range keys {
+		if res := env.withCookie(k).get("/account"); !signedOutTo(res) {
+			t.Fatalf("a session key copied from the table signs in: %d", res.StatusCode)
+		}
+	}
+	if res := b.get("/account"); res.StatusCode != http.StatusOK {
+		t.Fatalf("the real cookie no longer works: %d", res.StatusCode)
+	}
+	// Sign-out deletes the row.
+	b.postForm("/logout", nil)
+	env.db.QueryRow(`SELECT count(*) FROM sessions WHERE token = ?`, hex.EncodeToString(sum[:])).Scan(&hashed)
+	if hashed != 0 {
+		t.Fatal("the signed-out session's row is still stored")
 	}
 }

@@ -32,11 +32,23 @@ type testEnv struct {
 	// skew is added to the real time on the console's clock: advance moves
 	// it forward, so tests can pass timeouts without waiting.
 	skew atomic.Int64
+	// frozen, when set, is the real time (unix nanoseconds) the console's
+	// clock stays at (plus the skew): see freeze.
+	frozen atomic.Int64
 	sandboxFields
 }
 
 // now is the console's clock in tests: real time plus the skew.
-func (e *testEnv) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+func (e *testEnv) now() time.Time {
+	if f := e.frozen.Load(); f != 0 {
+		return time.Unix(0, f).Add(time.Duration(e.skew.Load()))
+	}
+	return time.Now().Add(time.Duration(e.skew.Load()))
+}
+
+// freeze stops the console's clock where it is; advance still moves it.
+// For tests whose outcome must not depend on how long the machine takes.
+func (e *testEnv) freeze() { e.frozen.Store(time.Now().UnixNano()) }
 
 // advance moves the console's clock forward by d.
 func (e *testEnv) advance(d time.Duration) { e.skew.Add(int64(d)) }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
@@ -36,20 +37,22 @@ func (e *testEnv) userID(name string) string {
 func TestAdminCreatesUserWithPasswordShownOnce(t *testing.T) {
 	env := newTestEnv(t)
 	admin, adminName := env.signedIn(store.RoleAdmin)
-	res := admin.postForm("/settings/users", url.Values{"username": {"dora"}, "role": {store.RoleOperator}})
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/settings/users" {
-		t.Fatalf("create: %d %s", res.StatusCode, res.body)
+	page := admin.postForm("/settings/users", url.Values{"username": {"dora"}, "role": {store.RoleOperator}})
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("create: %d %s", page.StatusCode, page.body)
 	}
-	page := admin.get("/settings/users")
 	pw := issuedPassword(t, page.body)
-	if !strings.Contains(page.body, "User dora created with role operator.") {
-		t.Error("no flash after creating")
+	if !strings.Contains(page.body, "User dora created with role operator.") || !strings.Contains(page.body, "It is shown only now.") {
+		t.Error("the answer does not say what happened, or that the password is shown only now")
+	}
+	if cc := page.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("the page showing the password may be stored by the browser: Cache-Control %q", cc)
 	}
 	if again := admin.get("/settings/users"); strings.Contains(again.body, pw) {
 		t.Fatal("the generated password is shown a second time")
 	}
 	dora := env.browser()
-	res = dora.postForm("/login", url.Values{"username": {"dora"}, "password": {pw}})
+	res := dora.postForm("/login", url.Values{"username": {"dora"}, "password": {pw}})
 	if res.Header.Get("Location") != "/account/password" {
 		t.Fatalf("new user's first sign-in goes to %q", res.Header.Get("Location"))
 	}
@@ -89,10 +92,14 @@ func TestAdminChangesUsers(t *testing.T) {
 		t.Fatalf("enabled user signs in: %d", res.StatusCode)
 	}
 
-	if res := admin.postForm("/settings/users/"+id+"/reset", nil); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("reset: %d", res.StatusCode)
+	reset := admin.postForm("/settings/users/"+id+"/reset", nil)
+	if reset.StatusCode != http.StatusOK {
+		t.Fatalf("reset: %d", reset.StatusCode)
 	}
-	pw := issuedPassword(t, admin.get("/settings/users").body)
+	pw := issuedPassword(t, reset.body)
+	if again := admin.get("/settings/users"); strings.Contains(again.body, pw) {
+		t.Fatal("the reset password is shown a second time")
+	}
 	if res := staff.get("/account"); !signedOutTo(res) {
 		t.Fatal("a reset did not end the user's sessions")
 	}
@@ -203,7 +210,7 @@ func TestBadInputGetsASentence(t *testing.T) {
 			}
 		})
 	}
-	if res := admin.postForm("/settings/users", url.Values{"username": {"Erin"}, "role": {"viewer"}}); res.StatusCode != http.StatusSeeOther {
+	if res := admin.postForm("/settings/users", url.Values{"username": {"Erin"}, "role": {"viewer"}}); res.StatusCode != http.StatusOK {
 		t.Fatalf("create: %d", res.StatusCode)
 	}
 	res := admin.postForm("/settings/users", url.Values{"username": {"erin"}, "role": {"viewer"}})
@@ -293,4 +300,55 @@ func TestLayoutShowsSandboxBannerAndAdminOnlyNav(t *testing.T) {
 	if res := b.get("/"); strings.Contains(res.body, "sandbox-banner") {
 		t.Error("banner shown without the sandbox")
 	}
+}
+
+// A generated password is kept nowhere: not in any session (raw session
+// data searched right after the answer), not in the log, not in the audit
+// log.
+func TestIssuedPasswordIsStoredNowhere(t *testing.T) {
+	env := newTestEnv(t)
+	admin, _ := env.signedIn(store.RoleAdmin)
+	_, staffName := env.signedIn(store.RoleViewer)
+	for _, path := range []string{"/settings/users", "/settings/users/" + env.userID(staffName) + "/reset"} {
+		res := admin.postForm(path, url.Values{"username": {"dora"}, "role": {store.RoleOperator}})
+		sessions := env.sessionData()
+		if res.StatusCode != http.StatusOK {
+			res = admin.get("/settings/users")
+		}
+		pw := issuedPassword(t, res.body)
+		if bytes.Contains(sessions, []byte(pw)) {
+			t.Fatalf("POST %s: the generated password is stored in a session", path)
+		}
+		if strings.Contains(env.logs.String(), pw) {
+			t.Fatalf("POST %s: the generated password is in the log", path)
+		}
+		es, _ := env.db.AuditEntries(context.Background(), store.AuditFilter{})
+		for _, a := range es {
+			if strings.Contains(a.Detail+a.Subject, pw) {
+				t.Fatalf("POST %s: the generated password is in the audit log: %+v", path, a)
+			}
+		}
+	}
+}
+
+// sessionData is every stored session's raw data, run together.
+func (e *testEnv) sessionData() []byte {
+	e.t.Helper()
+	rows, err := e.db.Query(`SELECT data FROM sessions`)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var all []byte
+	for rows.Next() {
+		var data []byte
+		if err := rows.Scan(&data); err != nil {
+			e.t.Fatal(err)
+		}
+		all = append(all, data...)
+	}
+	if len(all) == 0 {
+		e.t.Fatal("no session data to search")
+	}
+	return all
 }
