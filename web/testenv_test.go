@@ -113,6 +113,8 @@ type browser struct {
 	t   *testing.T
 	env *testEnv
 	c   *http.Client
+	// header is added to every request (X-Forwarded-For, say).
+	header http.Header
 }
 
 func (e *testEnv) browser() *browser {
@@ -143,6 +145,9 @@ type response struct {
 
 func (b *browser) do(req *http.Request) response {
 	b.t.Helper()
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -35,6 +35,7 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 		m.Users = append(m.Users, views.UserRow{
 			ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled, MustChange: u.MustChangePassword,
 			Self: u.ID == me.ID, Created: views.Time(u.CreatedAt, s.cfg.Location),
+			TwoFactor: u.TwoFactor,
 		})
 	}
 	m.Roles = store.Roles()
