@@ -21,7 +21,7 @@ func SettingsLinks() []SettingsLink {
 		{"audit", "Audit log", "/settings/audit", "every sign-in and every money or settings action."},
 		{"gateways", "Gateway accounts", "/settings/gateways", "the gateway merchants Paydesk talks to."},
 		{"payouts", "Payouts", "/settings/payouts", "the two-person rule, the second-approver limit and how long batches wait for approval."},
-		{"security", "Security", "/settings/security", "two-factor sign-in for everyone."},
+		{"security", "Security", "/settings/security", "two-factor sign-in for everyone, and when approving a batch asks for the password again."},
 	}
 }
 

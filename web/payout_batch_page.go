@@ -91,6 +91,15 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.State == store.BatchAwaitingApproval {
 		v.ApproveNote = s.approveRefusal(b, u)
 		v.CanApprove = v.ApproveNote == ""
+		if v.CanApprove {
+			need, limit, err := s.stepUpNeeded(ctx, b)
+			if err != nil {
+				return v, b, err
+			}
+			if need {
+				v.StepUp, v.StepUpCode = views.Money(limit), u.TwoFactor
+			}
+		}
 	}
 	if b.State == store.BatchApproved {
 		pv := s.progressView(ctx, b, counts)
