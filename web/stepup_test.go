@@ -75,6 +75,9 @@ func TestStepUpApproval(t *testing.T) {
 	if n := env.auditCount("payout.batch.step_up_failed", "wrong password"); n != 3 {
 		t.Errorf("%d failed step-ups audited, want 3", n)
 	}
+	if page := ap.get(fmt.Sprintf("/payouts/batches/%d", big)); !strings.Contains(page.body, "Approval refused, password or code not right: wrong password") {
+		t.Error("the batch's history does not show the refused step-up in words")
+	}
 	res := approve(ap, big, testPassword)
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("right password: %d %s", res.StatusCode, res.body)
