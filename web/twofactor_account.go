@@ -293,6 +293,6 @@ func (s *Server) resetTwoFactor(w http.ResponseWriter, r *http.Request) error {
 			return "", "", "", err
 		}
 		return "user.two_factor_reset", "secret and recovery codes deleted; sessions ended",
-			fmt.Sprintf("The two-factor sign-in of %s has been reset and their sessions ended. They sign in with their password and set it up again.", u.Username), nil
+			fmt.Sprintf("The two-factor sign-in of %s has been reset and their sessions ended. They sign in with their password alone until they set it up again.", u.Username), nil
 	}, nil)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,6 +275,44 @@ func TestTwoFactorCodeReplayRefused(t *testing.T) {
 	}
 }
 
+// TestTwoFactorSameCodeAtOnce sends one code from several browsers at the
+// same moment: exactly one of them signs in.
+func TestTwoFactorSameCodeAtOnce(t *testing.T) {
+	env := newTestEnv(t)
+	first, name := env.signedIn(store.RoleViewer)
+	secret, _ := first.enrol()
+	env.advance(30 * time.Second)
+	var bs []*browser
+	for range 4 {
+		bs = append(bs, env.signInPassword(name))
+	}
+	code := env.code(secret)
+	statuses := make([]int, len(bs))
+	var wg sync.WaitGroup
+	for i, b := range bs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = b.postForm("/login/two-factor", url.Values{"code": {code}}).StatusCode
+		}()
+	}
+	wg.Wait()
+	in := 0
+	for i, b := range bs {
+		if b.get("/").StatusCode == http.StatusOK {
+			in++
+			if statuses[i] != http.StatusSeeOther {
+				t.Errorf("signed in after status %d", statuses[i])
+			}
+		} else if statuses[i] != http.StatusUnprocessableEntity {
+			t.Errorf("refused with status %d", statuses[i])
+		}
+	}
+	if in != 1 {
+		t.Fatalf("one code signed in %d browsers", in)
+	}
+}
+
 func TestRecoveryCodeWorksOnce(t *testing.T) {
 	env := newTestEnv(t)
 	first, name := env.signedIn(store.RoleViewer)
@@ -335,7 +374,7 @@ func TestTwoFactorSecondStepExpires(t *testing.T) {
 
 func TestTwoFactorRequiredForEveryone(t *testing.T) {
 	env := newTestEnv(t)
-	adm, adminName := env.signedIn(store.RoleAdmin)
+	adm, _ := env.signedIn(store.RoleAdmin)
 	adm.enrol()
 	op, _ := env.signedIn(store.RoleOperator) // signed in before the change
 	res := adm.postForm("/settings/security", url.Values{"require_two_factor": {"1"}, "step_up_limit": {"50,000"}})
@@ -383,14 +422,13 @@ func TestTwoFactorRequiredForEveryone(t *testing.T) {
 	if res := op.postForm("/logout", nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
 		t.Fatalf("logout while enrolment is due: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	_ = adminName
 }
 
 func TestAdminResetsTwoFactor(t *testing.T) {
 	env := newTestEnv(t)
 	adm, _ := env.signedIn(store.RoleAdmin)
 	user, name := env.signedIn(store.RoleOperator)
-	secret, _ := user.enrol()
+	user.enrol()
 	u, _ := env.db.UserByName(context.Background(), name)
 	users := adm.get("/settings/users")
 	if !strings.Contains(users.body, fmt.Sprintf(`href="/settings/users/%d/two-factor-reset"`, u.ID)) {
@@ -430,7 +468,6 @@ func TestAdminResetsTwoFactor(t *testing.T) {
 	if res := b.postForm("/login", url.Values{"username": {name}, "password": {testPassword}}); res.Header.Get("Location") != "/" {
 		t.Fatalf("sign in after reset: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	_ = secret
 	if res := adm.postForm(fmt.Sprintf("/settings/users/%d/two-factor-reset", u.ID), url.Values{"confirm": {"yes"}}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("reset of a user without two-factor: %d", res.StatusCode)
 	}
