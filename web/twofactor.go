@@ -347,14 +347,14 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, next)
 }
 
-// enrolmentPaths are what a user who must set up two-factor sign-in may
-// still reach.
-var enrolmentPaths = map[string]bool{
-	"/account/two-factor":         true,
-	"/account/two-factor/start":   true,
-	"/account/two-factor/confirm": true,
-	"/account/two-factor/cancel":  true,
-	"/logout":                     true,
+// enrolmentPath reports whether a user who must set up two-factor sign-in
+// may still reach path.
+func enrolmentPath(path string) bool {
+	switch path {
+	case "/account/two-factor", "/account/two-factor/start", "/account/two-factor/confirm", "/account/two-factor/cancel", "/logout":
+		return true
+	}
+	return false
 }
 
 // mustEnrol reports whether u must set up two-factor sign-in before doing
@@ -381,7 +381,7 @@ func (s *Server) twoFactorRequired(ctx context.Context) (bool, error) {
 // enrolFirst sends a user who must set up two-factor sign-in to do that,
 // and reports whether it did.
 func (s *Server) enrolFirst(w http.ResponseWriter, r *http.Request, u store.User) bool {
-	if enrolmentPaths[r.URL.Path] || !s.mustEnrol(r.Context(), u) {
+	if enrolmentPath(r.URL.Path) || !s.mustEnrol(r.Context(), u) {
 		return false
 	}
 	redirect(w, r, "/account/two-factor")
