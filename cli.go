@@ -57,6 +57,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return errors.New(usage)
 	}
 	cmd := args[0]
+	if cmd == "reset-two-factor" {
+		return runResetTwoFactor(ctx, args[1:], getenv, stdout)
+	}
 	fset := flag.NewFlagSet("paydesk user "+cmd, flag.ContinueOnError)
 	fset.SetOutput(stdout)
 	dataDir := dataFlag(fset, getenv)

@@ -44,16 +44,19 @@ type User struct {
 	// SessionGen is the user's session generation: sessions signed in
 	// under an older generation are signed out.
 	SessionGen int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// TwoFactor is set while the user signs in with a TOTP code too
+	// (store/twofactor.go).
+	TwoFactor bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
-const userCols = `id, username, role, password_hash, must_change_password, disabled, session_gen, created_at, updated_at`
+const userCols = `id, username, role, password_hash, must_change_password, disabled, session_gen, totp_secret IS NOT NULL, created_at, updated_at`
 
 func scanUser(row rowScanner) (User, error) {
 	var u User
 	var created, updated string
-	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &u.SessionGen, &created, &updated)
+	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &u.SessionGen, &u.TwoFactor, &created, &updated)
 	u.CreatedAt, u.UpdatedAt = parseTime(created), parseTime(updated)
 	return u, err
 }

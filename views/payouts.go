@@ -179,6 +179,8 @@ type BatchView struct {
 	RejectReason string
 	CanApprove   bool
 	ApproveNote  string // why the user cannot approve, shown instead of the form
+	StepUp       string // the step-up limit when approving asks for the password or a code again
+	StepUpCode   bool   // the approver may type a two-factor code instead of the password
 	Progress     *ProgressView
 	History      []TimelineEntry // every transition, from the audit log
 }

@@ -21,6 +21,7 @@ func SettingsLinks() []SettingsLink {
 		{"audit", "Audit log", "/settings/audit", "every sign-in and every money or settings action."},
 		{"gateways", "Gateway accounts", "/settings/gateways", "the gateway merchants Paydesk talks to."},
 		{"payouts", "Payouts", "/settings/payouts", "the two-person rule, the second-approver limit and how long batches wait for approval."},
+		{"security", "Security", "/settings/security", "two-factor sign-in for everyone, and when approving a batch asks for the password again."},
 	}
 }
 
@@ -59,7 +60,7 @@ func SettingsNav(active string) templ.Component {
 				var templ_7745c5c3_Var2 string
 				templ_7745c5c3_Var2, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(l.Href)).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings.templ`, Line: 23, Col: 34}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings.templ`, Line: 24, Col: 34}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var2)
 				if templ_7745c5c3_Err != nil {
@@ -104,7 +105,7 @@ func SettingsNav(active string) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(l.Label)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings.templ`, Line: 23, Col: 92}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/settings.templ`, Line: 24, Col: 92}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {

@@ -65,6 +65,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u := in.User
+	if u.TwoFactor {
+		// Not signed in yet: the code is due first (twofactor.go).
+		return s.startSecondStep(w, r, u, next)
+	}
 	if err := s.startSession(r.Context(), u); err != nil {
 		return err
 	}
@@ -124,6 +128,7 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 		Idle:      durationText(s.cfg.IdleTimeout),
 		Lifetime:  durationText(s.cfg.Lifetime),
 		MustReset: u.MustChangePassword,
+		TwoFactor: u.TwoFactor,
 	}
 	return s.render(w, r, http.StatusOK, views.AccountPage(s.page(r, "Your account", ""), a))
 }

@@ -165,6 +165,9 @@ func (s *Server) require(least access, h http.Handler) http.Handler {
 			http.Redirect(w, r, "/account/password", http.StatusSeeOther)
 			return
 		}
+		if s.enrolFirst(w, r, u) {
+			return
+		}
 		if roleAccess(u.Role) < least {
 			s.renderError(w, r, http.StatusForbidden, errForbidden.msg)
 			return

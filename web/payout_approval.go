@@ -185,6 +185,17 @@ func (s *Server) decideBatch(w http.ResponseWriter, r *http.Request, approve boo
 	if !approve && reason == "" {
 		return s.renderBatch(w, r, http.StatusUnprocessableEntity, "Give a reason for rejecting the batch: the maker will see it.", "", "")
 	}
+	var stepUp string // how the approver confirmed a large batch (stepup.go)
+	if approve {
+		how, refusal, err := s.approvalStepUp(r, id, u)
+		if err != nil {
+			return err
+		}
+		if refusal != "" {
+			return s.renderBatch(w, r, http.StatusUnprocessableEntity, refusal, "", "")
+		}
+		stepUp = how
+	}
 	var refusal string
 	var status int
 	var result store.Batch
@@ -236,6 +247,9 @@ func (s *Server) decideBatch(w http.ResponseWriter, r *http.Request, approve boo
 			if !b.TwoPerson && (b.CreatedBy == u.Username || b.SentBy == u.Username) {
 				audit.Detail += " (approved by its maker: two-person rule off)"
 			}
+		}
+		if approve && stepUp != "" {
+			audit.Detail += "; approved with step-up (" + stepUp + ")"
 		}
 		if err := s.db.UpdateBatchTx(ctx, tx, b, next); err != nil {
 			return err

@@ -91,6 +91,15 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.State == store.BatchAwaitingApproval {
 		v.ApproveNote = s.approveRefusal(b, u)
 		v.CanApprove = v.ApproveNote == ""
+		if v.CanApprove {
+			need, limit, err := s.stepUpNeeded(ctx, b)
+			if err != nil {
+				return v, b, err
+			}
+			if need {
+				v.StepUp, v.StepUpCode = views.Money(limit), u.TwoFactor
+			}
+		}
 	}
 	if b.State == store.BatchApproved {
 		pv := s.progressView(ctx, b, counts)
@@ -105,7 +114,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		switch e.Action {
 		case "payout.batch.approve":
 			tone = "ok"
-		case "payout.batch.reject", "payout.batch.expire", "payout.batch.cancel":
+		case "payout.batch.reject", "payout.batch.expire", "payout.batch.cancel", "payout.batch.step_up_failed":
 			tone = "err"
 		}
 		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.cfg.Location), Type: "note", Actor: e.Actor,
@@ -280,6 +289,8 @@ func batchActionText(action string) string {
 		return "Approved"
 	case "payout.batch.reject":
 		return "Rejected"
+	case "payout.batch.step_up_failed":
+		return "Approval refused, password or code not right"
 	case "payout.batch.expire":
 		return "Expired"
 	case "payout.batch.cancel":

@@ -61,6 +61,20 @@ func (s *Server) routes() []route {
 		{"POST", "/account/password", viewer, s.changePassword},
 		{"POST", "/account/logout-everywhere", viewer, s.logoutEverywhere},
 
+		// Two-factor sign-in (twofactor.go, twofactor_account.go).
+		{"GET", "/login/two-factor", public, s.loginCodePage},
+		{"POST", "/login/two-factor", public, s.loginCode},
+		{"GET", "/account/two-factor", viewer, s.twoFactorPage},
+		{"POST", "/account/two-factor/start", viewer, s.startEnrolment},
+		{"POST", "/account/two-factor/confirm", viewer, s.confirmEnrolment},
+		{"POST", "/account/two-factor/cancel", viewer, s.cancelEnrolment},
+		{"POST", "/account/two-factor/disable", viewer, s.disableTwoFactor},
+		{"POST", "/account/two-factor/recovery-codes", viewer, s.newRecoveryCodes},
+		{"GET", "/settings/users/{id}/two-factor-reset", admin, s.resetTwoFactorPage},
+		{"POST", "/settings/users/{id}/two-factor-reset", admin, s.resetTwoFactor},
+		{"GET", "/settings/security", admin, s.securitySettingsPage},
+		{"POST", "/settings/security", admin, s.saveSecuritySettings},
+
 		// payments and their public links
 		{"GET", "/payments", viewer, s.paymentsPage},
 		{"GET", "/payments.csv", viewer, s.paymentsCSV},

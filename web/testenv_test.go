@@ -125,6 +125,8 @@ type browser struct {
 	t   *testing.T
 	env *testEnv
 	c   *http.Client
+	// header is added to every request (X-Forwarded-For, say).
+	header http.Header
 }
 
 func (e *testEnv) browser() *browser {
@@ -155,6 +157,9 @@ type response struct {
 
 func (b *browser) do(req *http.Request) response {
 	b.t.Helper()
+	for k, v := range b.header {
+		req.Header[k] = v
+	}
 	res, err := b.c.Do(req)
 	if err != nil {
 		b.t.Fatal(err)

@@ -36,6 +36,7 @@ func (s *Server) renderUsersNotice(w http.ResponseWriter, r *http.Request, statu
 		m.Users = append(m.Users, views.UserRow{
 			ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled, MustChange: u.MustChangePassword,
 			Self: u.ID == me.ID, Created: views.Time(u.CreatedAt, s.cfg.Location),
+			TwoFactor: u.TwoFactor,
 		})
 	}
 	m.Roles = store.Roles()
