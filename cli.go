@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"paydesk/store"
@@ -99,6 +101,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		defer db.Close()
+		if _, err := sealAudit(ctx, db, getenv, *dataDir, cliLog(stdout)); err != nil {
+			return err
+		}
 		err = db.InTx(ctx, func(tx *sql.Tx) error {
 			if _, err := db.CreateUserTx(ctx, tx, *username, *role, hash, false); err != nil {
 				return err
@@ -120,6 +125,9 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer db.Close()
+	if _, err := sealAudit(ctx, db, getenv, *dataDir, cliLog(stdout)); err != nil {
+		return err
+	}
 	u, err := db.UserByName(ctx, *username)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("there is no user %s", *username)
@@ -158,16 +166,74 @@ func runAudit(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer db.Close()
+	headFile := filepath.Join(*dataDir, auditHeadFile)
+	masterKey, err := loadMasterKey(getenv, *dataDir, false)
+	haveKey := err == nil
+	switch {
+	case errors.Is(err, errNoMasterKey):
+	case err != nil:
+		return err
+	default:
+		if err := keyAudit(db, masterKey, *dataDir, cliLog(stdout)); err != nil {
+			return err
+		}
+	}
 	rep, err := db.VerifyAudit(ctx)
 	if err != nil {
 		return err
 	}
-	if !rep.Intact() {
+	if rep.BrokenAt != 0 {
 		fmt.Fprintf(stdout, "audit log BROKEN: row %d: %s (%d rows checked)\n", rep.BrokenAt, rep.BrokenWhy, rep.Rows)
+	}
+	if rep.AnchorProblem != "" {
+		fmt.Fprintf(stdout, "audit log BROKEN: anchor: %s\n", rep.AnchorProblem)
+		fmt.Fprintf(stdout, "If this follows a legitimate change (a restored backup, a database put in a new data folder, or a log the console has not yet run with), move %s aside if it exists and start the console once: it anchors the log afresh and records that in the log.\n", headFile)
+	}
+	switch {
+	case rep.BrokenAt != 0:
 		return fmt.Errorf("audit log broken at row %d", rep.BrokenAt)
+	case rep.AnchorProblem != "":
+		return errors.New("the audit log does not match its anchor")
+	}
+	_, statErr := os.Stat(headFile)
+	if !haveKey && (rep.SealedFrom != 0 || statErr == nil) {
+		fmt.Fprintf(stdout, "audit log NOT VERIFIED: its rows are sealed with the master key, which was not found (set PAYDESK_MASTER_KEY or put master.key in %s). Without it only the links between rows and the rows from before the log was sealed were checked (%d rows).\n", *dataDir, rep.Rows)
+		return errors.New("audit verify needs the master key to check the sealed audit log")
 	}
 	fmt.Fprintf(stdout, "audit log intact: %d rows, every one chained to the one before\n", rep.Rows)
+	switch {
+	case rep.SealedFrom == 0:
+		fmt.Fprintln(stdout, "No row is sealed with the master key yet: the rows are chained with plain SHA-256 only, which anyone with the database file can recompute. The console seals the log from its next start.")
+	case rep.SealedFrom > 1:
+		fmt.Fprintf(stdout, "Rows 1 to %d are chained with plain SHA-256 from before the log was sealed; row %d's seal covers them, and every row from %d on is sealed with the master key.\n", rep.SealedFrom-1, rep.SealedFrom, rep.SealedFrom)
+	default:
+		fmt.Fprintln(stdout, "Every row is sealed with the master key.")
+	}
+	if rep.AnchorRow != 0 {
+		fmt.Fprintf(stdout, "The anchor (%s) names row %d, which is in the log as anchored", headFile, rep.AnchorRow)
+		if rep.AfterAnchor > 0 {
+			fmt.Fprintf(stdout, "; %d rows were written after it (the anchor follows each commit and can lag after a crash)", rep.AfterAnchor)
+		}
+		fmt.Fprintln(stdout, ".")
+	}
+	if len(rep.Reanchored) > 0 {
+		fmt.Fprintf(stdout, "Note: the log was anchored afresh at row(s) %s because no anchor was found then (first start with a sealed log, a restored backup, or a removed anchor file); rows removed from the end of the log before that could not be told.\n", joinIDs(rep.Reanchored))
+	}
 	return nil
+}
+
+// joinIDs lists row ids for a sentence.
+func joinIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ", ")
+}
+
+// cliLog is the log of a command: its standard output.
+func cliLog(stdout io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(stdout, nil))
 }
 
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

@@ -35,6 +35,9 @@ func runResetTwoFactor(ctx context.Context, args []string, getenv func(string) s
 		return err
 	}
 	defer db.Close()
+	if _, err := sealAudit(ctx, db, getenv, *dataDir, cliLog(stdout)); err != nil {
+		return err
+	}
 	u, err := db.UserByName(ctx, *username)
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("there is no user %s", *username)

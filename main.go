@@ -137,7 +137,8 @@ Environment only:
   PAYDESK_ADMIN_PASSWORD   password of the first admin, created when no user exists
                            (otherwise a random one is printed once to the log)
   PAYDESK_MASTER_KEY       64 hex digits: the key sealing gateway merchant keys
-                           (otherwise DATA/master.key, created on first start)
+                           and the audit log (otherwise DATA/master.key,
+                           created on first start)
   PAYDESK_PUBLIC_URL       the console's base URL as customers and the gateway
                            reach it (default: the listening address)
 `)
@@ -175,6 +176,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
+	masterKey, err := sealAudit(ctx, db, getenv, c.DataDir, log)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
@@ -220,10 +225,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		log.Info("no gateway account configured: the built-in sandbox gateway is running", "url", base, "page", base+"/sandbox")
 	}
 
-	masterKey, err := loadMasterKey(getenv, c.DataDir)
-	if err != nil {
-		return err
-	}
 	srv, err := web.New(web.Config{
 		Location:       loc,
 		SecureCookies:  c.SecureCookies,
@@ -272,6 +273,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		FollowUp: envDuration(getenv, "PAYDESK_PAYOUT_FOLLOW_UP", 30*time.Second),
 		Backoff:  envDuration(getenv, "PAYDESK_PAYOUT_BACKOFF", time.Second),
 	})
+	logAuditHead(log, db)
+	waitHeadLog := startAuditHeadLog(workCtx, db, log, auditHeadLogEvery)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("paydesk is listening", "url", consoleURL, "data", c.DataDir, "startup", time.Since(started).Round(time.Millisecond))
@@ -287,7 +290,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	err = hs.Shutdown(shutCtx)
 	stopWork()
 	waitPayouts()
+	waitHeadLog()
 	srv.Close(shutCtx)
+	logAuditHead(log, db)
 	return err
 }
 

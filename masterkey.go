@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -14,10 +16,15 @@ import (
 // masterKeyFile is where the master key lives when PAYDESK_MASTER_KEY is not set.
 const masterKeyFile = "master.key"
 
-// loadMasterKey returns the 32-byte key that seals gateway merchant keys:
-// PAYDESK_MASTER_KEY (64 hex digits) when set, otherwise the key file in the
-// data folder, created on first start.
-func loadMasterKey(getenv func(string) string, dataDir string) ([]byte, error) {
+// errNoMasterKey is returned by loadMasterKey when there is no key and none
+// is to be created.
+var errNoMasterKey = errors.New("no master key")
+
+// loadMasterKey returns the 32-byte key that seals gateway merchant keys
+// and, through a key derived from it, the audit log: PAYDESK_MASTER_KEY
+// (64 hex digits) when set, otherwise the key file in the data folder,
+// which is created when create is set.
+func loadMasterKey(getenv func(string) string, dataDir string, create bool) ([]byte, error) {
 	if v := strings.TrimSpace(getenv("PAYDESK_MASTER_KEY")); v != "" {
 		k, err := hex.DecodeString(v)
 		if err != nil || len(k) != 32 {
@@ -27,6 +34,9 @@ func loadMasterKey(getenv func(string) string, dataDir string) ([]byte, error) {
 	}
 	path := filepath.Join(dataDir, masterKeyFile)
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		return nil, errNoMasterKey
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {
@@ -45,4 +55,10 @@ func loadMasterKey(getenv func(string) string, dataDir string) ([]byte, error) {
 		return nil, fmt.Errorf("%s must hold 64 hexadecimal digits", path)
 	}
 	return k, nil
+}
+
+// auditKey derives the key that seals the audit log. The master key also
+// seals the gateway merchant keys; each use gets a key of its own.
+func auditKey(master []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, master, nil, "paydesk audit chain v1", 32)
 }

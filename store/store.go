@@ -38,6 +38,7 @@ type DB struct {
 	path  string
 	now   func() time.Time
 	stmts stmtCache
+	audit *auditChain // nil: audit rows are chained with plain SHA-256
 }
 
 // Open opens (creating if needed) the SQLite file at path with WAL, foreign
@@ -172,7 +173,8 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 // InTx runs fn in one write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil and rolling back otherwise.
+// returns nil and rolling back otherwise. When fn appended sealed audit rows,
+// the audit anchor moves to the newest once the commit is done.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
@@ -180,10 +182,18 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		db.audit.take(tx)
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	head, appended := db.audit.take(tx)
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	if appended {
+		// Only now may the anchor name the row; a request that ends
+		// meanwhile must not leave it behind.
+		db.audit.advance(context.WithoutCancel(ctx), db, head)
 	}
 	return nil
 }
