@@ -101,11 +101,17 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) error {
 		return fail("The upload could not be read. Choose the CSV file again and upload it.")
 	}
 	defer r.MultipartForm.RemoveAll()
+	if err := checkText(r.MultipartForm.Value); err != nil {
+		return err
+	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
 		return fail("Choose a CSV file to upload.")
 	}
 	defer file.Close()
+	if payoutcsv.HasControl(hdr.Filename, false) {
+		return fail("The file's name contains a control character; rename the file and upload it again.")
+	}
 	if hdr.Size > payoutcsv.MaxBytes {
 		return fail(fmt.Sprintf("The file is larger than %d MiB. Split it into smaller files (at most %d rows each).", payoutcsv.MaxBytes>>20, payoutcsv.MaxRows))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -38,7 +39,10 @@ var (
 // never shown).
 func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
+		err := readForm(r)
+		if err == nil {
+			err = h(w, r)
+		}
 		if err == nil {
 			return
 		}
@@ -62,8 +66,20 @@ func errTooLarge(limit int64) *httpError {
 	return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("What you sent is too large: the console takes at most %d KiB in one form. Shorten the text and try again.", limit/1024)}
 }
 
+// readForm reads the form of every POST before its handler runs, so that
+// each form is checked the same way, also where a handler reads no field.
+// Callbacks under /notify/ are stored exactly as they came: their body is
+// theirs to read.
+func readForm(r *http.Request) error {
+	if r.Method != http.MethodPost || strings.HasPrefix(r.URL.Path, "/notify/") {
+		return nil
+	}
+	return parseForm(r)
+}
+
 // parseForm reads a request's form. A body over MaxFormBytes gives 413 and
-// anything unreadable 400, each with a sentence instead of a raw error.
+// anything unreadable 400, each with a sentence instead of a raw error; a
+// text field with a control character gives 422 naming the field.
 func parseForm(r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
@@ -72,7 +88,7 @@ func parseForm(r *http.Request) error {
 		}
 		return errStatus(http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
 	}
-	return nil
+	return checkText(r.PostForm)
 }
 
 // renderError answers status with msg, as a page or, for htmx, a fragment.

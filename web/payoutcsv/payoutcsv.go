@@ -110,26 +110,27 @@ const (
 type Column struct {
 	Key, Chinese, Header, Example, Help string
 	Required                            bool
+	Name                                string // in a sentence: "the account name"
 }
 
 // Columns lists the template's columns in order, with the help text the
 // README and the upload page show.
 func Columns() []Column {
 	return []Column{
-		{colAccountName, "账户名", "账户名/account_name", "张三", "Account holder's name, up to 64 characters.", true},
-		{colAccountNo, "账号", "账号/account_no", "6222020200112233445", "Account number (bank card: digits only, spaces ignored). Format the column as Text in Excel.", true},
-		{colAmount, "金额", "金额(元)/amount", "1,234.50", "Amount in yuan, at most two decimals: 100, 0.5, 1,234.50.", true},
-		{colBankCode, "银行代码", "银行代码/bank_code", "HPT00003", "Bank code HPT00001–HPT00097. Give this or the bank name.", false},
-		{colBankName, "银行名称", "银行名称/bank_name", "中国建设银行", "Exact bank name from the code list; used when there is no bank code.", false},
-		{colBranch, "开户支行", "开户支行/branch", "中国建设银行上海分行", "Branch (开户行名称) sent to the gateway; the bank name when empty.", false},
-		{colProvince, "省份", "省份/province", "上海", "Province of the account's bank.", true},
-		{colCity, "城市", "城市/city", "上海", "City of the account's bank.", true},
-		{colAccountType, "账户类型", "账户类型/account_type", "1", "1 bank card (default), 2 WeChat, 3 Alipay, 4 other.", false},
-		{colAccountAttr, "对公对私", "对公对私/account_attr", "0", "0 personal 对私 (default), 1 corporate 对公.", false},
-		{colBankType, "联行号", "联行号/bank_type", "", "Optional interbank number (digits).", false},
-		{colParam1, "扩展参数1", "扩展参数1/param1", "", "Optional, returned by the gateway as is; up to 64 characters.", false},
-		{colParam2, "扩展参数2", "扩展参数2/param2", "", "Optional, returned by the gateway as is; up to 64 characters.", false},
-		{colMchNo, "商户代付单号", "商户代付单号/mch_trans_order_no", "", "Optional merchant payout number (letters, digits, - and _, up to 30); generated when empty. Never reused.", false},
+		{colAccountName, "账户名", "账户名/account_name", "张三", "Account holder's name, up to 64 characters.", true, "the account name"},
+		{colAccountNo, "账号", "账号/account_no", "6222020200112233445", "Account number (bank card: digits only, spaces ignored). Format the column as Text in Excel.", true, "the account number"},
+		{colAmount, "金额", "金额(元)/amount", "1,234.50", "Amount in yuan, at most two decimals: 100, 0.5, 1,234.50.", true, "the amount"},
+		{colBankCode, "银行代码", "银行代码/bank_code", "HPT00003", "Bank code HPT00001–HPT00097. Give this or the bank name.", false, "the bank code"},
+		{colBankName, "银行名称", "银行名称/bank_name", "中国建设银行", "Exact bank name from the code list; used when there is no bank code.", false, "the bank name"},
+		{colBranch, "开户支行", "开户支行/branch", "中国建设银行上海分行", "Branch (开户行名称) sent to the gateway; the bank name when empty.", false, "the branch name"},
+		{colProvince, "省份", "省份/province", "上海", "Province of the account's bank.", true, "the province"},
+		{colCity, "城市", "城市/city", "上海", "City of the account's bank.", true, "the city"},
+		{colAccountType, "账户类型", "账户类型/account_type", "1", "1 bank card (default), 2 WeChat, 3 Alipay, 4 other.", false, "the account type"},
+		{colAccountAttr, "对公对私", "对公对私/account_attr", "0", "0 personal 对私 (default), 1 corporate 对公.", false, "the personal or corporate column"},
+		{colBankType, "联行号", "联行号/bank_type", "", "Optional interbank number (digits).", false, "the interbank number"},
+		{colParam1, "扩展参数1", "扩展参数1/param1", "", "Optional, returned by the gateway as is; up to 64 characters.", false, "param1"},
+		{colParam2, "扩展参数2", "扩展参数2/param2", "", "Optional, returned by the gateway as is; up to 64 characters.", false, "param2"},
+		{colMchNo, "商户代付单号", "商户代付单号/mch_trans_order_no", "", "Optional merchant payout number (letters, digits, - and _, up to 30); generated when empty. Never reused.", false, "the merchant payout number"},
 	}
 }
 
