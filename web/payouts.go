@@ -277,8 +277,8 @@ func (s *Server) newPayoutPage(w http.ResponseWriter, r *http.Request) error {
 
 // createPayout makes a single payout: a batch of one, waiting for approval.
 func (s *Server) createPayout(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	u, _ := userFrom(ctx)
@@ -381,8 +381,8 @@ func (s *Server) payoutSettingsPage(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) savePayoutSettings(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	u, _ := userFrom(ctx)
