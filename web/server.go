@@ -89,6 +89,7 @@ type Server struct {
 	notifier   *notifier // the single writer of inbound callbacks
 	keys       *keyCache // merchant keys by mchId, for verifying callbacks
 	bg         *background
+	health     healthCache // the last /healthz check
 }
 
 // New builds a Server on an open database.
