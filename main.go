@@ -25,6 +25,7 @@ import (
 	"time"
 	_ "time/tzdata" // the console's zone must load on machines without tzdata
 
+	"paydesk/internal/logdedup"
 	"paydesk/store"
 	"paydesk/web"
 )
@@ -155,7 +156,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if fset.NArg() > 0 {
 		return fmt.Errorf("unknown command %q (see paydesk -h)", fset.Arg(0))
 	}
-	log := slog.New(slog.NewTextHandler(stdout, nil))
+	// An identical failure repeated (a full disk fails every request) is
+	// logged once per 10 s with its count.
+	dedup := logdedup.New(slog.NewTextHandler(stdout, nil), 10*time.Second, time.Now)
+	log := slog.New(dedup)
+	dedupCtx, stopDedup := context.WithCancel(context.Background())
+	dedupDone := make(chan struct{})
+	go func() { dedup.Run(dedupCtx); close(dedupDone) }()
+	defer func() { stopDedup(); <-dedupDone }() // last: counts logged during shutdown too
 	loc, err := time.LoadLocation(c.Zone)
 	if err != nil {
 		return fmt.Errorf("zone %q: %w", c.Zone, err)
