@@ -12,6 +12,7 @@ import (
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
+	"paydesk/web/payoutcsv"
 )
 
 // paymentsCSV exports every payment matching the list's filters: UTF-8
@@ -76,7 +77,7 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 			strconv.Itoa(o.ProductID), product, views.YuanPlain(o.Amount), o.Currency, payStatusText(o), t(o, "paid"),
 			o.Subject, o.Body, o.Param1, o.Param2, t(o, "expires"), o.CreatedBy}
 		for i := range row {
-			row[i] = csvCell(row[i])
+			row[i] = payoutcsv.FormulaSafe(row[i])
 		}
 		return cw.Write(row)
 	})

@@ -267,6 +267,15 @@ func TestExcelText(t *testing.T) {
 		"6222020200112233445": "\t6222020200112233445",
 		"张三":                  "张三",
 		"12345":               "12345",
+		" =1+2":               "' =1+2",
+		"\t=1+2":              "'\t=1+2",
+		"\r\n+1":              "'\r\n+1",
+		"\n-1":                "'\n-1",
+		"   @A1":              "'   @A1",
+		"a=1":                 "a=1",
+		"  ":                  "  ",
+		"\tplain":             "'\tplain",
+		"\xff=1":              "\ufffd=1",
 	} {
 		if got := ExcelText(in); got != want {
 			t.Errorf("ExcelText(%q) = %q, want %q", in, got, want)
