@@ -116,9 +116,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := "paydesk-audit-" + s.now().In(s.cfg.Location).Format("20060102-150405") + ".csv"
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
+	csvDownload(w, name)
 	bw := bufio.NewWriter(w)
 	bw.WriteString("\uFEFF")
 	cw := csv.NewWriter(bw)

@@ -43,9 +43,7 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := "payments-" + s.now().In(s.cfg.Location).Format("20060102-150405") + ".csv"
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "private, no-store")
+	csvDownload(w, name)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("\ufeff")
 	cw := csv.NewWriter(bw)

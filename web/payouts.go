@@ -363,8 +363,7 @@ func rowPayout(row *payoutcsv.Row, accountID, batchID int64, no, state, by strin
 }
 
 func (s *Server) payoutTemplate(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="payout-batch-template.csv"`)
+	csvDownload(w, "payout-batch-template.csv")
 	return payoutcsv.WriteTemplate(w)
 }
 

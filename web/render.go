@@ -155,6 +155,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	return err
 }
 
+// csvDownload sets the headers of every CSV download: an attachment named
+// filename, never kept by a browser or proxy cache (exports hold payees'
+// names, accounts and amounts, and a shared computer's cache outlives the
+// session).
+func csvDownload(w http.ResponseWriter, filename string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+}
+
 // redirect answers a successful POST: 303 to url, or for htmx an
 // HX-Redirect header.
 func redirect(w http.ResponseWriter, r *http.Request, url string) error {
