@@ -17,7 +17,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -27,6 +26,7 @@ import (
 	"time"
 	_ "time/tzdata" // the console's zone must load on machines without tzdata
 
+	"paydesk/internal/logdedup"
 	"paydesk/store"
 	"paydesk/web"
 )
@@ -166,7 +166,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stdout, nil))
+	// An identical failure repeated (a full disk fails every request) is
+	// logged once per 10 s with its count.
+	dedup := logdedup.New(slog.NewTextHandler(stdout, nil), 10*time.Second, time.Now)
+	log := slog.New(dedup)
+	dedupCtx, stopDedup := context.WithCancel(context.Background())
+	dedupDone := make(chan struct{})
+	go func() { dedup.Run(dedupCtx); close(dedupDone) }()
+	defer func() { stopDedup(); <-dedupDone }() // last: counts logged during shutdown too
 	loc, err := time.LoadLocation(c.Zone)
 	if err != nil {
 		return fmt.Errorf("zone %q: %w", c.Zone, err)
@@ -260,13 +267,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(static),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
+	hs := srv.HTTPServer(static)
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	waitPayouts := srv.StartPayoutWorker(workCtx, web.PayoutWorkerOptions{

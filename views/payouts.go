@@ -139,6 +139,7 @@ type BatchView struct {
 	RetryOf     int64
 	FileName    string
 	Encoding    string
+	ReadAs      string // the first payees' names as read, to show a wrong encoding before approval
 	State       string
 	StateTone   string
 	CreatedBy   string

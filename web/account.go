@@ -11,19 +11,6 @@ import (
 	"paydesk/views"
 )
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if err := s.db.Ping(r.Context()); err != nil {
-		s.log.Error("health check", "err", err)
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, err := w.Write([]byte("database unavailable\n"))
-		return err
-	}
-	_, err := w.Write([]byte("ok\n"))
-	return err
-}
-
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if _, ok := userFrom(r.Context()); ok {
 		return redirect(w, r, "/")

@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"paydesk/store"
 	"paydesk/views"
+	"paydesk/web/payoutcsv"
 )
 
 // auditPageSize is how many entries one page of the audit log shows.
@@ -116,9 +116,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := "paydesk-audit-" + s.now().In(s.cfg.Location).Format("20060102-150405") + ".csv"
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
+	csvDownload(w, name)
 	bw := bufio.NewWriter(w)
 	bw.WriteString("\uFEFF")
 	cw := csv.NewWriter(bw)
@@ -127,7 +125,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 		for _, e := range rows {
 			cw.Write([]string{
 				strconv.FormatInt(e.ID, 10), views.Time(e.At, s.cfg.Location),
-				csvCell(e.Actor), csvCell(e.Action), csvCell(e.Subject), csvCell(e.Detail), csvCell(e.ClientAddr), e.Hash,
+				payoutcsv.FormulaSafe(e.Actor), payoutcsv.FormulaSafe(e.Action), payoutcsv.FormulaSafe(e.Subject), payoutcsv.FormulaSafe(e.Detail), payoutcsv.FormulaSafe(e.ClientAddr), e.Hash,
 			})
 		}
 		if len(rows) < chunk {
@@ -145,20 +143,4 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return bw.Flush()
-}
-
-// csvCell keeps a spreadsheet from reading a cell as a formula: a cell that
-// starts with = + - @ or a tab or carriage return gets a leading '.
-func csvCell(s string) string {
-	if s == "" {
-		return s
-	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
 }

@@ -115,8 +115,8 @@ func checkBaseURL(s string) string {
 }
 
 func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	u, _ := userFrom(r.Context())
 	var f views.GatewayForm
@@ -173,8 +173,8 @@ func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	u, _ := userFrom(r.Context())
 	f := gatewayForm(g)
@@ -290,8 +290,8 @@ func gatewayTestVerdict(err error) (bool, string) {
 
 // setMaxPayment saves the largest amount one payment may have.
 func (s *Server) setMaxPayment(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	fen, err := payments.ParseYuan(r.PostForm.Get("max_amount"))
 	if err != nil {

@@ -191,8 +191,8 @@ func (s *Server) hasCallbacks(ctx context.Context, tx *sql.Tx, o orderInfo) bool
 // lookupOrder asks the gateway about a number nothing stored matches, and
 // keeps an order it knows as external.
 func (s *Server) lookupOrder(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	q := strings.TrimSpace(r.PostForm.Get("q"))

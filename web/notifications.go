@@ -186,8 +186,8 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errNotFound
 	}
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	note := strings.TrimSpace(r.PostForm.Get("note"))
 	if note == "" || utf8.RuneCountInString(note) > 500 {

@@ -3,7 +3,9 @@ package web
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -84,7 +86,25 @@ func TestLookupKeepsExternalOrders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := env.signedIn(store.RoleViewer)
+	// A viewer searches what is stored, but asking the gateway (and
+	// keeping its answer) needs an operator: no button, and 403.
+	viewer, _ := env.signedIn(store.RoleViewer)
+	res := viewer.get("/orders?q=SHOP-1001")
+	if !strings.Contains(res.body, `data-testid="not-local"`) || strings.Contains(res.body, `data-testid="ask-gateway"`) ||
+		!strings.Contains(res.body, `data-testid="ask-operator"`) {
+		t.Fatalf("viewer's search page offers the lookup, or does not say who can: %s", res.body)
+	}
+	res = viewer.postForm("/orders/lookup", url.Values{"q": {"SHOP-1001"}, "account": {strconv.FormatInt(env.account.ID, 10)}})
+	if res.StatusCode != http.StatusForbidden {
+		t.Fatalf("viewer's lookup answered %d", res.StatusCode)
+	}
+	if _, err := env.db.PayOrderByNumber(ctx, "SHOP-1001"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a viewer's lookup kept an order: %v", err)
+	}
+	b, _ := env.signedIn(store.RoleOperator)
+	if res := b.get("/orders?q=SHOP-1001"); !strings.Contains(res.body, `data-testid="ask-gateway"`) {
+		t.Fatalf("operator's search page lacks the lookup: %s", res.body)
+	}
 	for _, c := range []struct {
 		q, kind string
 	}{
@@ -116,7 +136,7 @@ func TestLookupKeepsExternalOrders(t *testing.T) {
 	if len(evs) == 0 || evs[0].Type != store.EventQuery {
 		t.Errorf("first timeline event %+v, want the lookup query", evs)
 	}
-	res := b.postForm("/orders/lookup", url.Values{"q": {"NOPE-404"}, "account": {strconv.FormatInt(env.account.ID, 10)}})
+	res = b.postForm("/orders/lookup", url.Values{"q": {"NOPE-404"}, "account": {strconv.FormatInt(env.account.ID, 10)}})
 	if res.StatusCode != 422 || !strings.Contains(res.body, "knows no pay order and no payout") {
 		t.Errorf("unknown number: %d", res.StatusCode)
 	}

@@ -12,6 +12,7 @@ import (
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
+	"paydesk/web/payoutcsv"
 )
 
 // paymentsCSV exports every payment matching the list's filters: UTF-8
@@ -42,9 +43,7 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := "payments-" + s.now().In(s.cfg.Location).Format("20060102-150405") + ".csv"
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "private, no-store")
+	csvDownload(w, name)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("\ufeff")
 	cw := csv.NewWriter(bw)
@@ -76,7 +75,7 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 			strconv.Itoa(o.ProductID), product, views.YuanPlain(o.Amount), o.Currency, payStatusText(o), t(o, "paid"),
 			o.Subject, o.Body, o.Param1, o.Param2, t(o, "expires"), o.CreatedBy}
 		for i := range row {
-			row[i] = csvCell(row[i])
+			row[i] = payoutcsv.FormulaSafe(row[i])
 		}
 		return cw.Write(row)
 	})

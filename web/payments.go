@@ -187,8 +187,8 @@ func sentence(s string) string {
 }
 
 func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	u, _ := userFrom(r.Context())
 	var f views.PaymentForm

@@ -66,8 +66,8 @@ func (s *Server) dropBatchErrors(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) sendBatch(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	u, _ := userFrom(ctx)
@@ -171,8 +171,8 @@ func (s *Server) rejectBatch(w http.ResponseWriter, r *http.Request) error {
 
 // decideBatch approves or rejects a batch waiting for approval.
 func (s *Server) decideBatch(w http.ResponseWriter, r *http.Request, approve bool) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	id, err := pathID(r)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"paydesk/store"
 	"paydesk/views"
@@ -66,6 +67,11 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		TwoPersonOff: !b.TwoPerson, NeedsSecond: b.NeedsSecond, SentBy: b.SentBy, ApprovedBy: b.ApprovedBy,
 		ApprovalNote: b.ApprovalNote, SecondBy: b.SecondApprovedBy, RejectedBy: b.RejectedBy, RejectReason: b.RejectReason,
 		FormError: formErr, ControlCount: ctlCount, ControlSum: ctlSum,
+	}
+	if b.FileName != "" {
+		if v.ReadAs, err = s.readAs(ctx, b.ID); err != nil {
+			return v, b, err
+		}
 	}
 	if g, err := s.db.GatewayAccount(ctx, b.AccountID); err == nil {
 		v.Account = g.Name + " (" + g.MchID + ")"
@@ -166,6 +172,26 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page+1)
 	}
 	return v, b, nil
+}
+
+// readAs lists the first payees' names of an uploaded batch as they were
+// read, so that a file read in the wrong encoding (张三 as 寮犱笁) is seen
+// before anyone approves it.
+func (s *Server) readAs(ctx context.Context, batchID int64) (string, error) {
+	const names = 3
+	first, err := s.db.BatchPayouts(ctx, batchID, 0, names+1)
+	if err != nil {
+		return "", err
+	}
+	var list []string
+	for _, p := range first[:min(len(first), names)] {
+		list = append(list, p.AccountName)
+	}
+	text := strings.Join(list, ", ")
+	if len(first) > names {
+		text += " …"
+	}
+	return text, nil
 }
 
 // approveRefusal says why u may not approve b now, or "" when u may.

@@ -81,33 +81,49 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, views.Batches(s.page(r, "Payout batches", "payouts"), v))
 }
 
+// isUpload tells the payout file upload, which reads its own body.
+func isUpload(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/payouts/batches"
+}
+
 // uploadBatch reads a CSV file into a new draft batch: valid rows become
 // payouts with their numbers fixed, the others are kept as errors.
 func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	fail := func(msg string) error {
+	failWith := func(status int, msg string) error {
 		v, err := s.batchesView(ctx, 0)
 		if err != nil {
 			return err
 		}
 		v.Error = msg
-		return s.render(w, r, http.StatusUnprocessableEntity, views.Batches(s.page(r, "Payout batches", "payouts"), v))
+		return s.render(w, r, status, views.Batches(s.page(r, "Payout batches", "payouts"), v))
 	}
+	fail := func(msg string) error { return failWith(http.StatusUnprocessableEntity, msg) }
+	tooLarge := fmt.Sprintf("The file is larger than %d MiB. Split it into smaller files (at most %d rows each).", payoutcsv.MaxBytes>>20, payoutcsv.MaxRows)
 	if err := r.ParseMultipartForm(4 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return fail(fmt.Sprintf("The file is larger than %d MiB. Split it into smaller files (at most %d rows each).", payoutcsv.MaxBytes>>20, payoutcsv.MaxRows))
+		switch he := bodyError(err); {
+		case he == nil:
+			return fail("The upload could not be read. Choose the CSV file again and upload it.")
+		case he.status == http.StatusRequestEntityTooLarge:
+			return failWith(he.status, tooLarge)
+		default:
+			return he // the request's context has ended: no page to build
 		}
-		return fail("The upload could not be read. Choose the CSV file again and upload it.")
 	}
 	defer r.MultipartForm.RemoveAll()
+	if err := checkText(r.MultipartForm.Value); err != nil {
+		return err
+	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
 		return fail("Choose a CSV file to upload.")
 	}
 	defer file.Close()
+	if payoutcsv.HasControl(hdr.Filename, false) {
+		return fail("The file's name contains a control character; rename the file and upload it again.")
+	}
 	if hdr.Size > payoutcsv.MaxBytes {
-		return fail(fmt.Sprintf("The file is larger than %d MiB. Split it into smaller files (at most %d rows each).", payoutcsv.MaxBytes>>20, payoutcsv.MaxRows))
+		return failWith(http.StatusRequestEntityTooLarge, tooLarge)
 	}
 	acct, err := s.pickAccount(ctx, r.FormValue("account_id"))
 	if err != nil {

@@ -24,8 +24,7 @@ func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.db.BatchByID(ctx, id); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="payout-batch-%d-results.csv"`, id))
+	csvDownload(w, fmt.Sprintf("payout-batch-%d-results.csv", id))
 	io.WriteString(w, payoutcsv.BOM)
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true

@@ -277,8 +277,8 @@ func (s *Server) newPayoutPage(w http.ResponseWriter, r *http.Request) error {
 
 // createPayout makes a single payout: a batch of one, waiting for approval.
 func (s *Server) createPayout(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	u, _ := userFrom(ctx)
@@ -363,8 +363,7 @@ func rowPayout(row *payoutcsv.Row, accountID, batchID int64, no, state, by strin
 }
 
 func (s *Server) payoutTemplate(w http.ResponseWriter, r *http.Request) error {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="payout-batch-template.csv"`)
+	csvDownload(w, "payout-batch-template.csv")
 	return payoutcsv.WriteTemplate(w)
 }
 
@@ -381,8 +380,8 @@ func (s *Server) payoutSettingsPage(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) savePayoutSettings(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	u, _ := userFrom(ctx)

@@ -2,9 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"os"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -33,25 +38,28 @@ var (
 	errNotFound  = &httpError{http.StatusNotFound, "There is nothing at this address."}
 )
 
-// adapt runs h and answers its error: httpError with its status and
-// sentence, store.ErrNotFound as 404, anything else as 500 (logged once,
+// adapt reads a POST's form (readForm), runs h and answers its error:
+// httpError with its status and sentence, store.ErrNotFound as 404, a body
+// too large or too slow as 413 or 408, anything else as 500 (logged once,
 // never shown).
 func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
+		err := readForm(r)
+		if err == nil {
+			err = h(w, r)
+		}
 		if err == nil {
 			return
 		}
 		var he *httpError
-		var mbe *http.MaxBytesError
 		switch {
 		case errors.As(err, &he):
 		case errors.Is(err, store.ErrNotFound):
 			he = errNotFound
 		case errors.Is(err, errHashBusy):
 			he = errBusy.(*httpError)
-		case errors.As(err, &mbe):
-			he = errTooLarge(mbe.Limit)
+		case bodyError(err) != nil:
+			he = bodyError(err)
 		default:
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			he = &httpError{http.StatusInternalServerError, "Something went wrong on our side. It has been logged; please try again."}
@@ -64,21 +72,67 @@ func errTooLarge(limit int64) *httpError {
 	return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("What you sent is too large: the console takes at most %d KiB in one form. Shorten the text and try again.", limit/1024)}
 }
 
-// parseForm reads a request's form. A body over MaxFormBytes gives 413 and
-// anything unreadable 400, each with a sentence instead of a raw error.
-func parseForm(r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge(mbe.Limit)
-		}
-		return errStatus(http.StatusBadRequest, "The form could not be read. Reload the page and try again.")
+// bodyError answers an error from reading a request's body: too large
+// (413) or not arrived within the server's ReadTimeout (408). It is nil
+// for any other error.
+func bodyError(err error) *httpError {
+	var mbe *http.MaxBytesError
+	var ne net.Error
+	switch {
+	case errors.As(err, &mbe):
+		return errTooLarge(mbe.Limit)
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return errSlowBody
 	}
 	return nil
 }
 
+var errSlowBody = &httpError{http.StatusRequestTimeout, "What you sent did not arrive in time, so nothing was done. Check the connection and send it again."}
+
+// readForm reads the body of every POST before its handler runs, so that
+// each form is checked the same way, also where a handler reads no field,
+// and a body too large or too slow is answered alike on every route. The
+// payout file upload reads its own (multipart) body, and callbacks under
+// /notify/ are stored exactly as they came.
+func readForm(r *http.Request) error {
+	if r.Method != http.MethodPost || strings.HasPrefix(r.URL.Path, "/notify/") || isUpload(r) {
+		return nil
+	}
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	// A body that is no URL-encoded form is left unread by ParseForm.
+	if _, err := io.Copy(io.Discard, r.Body); err != nil {
+		if he := bodyError(err); he != nil {
+			return he
+		}
+		return errUnreadable
+	}
+	return nil
+}
+
+var errUnreadable = &httpError{http.StatusBadRequest, "The form could not be read. Reload the page and try again."}
+
+// parseForm reads a request's form: a body too large gives 413, too slow
+// 408, anything else unreadable 400, each with a sentence instead of a
+// raw error; a text field with a control character gives 422 naming the
+// field.
+func parseForm(r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		if he := bodyError(err); he != nil {
+			return he
+		}
+		return errUnreadable
+	}
+	return checkText(r.PostForm)
+}
+
 // renderError answers status with msg, as a page or, for htmx, a fragment.
+// It answers also when the request's context has ended, as it has when
+// the body did not arrive in time: rendering on that context would write
+// nothing, and the client would get an empty 200.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	r = r.WithContext(context.WithoutCancel(r.Context()))
 	if r.Header.Get("HX-Request") == "true" {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(status)
@@ -101,6 +155,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+// csvDownload sets the headers of every CSV download: an attachment named
+// filename, never kept by a browser or proxy cache (exports hold payees'
+// names, accounts and amounts, and a shared computer's cache outlives the
+// session).
+func csvDownload(w http.ResponseWriter, filename string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+filename+`"`)
+	w.Header().Set("Cache-Control", "no-store")
 }
 
 // redirect answers a successful POST: 303 to url, or for htmx an

@@ -51,8 +51,8 @@ func (s *Server) resendOrder(w http.ResponseWriter, r *http.Request) error {
 // bulkResend previews (and, confirmed, starts) a resend of every order
 // matching the orders list filter.
 func (s *Server) bulkResend(w http.ResponseWriter, r *http.Request) error {
-	if err := r.ParseForm(); err != nil {
-		return errStatus(http.StatusBadRequest, "The form could not be read.")
+	if err := parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	f, fv := s.orderFilter(r.PostForm)

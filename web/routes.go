@@ -3,6 +3,8 @@ package web
 import (
 	"io/fs"
 	"net/http"
+	"path"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -120,7 +122,7 @@ func (s *Server) routes() []route {
 		{"GET", "/notify/trans", public, s.notifyTrans},
 		{"POST", "/notify/trans", public, s.notifyTrans},
 		{"GET", "/orders", viewer, s.ordersPage},
-		{"POST", "/orders/lookup", viewer, s.lookupOrder},
+		{"POST", "/orders/lookup", operator, s.lookupOrder}, // keeps what it finds as an external order
 		{"GET", "/orders/{kind}/{id}", viewer, s.orderPage},
 		{"GET", "/orders/{kind}/{id}/timeline", viewer, s.orderTimeline},
 		{"POST", "/orders/{kind}/{id}/query", operator, s.queryOrder},
@@ -216,9 +218,19 @@ func (s *Server) Handler(static fs.FS) http.Handler {
 	return r
 }
 
+// staticHandler serves the files of static, and answers 404 for a folder
+// rather than list what it holds.
 func staticHandler(static fs.FS) http.Handler {
 	fsrv := http.FileServerFS(static)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if name == "" {
+			name = "."
+		}
+		if fi, err := fs.Stat(static, name); err != nil || fi.IsDir() {
+			http.Error(w, errNotFound.msg, http.StatusNotFound)
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		fsrv.ServeHTTP(w, r)
 	})

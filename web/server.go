@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -40,6 +41,9 @@ type Config struct {
 	SandboxURL string
 	// MaxFormBytes bounds every request body the console reads.
 	MaxFormBytes int64
+	// ReadTimeout bounds the reading of a whole request, body included
+	// (see HTTPServer).
+	ReadTimeout time.Duration
 	// MasterKey (32 bytes) seals gateway merchant keys at rest.
 	MasterKey []byte
 	// GatewayTimeout bounds every call to a gateway.
@@ -75,6 +79,9 @@ func (c *Config) defaults() {
 	if c.MaxFormBytes <= 0 {
 		c.MaxFormBytes = 1 << 20
 	}
+	if c.ReadTimeout <= 0 {
+		c.ReadTimeout = 60 * time.Second
+	}
 	if c.GatewayRetryScale <= 0 {
 		c.GatewayRetryScale = 1
 	}
@@ -101,6 +108,7 @@ type Server struct {
 	notifier   *notifier // the single writer of inbound callbacks
 	keys       *keyCache // merchant keys by mchId, for verifying callbacks
 	bg         *background
+	health     healthCache // the last /healthz check
 }
 
 // New builds a Server on an open database.
@@ -149,6 +157,19 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	go s.notifier.run()
 	s.bg.start(s.runCheckpointer)
 	return s, nil
+}
+
+// HTTPServer is the http.Server the console runs behind: a request whose
+// headers take more than 10 s, or whose body has not arrived within
+// ReadTimeout (a 32 MiB payout file on a slow line), is answered 408.
+func (s *Server) HTTPServer(static fs.FS) *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(static),
+		ReadHeaderTimeout: min(10*time.Second, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.ReadTimeout + 60*time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
 }
 
 // Close stops the server's background work.

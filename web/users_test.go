@@ -250,18 +250,6 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 }
 
-func TestHealthz(t *testing.T) {
-	env := newTestEnv(t)
-	b := env.browser()
-	if res := b.get("/healthz"); res.StatusCode != 200 || res.body != "ok\n" {
-		t.Fatalf("healthy: %d %q", res.StatusCode, res.body)
-	}
-	env.db.Close()
-	if res := b.get("/healthz"); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.body, "database") {
-		t.Fatalf("closed database: %d %q", res.StatusCode, res.body)
-	}
-}
-
 func TestHTMXErrorsAreFragments(t *testing.T) {
 	env := newTestEnv(t)
 	b, _ := env.signedIn(store.RoleViewer)

@@ -267,6 +267,15 @@ func TestExcelText(t *testing.T) {
 		"6222020200112233445": "\t6222020200112233445",
 		"张三":                  "张三",
 		"12345":               "12345",
+		" =1+2":               "' =1+2",
+		"\t=1+2":              "'\t=1+2",
+		"\r\n+1":              "'\r\n+1",
+		"\n-1":                "'\n-1",
+		"   @A1":              "'   @A1",
+		"a=1":                 "a=1",
+		"  ":                  "  ",
+		"\tplain":             "'\tplain",
+		"\xff=1":              "\ufffd=1",
 	} {
 		if got := ExcelText(in); got != want {
 			t.Errorf("ExcelText(%q) = %q, want %q", in, got, want)
@@ -305,5 +314,61 @@ func BenchmarkParse100k(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A control character in any column makes the row an error naming the
+// column, and nothing else is said about the row.
+func TestControlCharacters(t *testing.T) {
+	base := map[string]string{"account_name": "张三", "account_no": "6222020200112233445", "amount": "1.00", "bank_code": "HPT00003",
+		"bank_name": "中国建设银行", "branch": "上海分行", "province": "上海", "city": "上海", "account_type": "1", "account_attr": "0",
+		"bank_type": "102", "param1": "a", "param2": "b", "mch_trans_order_no": "N1"}
+	if row := CheckOne(base); len(row.Errors) > 0 {
+		t.Fatalf("base row: %v", row.Errors)
+	}
+	for _, c := range Columns() {
+		for _, bad := range []string{"\x00", "\x1b", "\x7f", "\u0085", "\n", "\t"} {
+			f := make(map[string]string)
+			for k, v := range base {
+				f[k] = v
+			}
+			f[c.Key] = "1" + bad + "2"
+			row := CheckOne(f)
+			want := []string{"Row 1: " + c.Name + " contains a control character; remove it"}
+			if d := cmp.Diff(want, row.Errors); d != "" {
+				t.Errorf("%s with %q (-want +got):\n%s", c.Key, bad, d)
+			}
+			if !strings.HasSuffix(row.FieldErrors[c.Key], "contains a control character; remove it.") {
+				t.Errorf("%s with %q: field error %q", c.Key, bad, row.FieldErrors[c.Key])
+			}
+		}
+	}
+	_, rows, err := parseAll(t, []byte(header+"张\x00三,6222020200112233445,1.00,HPT00003,,上海,上海\n李四,6222020200112233446,1.00,HPT00003,,上海,上海\n"))
+	if err != nil || len(rows) != 2 || len(rows[0].Errors) != 1 || len(rows[1].Errors) != 0 {
+		t.Fatalf("file with a NUL: %v %+v", err, rows)
+	}
+}
+
+func TestHasControl(t *testing.T) {
+	for _, tt := range []struct {
+		s         string
+		multiLine bool
+		want      bool
+	}{
+		{"张三 Zhang", false, false},
+		{"", false, false},
+		{"a\x00", false, true},
+		{"a\u009f", false, true},
+		{"a\u00a0", false, false}, // no-break space is text
+		{"a\nb", true, false},
+		{"a\r\nb", true, false},
+		{"a\rb", true, true},
+		{"a\r", true, true},
+		{"a\nb", false, true},
+		{"\xff\xfe", false, false}, // not text, but not control characters: the encoding check's business
+	} {
+		if got := HasControl(tt.s, tt.multiLine); got != tt.want {
+			t.Errorf("HasControl(%q, %v) = %v, want %v", tt.s, tt.multiLine, got, tt.want)
+		}
 	}
 }

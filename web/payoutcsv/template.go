@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // BOM starts every CSV Paydesk writes, so that Excel reads it as UTF-8.
@@ -30,14 +31,31 @@ func WriteTemplate(w io.Writer) error {
 
 // ExcelText makes a cell safe and readable in Excel: a long run of digits
 // (an account number) gets a leading tab so that Excel keeps it as text
-// instead of 6.22202E+18; a cell that Excel would take as a formula
-// (starting with = + - @, a tab or a carriage return) gets a leading
-// apostrophe. Paydesk's reader trims the tab again.
+// instead of 6.22202E+18; anything else goes through FormulaSafe.
+// Paydesk's reader trims the tab again.
 func ExcelText(s string) string {
 	if len(s) > 11 && digits(s) {
 		return "\t" + s
 	}
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	return FormulaSafe(s)
+}
+
+// FormulaSafe keeps a spreadsheet from running a cell as a formula, in
+// every CSV Paydesk writes: a cell whose first character other than
+// spaces, tabs and line breaks is = + - or @, or that starts with a tab or
+// a carriage return, gets a leading apostrophe. Bytes that are not UTF-8
+// become U+FFFD, so that no reader takes the file for another encoding.
+func FormulaSafe(s string) string {
+	if s == "" {
+		return s
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if s[0] == '\t' || s[0] == '\r' {
+		return "'" + s
+	}
+	if t := strings.TrimLeft(s, " \t\r\n"); t != "" && strings.IndexByte("=+-@", t[0]) >= 0 {
 		return "'" + s
 	}
 	return s

@@ -16,6 +16,7 @@ type validator struct {
 	byName  map[string][]string // name → codes
 	twins   map[string]int      // account number + amount → first row
 	numbers map[string]int      // merchant payout number → row
+	names   map[string]string   // column key → its name in a sentence
 }
 
 func newValidator() *validator {
@@ -24,6 +25,10 @@ func newValidator() *validator {
 		byName:  make(map[string][]string),
 		twins:   make(map[string]int),
 		numbers: make(map[string]int),
+		names:   make(map[string]string),
+	}
+	for _, c := range Columns() {
+		v.names[c.Key] = c.Name
 	}
 	for _, b := range payments.Banks() {
 		v.byCode[b.Code] = b.Name
@@ -38,6 +43,30 @@ func field(rec []string, cols map[string]int, key string) string {
 		return ""
 	}
 	return strings.TrimSpace(rec[i])
+}
+
+// HasControl reports whether s has a control character (U+0000–U+001F,
+// U+007F–U+009F): invisible, they end up in the gateway's signature, in
+// logs and in exported files. In multi-line text a line break (\n or
+// \r\n) is allowed.
+func HasControl(s string, multiLine bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 0x20 && c < 0x7f:
+			continue
+		case c < 0x20:
+			if multiLine && (c == '\n' || c == '\r' && i+1 < len(s) && s[i+1] == '\n') {
+				continue
+			}
+			return true
+		case c == 0x7f:
+			return true
+		case c == 0xc2 && i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9f:
+			return true // U+0080–U+009F
+		}
+	}
+	return false
 }
 
 // IsScientific reports whether s looks like a number Excel turned into
@@ -128,10 +157,27 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	r.Branch = field(rec, cols, colBranch)
 	r.Province = field(rec, cols, colProvince)
 	r.City = field(rec, cols, colCity)
+	accountType := field(rec, cols, colAccountType)
+	accountAttr := field(rec, cols, colAccountAttr)
 	r.BankType = field(rec, cols, colBankType)
 	r.Param1 = field(rec, cols, colParam1)
 	r.Param2 = field(rec, cols, colParam2)
 	r.MchTransOrderNo = field(rec, cols, colMchNo)
+
+	for _, f := range [...]struct{ key, value string }{
+		{colAccountName, r.AccountName}, {colAccountNo, r.AccountNo}, {colAmount, amount}, {colBankCode, code},
+		{colBankName, name}, {colBranch, r.Branch}, {colProvince, r.Province}, {colCity, r.City},
+		{colAccountType, accountType}, {colAccountAttr, accountAttr}, {colBankType, r.BankType},
+		{colParam1, r.Param1}, {colParam2, r.Param2}, {colMchNo, r.MchTransOrderNo},
+	} {
+		if HasControl(f.value, false) {
+			bad(f.key, "%s contains a control character; remove it", v.names[f.key])
+		}
+	}
+	if len(r.Errors) > 0 {
+		r.Raw = rawRow(rec)
+		return r
+	}
 
 	switch n := utf8.RuneCountInString(r.AccountName); {
 	case n == 0:
@@ -141,11 +187,11 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	}
 
 	var ok bool
-	if r.AccountType, ok = AccountType(field(rec, cols, colAccountType)); !ok {
-		bad(colAccountType, "account type %q is not one of 1 (bank card), 2 (WeChat), 3 (Alipay), 4 (other)", field(rec, cols, colAccountType))
+	if r.AccountType, ok = AccountType(accountType); !ok {
+		bad(colAccountType, "account type %q is not one of 1 (bank card), 2 (WeChat), 3 (Alipay), 4 (other)", accountType)
 	}
-	if r.AccountAttr, ok = AccountAttr(field(rec, cols, colAccountAttr)); !ok {
-		bad(colAccountAttr, "%q is neither 0 (personal, 对私) nor 1 (corporate, 对公)", field(rec, cols, colAccountAttr))
+	if r.AccountAttr, ok = AccountAttr(accountAttr); !ok {
+		bad(colAccountAttr, "%q is neither 0 (personal, 对私) nor 1 (corporate, 对公)", accountAttr)
 	}
 
 	switch {
