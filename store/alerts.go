@@ -13,6 +13,7 @@ const (
 	AlertBadSignature    = "bad_signature"    // a callback whose signature does not verify
 	AlertUnknownMerchant = "unknown_merchant" // a callback for a merchant id no account has
 	AlertUnreadable      = "unreadable"       // a callback that could not be read
+	AlertWrongEndpoint   = "wrong_endpoint"   // a callback of the other kind: a pay notification at /notify/trans or the reverse
 	AlertMismatch        = "mismatch"         // signed, but merchant, order number or amount differ from the order held
 	AlertContradiction   = "contradiction"    // signed, but contradicts an outcome already known
 	AlertMissedCallback  = "missed_callback"  // a status learned by query that no callback brought

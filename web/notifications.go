@@ -25,6 +25,8 @@ func alertKindText(kind string) string {
 		return "unknown merchant"
 	case store.AlertUnreadable:
 		return "unreadable"
+	case store.AlertWrongEndpoint:
+		return "wrong endpoint"
 	case store.AlertMismatch:
 		return "mismatch"
 	case store.AlertContradiction:

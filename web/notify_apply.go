@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"paydesk/payments"
@@ -26,6 +27,9 @@ func (s *Server) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJo
 		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: kind, DedupeKey: key, NotificationID: j.id,
 			Summary: fmt.Sprintf("Rejected %s callback from %s: %s", j.raw.Kind, j.raw.ClientAddr, reason)})
 		return out, err
+	}
+	if errors.Is(j.parseErr, payments.ErrWrongKind) {
+		return reject(http.StatusBadRequest, store.AlertWrongEndpoint, j.raw.ClientAddr, "wrong endpoint: "+strings.TrimPrefix(j.parseErr.Error(), "notification: "))
 	}
 	if j.parseErr != nil {
 		return reject(http.StatusBadRequest, store.AlertUnreadable, j.raw.ClientAddr, "unreadable: "+j.parseErr.Error())
