@@ -46,8 +46,9 @@ type notifyJob struct {
 	parseErr error
 	lookErr  error // the account lookup failed: leave the row pending
 	accounts []acctKey
-	acct     *store.GatewayAccount // the account whose key verified the signature
-	reply    chan notifyReply      // nil for sweeps
+	acct     *store.GatewayAccount   // the preferred account whose key verified the signature
+	verified []*store.GatewayAccount // every account whose key verified it, acct first
+	reply    chan notifyReply        // nil for sweeps
 }
 
 type notifyReply struct {
@@ -149,18 +150,37 @@ func (s *Server) prepareNotify(ctx context.Context, j *notifyJob) {
 		return
 	}
 	j.accounts = accounts
-	// Prefer the account whose appId the callback names, then any whose key verifies.
+	// Every account whose key verifies, the one whose appId the callback
+	// names first: accounts on one merchant id may share a key, and the
+	// callback may apply only to an order of one of them.
+	type checked struct {
+		key string
+		ok  bool
+	}
+	var done []checked // keys verified already: one MD5 per distinct key
+	verifies := func(key string) bool {
+		for _, c := range done {
+			if c.key == key {
+				return c.ok
+			}
+		}
+		ok := n.Verify(key)
+		done = append(done, checked{key, ok})
+		return ok
+	}
 	for pass := range 2 {
 		for i := range accounts {
 			a := &accounts[i]
-			if pass == 0 && (n.AppID == "" || a.acct.AppID != n.AppID) {
+			if (pass == 0) != (n.AppID != "" && a.acct.AppID == n.AppID) {
 				continue
 			}
-			if n.Verify(a.key) {
-				j.acct = &a.acct
-				return
+			if verifies(a.key) {
+				j.verified = append(j.verified, &a.acct)
 			}
 		}
+	}
+	if len(j.verified) > 0 {
+		j.acct = j.verified[0]
 	}
 }
 

@@ -63,6 +63,12 @@ func ownsAccount(j *notifyJob, accountID int64) bool {
 	return slices.ContainsFunc(j.accounts, func(a acctKey) bool { return a.acct.ID == accountID })
 }
 
+// verifiedBy reports whether the key of account accountID verified the
+// callback: only then may it change that account's order.
+func verifiedBy(j *notifyJob, accountID int64) bool {
+	return slices.ContainsFunc(j.verified, func(a *store.GatewayAccount) bool { return a.ID == accountID })
+}
+
 // mismatch records a signed callback that does not fit the order held.
 func (s *Server) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome, kind string, ref int64, reason string) (store.NotificationOutcome, error) {
 	out.Result, out.Reason = store.NotifyAlert, reason
@@ -80,10 +86,23 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 	var o store.OrderBrief
 	err := store.ErrNotFound
 	if n.OrderID != "" {
+		// Gateway numbers are unique across accounts: found here, the
+		// order may be another account's, which the checks below refuse.
 		o, err = s.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
 	}
 	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
-		o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, j.acct.ID, n.MchOrderNo)
+		// Merchant numbers are unique per merchant id: look under every
+		// account of it, the ones whose key verified the callback first.
+		for _, a := range j.verified {
+			if o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo); !errors.Is(err, store.ErrNotFound) {
+				break
+			}
+		}
+		for i := 0; i < len(j.accounts) && errors.Is(err, store.ErrNotFound); i++ {
+			if a := &j.accounts[i].acct; !verifiedBy(j, a.ID) {
+				o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo)
+			}
+		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		if kind == store.KindTrans {
@@ -100,6 +119,8 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 		what, idName, statusText = "payout", "transOrderId", payments.TransStatusText
 	}
 	switch {
+	case ownsAccount(j, o.AccountID) && !verifiedBy(j, o.AccountID):
+		return s.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another gateway account with merchant id "+n.MchID+", whose key did not sign this callback")
 	case !ownsAccount(j, o.AccountID):
 		return s.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another merchant id than "+n.MchID)
 	case n.MchOrderNo != o.MchNo:
@@ -109,6 +130,7 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 	case n.Amount != o.Amount:
 		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount))
 	}
+	out.AccountID = o.AccountID
 	prev := o.Status
 	settled := store.PayStateOpen
 	if kind == store.KindTrans {
