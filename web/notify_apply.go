@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"paydesk/payments"
@@ -21,32 +20,18 @@ import (
 // outcome to record, with the reply the gateway gets.
 func (s *Server) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJob) (store.NotificationOutcome, error) {
 	out := store.NotificationOutcome{ID: j.id}
-	reject := func(code int, kind, key, reason string) (store.NotificationOutcome, error) {
-		out.Result, out.Reason = store.NotifyRejected, reason
-		out.ReplyCode, out.ReplyBody = code, "fail: "+reason
-		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: kind, DedupeKey: key, NotificationID: j.id,
-			Summary: fmt.Sprintf("Rejected %s callback from %s: %s", j.raw.Kind, j.raw.ClientAddr, reason)})
+	if rej, ok := j.rejection(); ok {
+		out.Result, out.Reason = store.NotifyRejected, rej.reason
+		rep := rej.reply()
+		out.ReplyCode, out.ReplyBody = rep.code, rep.body
+		if len(j.accounts) > 0 {
+			out.SigValid = &j.signed
+		}
+		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: rej.alert, DedupeKey: j.alertKey(rej), NotificationID: j.id, Summary: j.alertSummary(rej)})
 		return out, err
 	}
-	if errors.Is(j.parseErr, payments.ErrWrongKind) {
-		return reject(http.StatusBadRequest, store.AlertWrongEndpoint, j.raw.ClientAddr, "wrong endpoint: "+strings.TrimPrefix(j.parseErr.Error(), "notification: "))
-	}
-	if j.parseErr != nil {
-		return reject(http.StatusBadRequest, store.AlertUnreadable, j.raw.ClientAddr, "unreadable: "+j.parseErr.Error())
-	}
-	n := j.n
-	if len(j.accounts) == 0 {
-		reason := "no enabled gateway account has merchant id " + strconv.Quote(n.MchID)
-		if n.MchID == "" {
-			reason = "the callback names no merchant id (mchId)"
-		}
-		return reject(http.StatusForbidden, store.AlertUnknownMerchant, n.MchID, reason)
-	}
-	valid := j.acct != nil
+	valid := true
 	out.SigValid = &valid
-	if !valid {
-		return reject(http.StatusForbidden, store.AlertBadSignature, n.MchID, "the signature does not verify with the merchant key of "+n.MchID)
-	}
 	out.AccountID = j.acct.ID
 	return s.notifyOrder(ctx, tx, j.raw.Kind, j, out)
 }
