@@ -102,6 +102,14 @@ func TestNotifyRejectedKeepsOnlyAPrefix(t *testing.T) {
 			t.Errorf("%s: headers %d, mchId %d, order %d, reason %d, reply %d bytes", c.name, len(n.Headers), len(n.MchID), len(n.OrderNo), len(n.Reason), len(n.ReplyBody))
 		}
 	}
+	// The log says what was kept.
+	var firstID int64
+	env.db.QueryRow(`SELECT id FROM notifications WHERE client_addr = '198.51.100.1'`).Scan(&firstID)
+	viewer, _ := env.signedIn(store.RoleViewer)
+	page := viewer.get(fmt.Sprintf("/notifications/%d", firstID))
+	if !strings.Contains(page.body, "only the first 4096 of its 65536 bytes are kept") {
+		t.Errorf("the callback's page does not say it was cut:\n%s", page.body)
+	}
 	alerts, _ := env.db.Alerts(context.Background(), true, 100)
 	for _, a := range alerts {
 		if len(a.Summary) > 500 || len(a.DedupeKey) > 64 {
