@@ -37,7 +37,11 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range all {
 		rows[i] = gatewayRow(g)
 	}
-	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.maxPaymentFen(r))))
+	days, err := s.rejectedRetentionDays(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.maxPaymentFen(r)), strconv.Itoa(days)))
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {

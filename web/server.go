@@ -129,6 +129,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	s.notifier = newNotifier(s)
 	go s.notifier.run()
 	s.bg.start(s.runCheckpointer)
+	s.bg.start(s.runHousekeeping)
 	return s, nil
 }
 
