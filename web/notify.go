@@ -57,8 +57,9 @@ type notifyJob struct {
 	parseErr error
 	lookErr  error // the account lookup failed: leave the row pending
 	accounts []acctKey
-	acct     *store.GatewayAccount   // the preferred account whose key verified the signature
-	verified []*store.GatewayAccount // every account whose key verified it, acct first
+	acct     *store.GatewayAccount    // the preferred account whose key verified the signature
+	verified []*store.GatewayAccount  // every account whose key verified it, acct first
+	verBuf   [2]*store.GatewayAccount // verified's first elements, saving an allocation
 	// signed: the key of an account of the merchant id verifies it, whether
 	// or not that account takes callbacks from the client address.
 	signed bool
@@ -148,6 +149,11 @@ func (s *Server) notify(w http.ResponseWriter, r *http.Request, kind payments.No
 			job.counted = true
 			job.raw.RawQuery, job.raw.RawBody = "", nil
 		}
+		if job.n != nil {
+			// What the rejection names, without the fields read, which may
+			// hold most of the request while the job waits for the writer.
+			job.n = &payments.Notification{Kind: job.n.Kind, MchID: strings.Clone(clip(job.n.MchID, rejectedFieldKeep))}
+		}
 	}
 	rep := s.notifier.submit(r.Context(), job)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -232,7 +238,13 @@ func (s *Server) prepareNotify(ctx context.Context, j *notifyJob) {
 		}
 		return slices.ContainsFunc(a.sources, func(p netip.Prefix) bool { return p.Contains(from) })
 	}
-	j.forbidden = !slices.ContainsFunc(accounts, func(a acctKey) bool { return allows(&a) })
+	j.forbidden = true
+	for i := range accounts {
+		if allows(&accounts[i]) {
+			j.forbidden = false
+			break
+		}
+	}
 	// Every account whose key verifies and that takes callbacks from this
 	// address, the one whose appId the callback names first: accounts on
 	// one merchant id may share a key, and the callback may apply only to
@@ -241,17 +253,22 @@ func (s *Server) prepareNotify(ctx context.Context, j *notifyJob) {
 		key string
 		ok  bool
 	}
-	var done []checked // keys verified already: one MD5 per distinct key
+	var done [4]checked // keys verified already: one MD5 per distinct key
+	ndone := 0
 	verifies := func(key string) bool {
-		for _, c := range done {
+		for _, c := range done[:ndone] {
 			if c.key == key {
 				return c.ok
 			}
 		}
 		ok := n.Verify(key)
-		done = append(done, checked{key, ok})
+		if ndone < len(done) {
+			done[ndone] = checked{key, ok}
+			ndone++
+		}
 		return ok
 	}
+	j.verified = j.verBuf[:0]
 	for pass := range 2 {
 		for i := range accounts {
 			a := &accounts[i]
