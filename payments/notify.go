@@ -18,6 +18,15 @@ const (
 	NotifyTrans NotifyKind = "trans"
 )
 
+// ErrWrongKind is returned (wrapped) by ParseNotification for a request that
+// is not a notification of the endpoint's kind: a payout notification
+// carries a payout number (transOrderId or mchTransOrderNo) and no
+// payOrderId; a pay notification carries a pay order number (payOrderId or
+// mchOrderNo) and no payout number. The signature covers neither the
+// endpoint nor the kind, so without this check a signed pay notification
+// posted to the payout endpoint would read as a payout.
+var ErrWrongKind = errors.New("not a notification of this endpoint's kind")
+
 // NotifyReply is the exact body that acknowledges a notification. Anything
 // else, or a non-2xx status, makes the gateway send it again.
 const NotifyReply = "success"
@@ -131,6 +140,9 @@ func newNotification(kind NotifyKind, encoding string, fields Params) (*Notifica
 		Amount:         f.int(fields, "amount", false),
 		BackType:       int(f.int(fields, "backType", false)),
 	}
+	if err := checkKind(kind, str); err != nil {
+		return nil, err
+	}
 	statusKey := "status"
 	if kind == NotifyPay {
 		n.OrderID, n.MchOrderNo = str("payOrderId"), str("mchOrderNo")
@@ -154,6 +166,27 @@ func newNotification(kind NotifyKind, encoding string, fields Params) (*Notifica
 		return nil, fmt.Errorf("notification: %w", f.err)
 	}
 	return n, nil
+}
+
+// checkKind says whether the fields are shaped like a notification of kind.
+// Empty values count as absent: they are not signed.
+func checkKind(kind NotifyKind, str func(string) string) error {
+	if kind == NotifyPay {
+		switch {
+		case str("transOrderId") != "" || str("mchTransOrderNo") != "":
+			return fmt.Errorf("notification: a payout notification (it carries transOrderId or mchTransOrderNo) at the pay endpoint: %w", ErrWrongKind)
+		case str("payOrderId") == "" && str("mchOrderNo") == "":
+			return fmt.Errorf("notification: no pay order number (payOrderId or mchOrderNo): %w", ErrWrongKind)
+		}
+		return nil
+	}
+	switch {
+	case str("payOrderId") != "":
+		return fmt.Errorf("notification: a pay notification (it carries payOrderId) at the payout endpoint: %w", ErrWrongKind)
+	case str("transOrderId") == "" && str("mchTransOrderNo") == "":
+		return fmt.Errorf("notification: no payout number (transOrderId or mchTransOrderNo): %w", ErrWrongKind)
+	}
+	return nil
 }
 
 // Verify reports whether the notification is signed with key, over every

@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -198,4 +199,42 @@ func FuzzParseNotification(f *testing.F) {
 			t.Fatalf("re-signed notification does not verify: %v", n.Fields)
 		}
 	})
+}
+
+// A notification is read only at its own endpoint: a payout notification
+// carries a payout number and no payOrderId, a pay notification a pay order
+// number and no payout number. A signed pay notification replayed to the
+// payout endpoint (or the reverse) must not read as one of the other kind.
+func TestParseNotificationWrongKind(t *testing.T) {
+	pro := vectorByName(t, "pay_notify_xxpay_pro_fields")
+	trans := vectorByName(t, "trans_notify_seed_fields")
+	tests := []struct {
+		name                    string
+		kind                    NotifyKind
+		method, query, ct, body string
+	}{
+		{"pay notification at the payout endpoint", NotifyTrans, "POST", "", formType, pro.WireBody},
+		{"pay notification as GET at the payout endpoint", NotifyTrans, "GET", pro.WireBody, "", ""},
+		{"payout notification at the pay endpoint", NotifyPay, "GET", trans.WireQuery, "", ""},
+		{"payout notification as form at the pay endpoint", NotifyPay, "POST", "", formType, trans.WireQuery},
+		{"XxPay payout variant at the pay endpoint", NotifyPay, "GET", "transOrderId=T1&mchOrderNo=M1&result=3&amount=5", "", ""},
+		{"payout with only a merchant order number", NotifyTrans, "GET", "mchOrderNo=M1&status=2&amount=5", "", ""},
+		{"payout carrying a payOrderId too", NotifyTrans, "GET", "payOrderId=P1&transOrderId=T1&mchTransOrderNo=M1&status=2&amount=5", "", ""},
+		{"pay with no order number", NotifyPay, "POST", "", formType, "mchId=1&status=2&amount=5"},
+		{"payout with no order number", NotifyTrans, "GET", "mchId=1&status=2&amount=5", "", ""},
+	}
+	for _, tt := range tests {
+		n, err := ParseNotification(tt.kind, tt.method, tt.query, tt.ct, []byte(tt.body))
+		if !errors.Is(err, ErrWrongKind) {
+			t.Errorf("%s: got %+v, %v; want ErrWrongKind", tt.name, n, err)
+		}
+	}
+	// Empty values are not signed and do not count: a genuine notification
+	// with an empty field of the other kind still reads.
+	if _, err := ParseNotification(NotifyTrans, "GET", trans.WireQuery+"&payOrderId=", "", nil); err != nil {
+		t.Errorf("payout with an empty payOrderId: %v", err)
+	}
+	if _, err := ParseNotification(NotifyPay, "POST", "", formType, []byte(pro.WireBody+"&transOrderId=")); err != nil {
+		t.Errorf("pay with an empty transOrderId: %v", err)
+	}
 }

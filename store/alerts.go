@@ -13,10 +13,12 @@ const (
 	AlertBadSignature    = "bad_signature"    // a callback whose signature does not verify
 	AlertUnknownMerchant = "unknown_merchant" // a callback for a merchant id no account has
 	AlertUnreadable      = "unreadable"       // a callback that could not be read
+	AlertWrongEndpoint   = "wrong_endpoint"   // a callback of the other kind: a pay notification at /notify/trans or the reverse
 	AlertMismatch        = "mismatch"         // signed, but merchant, order number or amount differ from the order held
 	AlertContradiction   = "contradiction"    // signed, but contradicts an outcome already known
 	AlertMissedCallback  = "missed_callback"  // a status learned by query that no callback brought
 	AlertUnrecordable    = "unrecordable"     // signed, for an unknown order that cannot be recorded
+	AlertForbiddenSource = "forbidden_source" // a callback from an address outside the account's gateway source addresses
 )
 
 // Alert is something a person must look at, open until acknowledged.
@@ -39,12 +41,19 @@ type Alert struct {
 // RaiseAlertTx opens an alert inside tx, or counts a repeat of an open one
 // with the same kind and dedupe key. It returns the alert's id.
 func (db *DB) RaiseAlertTx(ctx context.Context, tx *sql.Tx, a Alert) (int64, error) {
+	return db.RepeatAlertTx(ctx, tx, a, 1)
+}
+
+// RepeatAlertTx is RaiseAlertTx for n occurrences at once: it adds n to the
+// count of the open alert with a's kind and dedupe key, or opens it with
+// count n.
+func (db *DB) RepeatAlertTx(ctx context.Context, tx *sql.Tx, a Alert, n int) (int64, error) {
 	now := timeText(db.now())
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM alerts WHERE kind = ? AND dedupe_key = ? AND acked_at IS NULL LIMIT 1`, a.Kind, a.DedupeKey).Scan(&id)
 	switch {
 	case err == nil:
-		_, err = tx.ExecContext(ctx, `UPDATE alerts SET count = count + 1, last_at = ?, summary = ? WHERE id = ?`, now, a.Summary, id)
+		_, err = tx.ExecContext(ctx, `UPDATE alerts SET count = count + ?, last_at = ?, summary = ? WHERE id = ?`, n, now, a.Summary, id)
 		return id, err
 	case !errors.Is(err, sql.ErrNoRows):
 		return 0, fmt.Errorf("raise alert: %w", err)
@@ -56,8 +65,8 @@ func (db *DB) RaiseAlertTx(ctx context.Context, tx *sql.Tx, a Alert) (int64, err
 	if a.OrderKind != "" {
 		kind, ref = a.OrderKind, a.OrderRef
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (created_at, last_at, kind, dedupe_key, summary, notification_id, order_kind, order_ref)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, now, now, a.Kind, a.DedupeKey, a.Summary, nid, kind, ref)
+	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (created_at, last_at, kind, dedupe_key, summary, count, notification_id, order_kind, order_ref)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, now, now, a.Kind, a.DedupeKey, a.Summary, n, nid, kind, ref)
 	if err != nil {
 		return 0, fmt.Errorf("raise alert: %w", err)
 	}

@@ -20,18 +20,21 @@ type GatewayAccount struct {
 	KeySealed     []byte
 	NotifyBaseURL string // public base URL at which the gateway reaches Paydesk
 	MerchantName  string // shown on public payment pages
+	// NotifySources are the gateway's source addresses for this account's
+	// callbacks: CIDR prefixes separated by spaces; empty means any address.
+	NotifySources string
 	IsSandbox     bool
 	Disabled      bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 }
 
-const gatewayCols = `id, name, base_url, mch_id, app_id, key_sealed, notify_base_url, merchant_name, is_sandbox, disabled, created_at, updated_at`
+const gatewayCols = `id, name, base_url, mch_id, app_id, key_sealed, notify_base_url, merchant_name, notify_sources, is_sandbox, disabled, created_at, updated_at`
 
 func scanGateway(row rowScanner) (GatewayAccount, error) {
 	var g GatewayAccount
 	var created, updated string
-	err := row.Scan(&g.ID, &g.Name, &g.BaseURL, &g.MchID, &g.AppID, &g.KeySealed, &g.NotifyBaseURL, &g.MerchantName, &g.IsSandbox, &g.Disabled, &created, &updated)
+	err := row.Scan(&g.ID, &g.Name, &g.BaseURL, &g.MchID, &g.AppID, &g.KeySealed, &g.NotifyBaseURL, &g.MerchantName, &g.NotifySources, &g.IsSandbox, &g.Disabled, &created, &updated)
 	g.CreatedAt, g.UpdatedAt = parseTime(created), parseTime(updated)
 	return g, err
 }
@@ -39,9 +42,9 @@ func scanGateway(row rowScanner) (GatewayAccount, error) {
 // CreateGatewayAccountTx adds an account inside tx (with its audit row).
 func (db *DB) CreateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayAccount) (int64, error) {
 	now := timeText(db.now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO gateway_accounts (name, base_url, mch_id, app_id, key_sealed, notify_base_url, merchant_name, is_sandbox, disabled, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.Name, g.BaseURL, g.MchID, g.AppID, g.KeySealed, g.NotifyBaseURL, g.MerchantName, g.IsSandbox, g.Disabled, now, now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO gateway_accounts (name, base_url, mch_id, app_id, key_sealed, notify_base_url, merchant_name, notify_sources,
+		is_sandbox, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.Name, g.BaseURL, g.MchID, g.AppID, g.KeySealed, g.NotifyBaseURL, g.MerchantName, g.NotifySources, g.IsSandbox, g.Disabled, now, now)
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return 0, fmt.Errorf("a gateway account named %q exists already: %w", g.Name, ErrConflict)
@@ -53,8 +56,9 @@ func (db *DB) CreateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayA
 
 // UpdateGatewayAccountTx saves every field of g; a nil KeySealed keeps the stored key.
 func (db *DB) UpdateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayAccount) error {
-	q := `UPDATE gateway_accounts SET name = ?, base_url = ?, mch_id = ?, app_id = ?, notify_base_url = ?, merchant_name = ?, disabled = ?, updated_at = ?`
-	args := []any{g.Name, g.BaseURL, g.MchID, g.AppID, g.NotifyBaseURL, g.MerchantName, g.Disabled, timeText(db.now())}
+	q := `UPDATE gateway_accounts SET name = ?, base_url = ?, mch_id = ?, app_id = ?, notify_base_url = ?, merchant_name = ?, notify_sources = ?,
+		disabled = ?, updated_at = ?`
+	args := []any{g.Name, g.BaseURL, g.MchID, g.AppID, g.NotifyBaseURL, g.MerchantName, g.NotifySources, g.Disabled, timeText(db.now())}
 	if g.KeySealed != nil {
 		q += `, key_sealed = ?`
 		args = append(args, g.KeySealed)

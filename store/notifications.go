@@ -33,6 +33,10 @@ type RawNotification struct {
 	Headers    string // "Name: value" lines of the headers that matter
 	RawQuery   string
 	RawBody    []byte
+	// The lengths received, in bytes: larger than RawQuery and RawBody
+	// when only their start is kept (see Cut). 0 when not recorded.
+	QueryLen int
+	BodyLen  int
 
 	// Read from the request when it can be: what the callback says.
 	MchID      string
@@ -40,6 +44,11 @@ type RawNotification struct {
 	MchOrderNo string
 	Status     *int
 	Amount     *int64
+}
+
+// Cut reports whether only the start of the query or body was kept.
+func (r RawNotification) Cut() bool {
+	return r.QueryLen > len(r.RawQuery) || r.BodyLen > len(r.RawBody)
 }
 
 // NotificationOutcome is what became of a stored notification.
@@ -63,7 +72,7 @@ type Notification struct {
 }
 
 const insertNotificationCols = `INSERT INTO notifications (received_at, kind, method, client_addr, headers, raw_query, raw_body,
-	mch_id, order_no, mch_order_no, status, amount) VALUES `
+	mch_id, order_no, mch_order_no, status, amount, query_len, body_len) VALUES `
 
 // chunk is how many of n rows the next multi-row statement takes: 64, 16,
 // 4 or 1, so that a few cached statements serve every batch size.
@@ -77,7 +86,7 @@ func chunk(n int) int {
 }
 
 func insertNotificationSQL(rows int) string {
-	return insertNotificationCols + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
+	return insertNotificationCols + strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
 }
 
 // InsertRawNotificationsTx stores callbacks raw (result pending) inside tx
@@ -90,7 +99,7 @@ func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []R
 		if err != nil {
 			return nil, fmt.Errorf("store notifications: %w", err)
 		}
-		args := make([]any, 0, 12*n)
+		args := make([]any, 0, 14*n)
 		for _, r := range raws[:n] {
 			if r.ReceivedAt.IsZero() {
 				r.ReceivedAt = db.now()
@@ -104,7 +113,7 @@ func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []R
 				amount = *r.Amount
 			}
 			args = append(args, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body,
-				r.MchID, r.OrderNo, r.MchOrderNo, nullStatus(r.Status), amount)
+				r.MchID, r.OrderNo, r.MchOrderNo, nullStatus(r.Status), amount, r.QueryLen, r.BodyLen)
 		}
 		res, err := stmt.ExecContext(ctx, args...)
 		if err != nil {
@@ -184,7 +193,7 @@ func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []Noti
 
 const notificationCols = `id, received_at, kind, method, client_addr, headers, raw_query, raw_body, result, reason, sig_valid,
 	coalesce(account_id, 0), mch_id, order_no, mch_order_no, status, amount, coalesce(order_kind, ''), coalesce(order_ref, 0),
-	coalesce(reply_code, 0), reply_body, coalesce(processed_at, '')`
+	coalesce(reply_code, 0), reply_body, coalesce(processed_at, ''), query_len, body_len`
 
 func scanNotification(row rowScanner) (Notification, error) {
 	var n Notification
@@ -193,7 +202,7 @@ func scanNotification(row rowScanner) (Notification, error) {
 	var status, amount sql.NullInt64
 	err := row.Scan(&n.ID, &received, &n.Kind, &n.Method, &n.ClientAddr, &n.Headers, &n.RawQuery, &n.RawBody, &n.Result, &n.Reason, &sig,
 		&n.AccountID, &n.MchID, &n.OrderNo, &n.MchOrderNo, &status, &amount, &n.OrderKind, &n.OrderRef,
-		&n.ReplyCode, &n.ReplyBody, &processed)
+		&n.ReplyCode, &n.ReplyBody, &processed, &n.QueryLen, &n.BodyLen)
 	n.ReceivedAt, n.ProcessedAt = parseTime(received), parseTime(processed)
 	if sig.Valid {
 		v := sig.Bool
@@ -224,6 +233,29 @@ func (db *DB) NotificationByID(ctx context.Context, id int64) (Notification, err
 func (db *DB) PendingNotifications(ctx context.Context, before time.Time, limit int) ([]Notification, error) {
 	return collect(ctx, db, scanNotification, `SELECT `+notificationCols+` FROM notifications
 		WHERE result = 'pending' AND received_at < ? ORDER BY id LIMIT ?`, timeText(before), limit)
+}
+
+// PruneRejectedNotifications deletes up to limit rejected callbacks received
+// before before, oldest first, and returns how many it deleted. Alerts that
+// pointed at one stay, without the link; a rejected callback changed no
+// order, so nothing else refers to it.
+func (db *DB) PruneRejectedNotifications(ctx context.Context, before time.Time, limit int) (int, error) {
+	// The same rows twice: nothing else writes inside the transaction.
+	const oldest = `SELECT id FROM notifications WHERE result = 'rejected' AND received_at < ? ORDER BY id LIMIT ?`
+	var n int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		cut := timeText(before)
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET notification_id = NULL WHERE notification_id IN (`+oldest+`)`, cut, limit); err != nil {
+			return fmt.Errorf("prune notifications: %w", err)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE id IN (`+oldest+`)`, cut, limit)
+		if err != nil {
+			return fmt.Errorf("prune notifications: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
 }
 
 // NotificationsForOrder lists the callbacks linked to an order, oldest first.

@@ -40,6 +40,10 @@ type NotificationDetail struct {
 	Headers  string
 	RawQuery string
 	RawBody  string
+	// QueryCut and BodyCut say how much of a rejected request was kept,
+	// when only its start was.
+	QueryCut string
+	BodyCut  string
 	Fields   []Fact
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 // background runs the server's long-lived work (the reconciler, bulk
-// resend jobs) and stops it on Close.
+// resend jobs, the WAL checkpointer, housekeeping) and stops it on Close.
 type background struct {
 	ctx    context.Context
 	cancel context.CancelFunc

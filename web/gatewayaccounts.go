@@ -25,7 +25,7 @@ func gatewayRow(g store.GatewayAccount) views.GatewayRow {
 
 func gatewayForm(g store.GatewayAccount) views.GatewayForm {
 	return views.GatewayForm{ID: g.ID, Name: g.Name, BaseURL: g.BaseURL, MchID: g.MchID, AppID: g.AppID,
-		NotifyBaseURL: g.NotifyBaseURL, MerchantName: g.MerchantName, HasKey: len(g.KeySealed) > 0, Disabled: g.Disabled}
+		NotifyBaseURL: g.NotifyBaseURL, MerchantName: g.MerchantName, NotifySources: sourcesText(g.NotifySources), HasKey: len(g.KeySealed) > 0, Disabled: g.Disabled}
 }
 
 func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
@@ -37,7 +37,11 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range all {
 		rows[i] = gatewayRow(g)
 	}
-	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.maxPaymentFen(r))))
+	days, err := s.rejectedRetentionDays(r.Context())
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.maxPaymentFen(r)), strconv.Itoa(days)))
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {
@@ -94,7 +98,50 @@ func readGatewayForm(r *http.Request, f *views.GatewayForm) (key string) {
 	if !f.HasKey || key != "" {
 		text("key", key, "merchant key", 256, !f.HasKey)
 	}
+	f.NotifySources = get("notify_sources")
+	if msg := checkSources(f.NotifySources); msg != "" {
+		f.Errors["notify_sources"] = msg
+	}
 	return key
+}
+
+// maxSources bounds the gateway source addresses of one account.
+const maxSources = 32
+
+// checkSources says what is wrong with a list of gateway source addresses,
+// or "".
+func checkSources(text string) string {
+	ps, bad := parseSources(text)
+	switch {
+	case len(text) > 1000:
+		return "The gateway source addresses are longer than 1000 characters."
+	case bad != "":
+		return fmt.Sprintf("%.60q is not an address or a CIDR range such as 203.0.113.0/24.", bad)
+	case len(ps) > maxSources:
+		return fmt.Sprintf("Enter at most %d addresses or ranges.", maxSources)
+	}
+	for _, p := range ps {
+		if p.Bits() == 0 {
+			return fmt.Sprintf("%s takes every address; leave the field empty instead.", p)
+		}
+	}
+	return ""
+}
+
+// storedSources is the stored form of valid gateway source addresses:
+// masked CIDR prefixes separated by spaces.
+func storedSources(text string) string {
+	ps, _ := parseSources(text)
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, " ")
+}
+
+// sourcesText shows stored gateway source addresses in the form.
+func sourcesText(stored string) string {
+	return strings.Join(strings.Fields(stored), ", ")
 }
 
 // checkBaseURL says what is wrong with a base URL, or "".
@@ -130,7 +177,7 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
 		return fail()
 	}
 	g := store.GatewayAccount{Name: f.Name, BaseURL: f.BaseURL, MchID: f.MchID, AppID: f.AppID,
-		NotifyBaseURL: f.NotifyBaseURL, MerchantName: f.MerchantName, KeySealed: []byte{}}
+		NotifyBaseURL: f.NotifyBaseURL, MerchantName: f.MerchantName, NotifySources: storedSources(f.NotifySources), KeySealed: []byte{}}
 	err := s.db.InTx(r.Context(), func(tx *sql.Tx) error {
 		id, err := s.db.CreateGatewayAccountTx(r.Context(), tx, g)
 		if err != nil {
@@ -160,8 +207,12 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
 // gatewayAuditDetail describes an account for the audit log: never the key,
 // only whether it was set.
 func gatewayAuditDetail(g store.GatewayAccount, keySet bool) string {
-	d := fmt.Sprintf("name %q, base URL %s, mchId %s, appId %s, notify base URL %s, merchant name %q",
-		g.Name, g.BaseURL, g.MchID, g.AppID, g.NotifyBaseURL, g.MerchantName)
+	sources := "any"
+	if g.NotifySources != "" {
+		sources = sourcesText(g.NotifySources)
+	}
+	d := fmt.Sprintf("name %q, base URL %s, mchId %s, appId %s, notify base URL %s, merchant name %q, gateway source addresses %s",
+		g.Name, g.BaseURL, g.MchID, g.AppID, g.NotifyBaseURL, g.MerchantName, sources)
 	if keySet {
 		d += ", merchant key set"
 	}
@@ -188,6 +239,7 @@ func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
 		return fail()
 	}
 	g.Name, g.BaseURL, g.MchID, g.AppID, g.NotifyBaseURL, g.MerchantName = f.Name, f.BaseURL, f.MchID, f.AppID, f.NotifyBaseURL, f.MerchantName
+	g.NotifySources = storedSources(f.NotifySources)
 	g.KeySealed = nil // keep the stored key
 	if key != "" {
 		g.KeySealed = s.sealer.Seal(key, gatewayKeyContext(g.ID))

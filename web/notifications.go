@@ -3,6 +3,7 @@ package web
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -25,6 +26,10 @@ func alertKindText(kind string) string {
 		return "unknown merchant"
 	case store.AlertUnreadable:
 		return "unreadable"
+	case store.AlertWrongEndpoint:
+		return "wrong endpoint"
+	case store.AlertForbiddenSource:
+		return "refused address"
 	case store.AlertMismatch:
 		return "mismatch"
 	case store.AlertContradiction:
@@ -163,6 +168,12 @@ func (s *Server) notificationPage(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	d := views.NotificationDetail{NotificationRow: s.notificationRow(n), Headers: n.Headers, RawQuery: n.RawQuery, RawBody: printable(n.RawBody)}
+	if n.QueryLen > len(n.RawQuery) {
+		d.QueryCut = fmt.Sprintf("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawQuery), n.QueryLen)
+	}
+	if n.BodyLen > len(n.RawBody) {
+		d.BodyCut = fmt.Sprintf("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawBody), n.BodyLen)
+	}
 	if pn, err := payments.ParseNotification(payments.NotifyKind(n.Kind), n.Method, n.RawQuery, headerValue(n.Headers, "Content-Type"), n.RawBody); err == nil {
 		for line := range strings.Lines(paramsText(pn.Fields)) {
 			k, val, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " = ")

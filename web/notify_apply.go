@@ -20,29 +20,18 @@ import (
 // outcome to record, with the reply the gateway gets.
 func (s *Server) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJob) (store.NotificationOutcome, error) {
 	out := store.NotificationOutcome{ID: j.id}
-	reject := func(code int, kind, key, reason string) (store.NotificationOutcome, error) {
-		out.Result, out.Reason = store.NotifyRejected, reason
-		out.ReplyCode, out.ReplyBody = code, "fail: "+reason
-		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: kind, DedupeKey: key, NotificationID: j.id,
-			Summary: fmt.Sprintf("Rejected %s callback from %s: %s", j.raw.Kind, j.raw.ClientAddr, reason)})
+	if rej, ok := j.rejection(); ok {
+		out.Result, out.Reason = store.NotifyRejected, rej.reason
+		rep := rej.reply()
+		out.ReplyCode, out.ReplyBody = rep.code, rep.body
+		if len(j.accounts) > 0 {
+			out.SigValid = &j.signed
+		}
+		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: rej.alert, DedupeKey: j.alertKey(rej), NotificationID: j.id, Summary: j.alertSummary(rej)})
 		return out, err
 	}
-	if j.parseErr != nil {
-		return reject(http.StatusBadRequest, store.AlertUnreadable, j.raw.ClientAddr, "unreadable: "+j.parseErr.Error())
-	}
-	n := j.n
-	if len(j.accounts) == 0 {
-		reason := "no enabled gateway account has merchant id " + strconv.Quote(n.MchID)
-		if n.MchID == "" {
-			reason = "the callback names no merchant id (mchId)"
-		}
-		return reject(http.StatusForbidden, store.AlertUnknownMerchant, n.MchID, reason)
-	}
-	valid := j.acct != nil
+	valid := true
 	out.SigValid = &valid
-	if !valid {
-		return reject(http.StatusForbidden, store.AlertBadSignature, n.MchID, "the signature does not verify with the merchant key of "+n.MchID)
-	}
 	out.AccountID = j.acct.ID
 	return s.notifyOrder(ctx, tx, j.raw.Kind, j, out)
 }
@@ -57,6 +46,12 @@ func succeed(out store.NotificationOutcome, result, reason string) store.Notific
 // with the callback's merchant id.
 func ownsAccount(j *notifyJob, accountID int64) bool {
 	return slices.ContainsFunc(j.accounts, func(a acctKey) bool { return a.acct.ID == accountID })
+}
+
+// verifiedBy reports whether the key of account accountID verified the
+// callback: only then may it change that account's order.
+func verifiedBy(j *notifyJob, accountID int64) bool {
+	return slices.ContainsFunc(j.verified, func(a *store.GatewayAccount) bool { return a.ID == accountID })
 }
 
 // mismatch records a signed callback that does not fit the order held.
@@ -76,10 +71,23 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 	var o store.OrderBrief
 	err := store.ErrNotFound
 	if n.OrderID != "" {
+		// Gateway numbers are unique across accounts: found here, the
+		// order may be another account's, which the checks below refuse.
 		o, err = s.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
 	}
 	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
-		o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, j.acct.ID, n.MchOrderNo)
+		// Merchant numbers are unique per merchant id: look under every
+		// account of it, the ones whose key verified the callback first.
+		for _, a := range j.verified {
+			if o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo); !errors.Is(err, store.ErrNotFound) {
+				break
+			}
+		}
+		for i := 0; i < len(j.accounts) && errors.Is(err, store.ErrNotFound); i++ {
+			if a := &j.accounts[i].acct; !verifiedBy(j, a.ID) {
+				o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo)
+			}
+		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		if kind == store.KindTrans {
@@ -96,6 +104,8 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 		what, idName, statusText = "payout", "transOrderId", payments.TransStatusText
 	}
 	switch {
+	case ownsAccount(j, o.AccountID) && !verifiedBy(j, o.AccountID):
+		return s.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another gateway account with merchant id "+n.MchID+", whose key did not sign this callback")
 	case !ownsAccount(j, o.AccountID):
 		return s.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another merchant id than "+n.MchID)
 	case n.MchOrderNo != o.MchNo:
@@ -105,6 +115,7 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 	case n.Amount != o.Amount:
 		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount))
 	}
+	out.AccountID = o.AccountID
 	prev := o.Status
 	settled := store.PayStateOpen
 	if kind == store.KindTrans {

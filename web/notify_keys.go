@@ -2,16 +2,20 @@ package web
 
 import (
 	"context"
+	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
 	"paydesk/store"
 )
 
-// acctKey is an enabled gateway account with its merchant key opened.
+// acctKey is an enabled gateway account with its merchant key opened and
+// its gateway source addresses parsed (none: any address).
 type acctKey struct {
-	acct store.GatewayAccount
-	key  string
+	acct    store.GatewayAccount
+	key     string
+	sources []netip.Prefix
 }
 
 // keyCache keeps the accounts (and opened keys) of each merchant id for a
@@ -55,7 +59,12 @@ func (c *keyCache) lookup(ctx context.Context, mchID string) ([]acctKey, error) 
 			c.s.log.Error("open merchant key", "account", g.ID, "err", err)
 			continue
 		}
-		accts = append(accts, acctKey{acct: g, key: key})
+		sources, bad := parseSources(g.NotifySources)
+		if bad != "" {
+			// Checked when saved; a prefix that no longer parses is left out.
+			c.s.log.Error("gateway source address", "account", g.ID, "value", bad)
+		}
+		accts = append(accts, acctKey{acct: g, key: key, sources: sources})
 	}
 	c.mu.Lock()
 	if len(c.entries) >= maxKeyEntries {
@@ -72,4 +81,27 @@ func (s *Server) gatewayAccountsChanged() {
 	s.keys.mu.Lock()
 	clear(s.keys.entries)
 	s.keys.mu.Unlock()
+}
+
+// parseSources reads a gateway account's source addresses: CIDR prefixes
+// or single addresses separated by spaces or commas. It returns them
+// masked and the first entry that is neither ("" when all are good).
+func parseSources(text string) ([]netip.Prefix, string) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return out, f
+			}
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p.Addr().Is4In6() {
+			p = netip.PrefixFrom(p.Addr().Unmap(), max(0, p.Bits()-96))
+		}
+		out = append(out, p.Masked())
+	}
+	return out, ""
 }

@@ -428,7 +428,8 @@ func TestNotifySweepAppliesPendingOnce(t *testing.T) {
 }
 
 // FuzzNotify sends arbitrary requests to the notify endpoints: never a
-// panic, never a 5xx while the database works, always a stored row.
+// panic, never a 5xx while the database works, always a stored row or,
+// for rejected requests beyond the budget, a counted alert.
 func FuzzNotify(f *testing.F) {
 	db, err := store.Open(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), nil)
 	if err != nil {
@@ -463,7 +464,12 @@ func FuzzNotify(f *testing.F) {
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)
 		}
+		counted := func() (n int) {
+			db.QueryRow(`SELECT coalesce(sum(count), 0) FROM alerts`).Scan(&n)
+			return n
+		}
 		before, _ := db.Notifications(context.Background(), store.NotificationFilter{Limit: 1})
+		countedBefore := counted()
 		rec := httptest.NewRecorder()
 		handler.ServeHTTP(rec, req)
 		if rec.Code >= 500 {
@@ -471,10 +477,16 @@ func FuzzNotify(f *testing.F) {
 		}
 		after, _ := db.Notifications(context.Background(), store.NotificationFilter{Limit: 1})
 		if len(after) == 0 || (len(before) > 0 && after[0].ID == before[0].ID) {
-			t.Fatalf("nothing stored for %s %s?%q", method, target, query)
+			if rec.Code < 400 || counted() != countedBefore+1 {
+				t.Fatalf("nothing stored or counted for %s %s?%q: %d", method, target, query, rec.Code)
+			}
+			return
 		}
 		if rec.Body.String() == "success" && after[0].Result == store.NotifyRejected {
 			t.Fatalf("answered success to a rejected callback")
+		}
+		if after[0].Result == store.NotifyRejected && (after[0].SigValid == nil || !*after[0].SigValid) && (len(after[0].RawQuery) > rejectedKeep || len(after[0].RawBody) > rejectedKeep) {
+			t.Fatalf("a rejected, unsigned request stored %d+%d bytes", len(after[0].RawQuery), len(after[0].RawBody))
 		}
 		if rec.Body.String() != "success" && rec.Code == 200 {
 			t.Fatalf("200 with body %q", rec.Body)
@@ -592,7 +604,8 @@ func TestNotifyKeyChangeTakesEffectAtOnce(t *testing.T) {
 	}
 }
 
-// An oversized callback is stored (its start) and rejected, not dropped.
+// An oversized callback is stored (its start, with the length received)
+// and rejected, not dropped.
 func TestNotifyOversizedIsStoredAndRejected(t *testing.T) {
 	env := newTestEnv(t)
 	env.cbAccount("Main", testMchID, testKey)
@@ -601,8 +614,9 @@ func TestNotifyOversizedIsStoredAndRejected(t *testing.T) {
 	for _, method := range []string{"POST", "GET"} {
 		res := env.sendNotify("pay", method, v)
 		n := env.lastNotification()
-		if res.StatusCode != 400 || n.Result != store.NotifyRejected || n.Method != method || len(n.RawBody)+len(n.RawQuery) != maxNotifyBody {
-			t.Errorf("%s: reply %d, stored %s with %d+%d bytes", method, res.StatusCode, n.Result, len(n.RawQuery), len(n.RawBody))
+		if res.StatusCode != 400 || n.Result != store.NotifyRejected || n.Method != method || len(n.RawBody)+len(n.RawQuery) != rejectedKeep ||
+			n.QueryLen+n.BodyLen != len(v.Encode()) || !n.Cut() {
+			t.Errorf("%s: reply %d, stored %s with %d+%d bytes of %d+%d", method, res.StatusCode, n.Result, len(n.RawQuery), len(n.RawBody), n.QueryLen, n.BodyLen)
 		}
 	}
 }

@@ -146,6 +146,7 @@ func (s *Server) routes() []route {
 		{"POST", "/settings/gateways/{id}/enable", admin, s.enableGateway},
 		{"POST", "/settings/gateways/{id}/test", admin, s.testGateway},
 		{"POST", "/settings/payments", admin, s.setMaxPayment},
+		{"POST", "/settings/notifications", admin, s.setRejectedRetention},
 
 		// Users (admins only).
 		{"GET", "/settings/users", admin, s.usersPage},

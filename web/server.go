@@ -107,6 +107,7 @@ type Server struct {
 	payoutKick chan struct{}
 	notifier   *notifier // the single writer of inbound callbacks
 	keys       *keyCache // merchant keys by mchId, for verifying callbacks
+	rejects    *rejectBudget
 	bg         *background
 	health     healthCache // the last /healthz check
 }
@@ -152,10 +153,12 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 		payoutKick: make(chan struct{}, 1),
 	}
 	s.keys = newKeyCache(s, 30*time.Second)
+	s.rejects = newRejectBudget()
 	s.bg = newBackground(s)
 	s.notifier = newNotifier(s)
 	go s.notifier.run()
 	s.bg.start(s.runCheckpointer)
+	s.bg.start(s.runHousekeeping)
 	return s, nil
 }
 
