@@ -22,6 +22,8 @@ var fieldLabels = map[string]string{
 	"two_person": "Two-person rule", "second_limit": "Second approver limit", "expiry_days": "Expiry (days)",
 	"name": "Name", "merchant_name": "Merchant name", "base_url": "Gateway base URL", "mch_id": "Merchant id",
 	"app_id": "App id", "key": "Merchant key", "notify_base_url": "Public base URL", "max_amount": "Largest amount of one payment",
+	"notify_sources": "Gateway source addresses", "rejected_retention_days": "Keep rejected callbacks (days)",
+	"require_two_factor": "Require two-factor sign-in", "step_up_limit": "Step-up limit",
 	"q": "Order number", "code": "Code", "kind": "Kind", "status": "Status", "origin": "Origin", "from": "From", "to": "To",
 }
 
