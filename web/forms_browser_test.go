@@ -4,7 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	bt "paydesk/internal/browsertest"
@@ -28,6 +31,84 @@ func browserSignIn(t *testing.T, bctx context.Context, base, user string) contex
 		t.Fatalf("sign in as %s: %v", user, err)
 	}
 	return ctx
+}
+
+// TestBrowserUserActionsAskFirst: disabling a user and resetting their
+// password take two clicks, the second on a button that says what it does,
+// and work so in a browser without JavaScript.
+func TestBrowserUserActionsAskFirst(t *testing.T) {
+	bctx := bt.New(t)
+	env, base := newBrowserEnv(t, sandbox.Faults{})
+	admin := env.addUser(store.RoleAdmin)
+	staff := env.addUser(store.RoleOperator)
+	ctx := browserSignIn(t, bctx, base, admin)
+	noScripts := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})
+	user := func() store.User {
+		t.Helper()
+		u, err := env.db.UserByName(context.Background(), staff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	visible := func(id string) bool {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const e = document.querySelector('[data-testid="`+id+`"]'); return !!e && e.checkVisibility(); })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	// clickThenSee clicks one button and waits a while for another element.
+	clickThenSee := func(click, want string) error {
+		tctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		return chromedp.Do(tctx, bt.Click(click), bt.Visible(want))
+	}
+	if err := chromedp.Do(ctx, noScripts, chromedp.Navigate(base+"/settings/users"), bt.Visible("disable-"+staff)); err != nil {
+		t.Fatal(err)
+	}
+	if ran, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.htmx !== "undefined"`)); err != nil || ran {
+		t.Fatalf("the page ran its scripts (%v)", err)
+	}
+	if visible("confirm-disable-" + staff) {
+		t.Fatal("the confirming button is shown before anyone asked to disable")
+	}
+
+	// The first click asks; nothing changes.
+	if err := clickThenSee("disable-"+staff, "confirm-disable-"+staff); err != nil {
+		t.Fatalf("first click on Disable: %v", err)
+	}
+	if user().Disabled {
+		t.Fatal("one click disabled the user")
+	}
+	if label, _ := bt.Text(ctx, "confirm-disable-"+staff); !strings.Contains(label, "Disable "+staff) {
+		t.Errorf("the confirming button says %q", label)
+	}
+	bt.Screenshot(t, ctx, "disable-asks")
+	if err := clickThenSee("confirm-disable-"+staff, "flash"); err != nil {
+		t.Fatalf("confirm Disable: %v", err)
+	}
+	if !user().Disabled {
+		t.Fatal("the confirmed Disable did not disable the user")
+	}
+
+	before := user().PasswordHash
+	if err := clickThenSee("reset-"+staff, "confirm-reset-"+staff); err != nil {
+		t.Fatalf("first click on Reset password: %v", err)
+	}
+	if user().PasswordHash != before || visible("issued-secret") {
+		t.Fatal("one click reset the password")
+	}
+	if err := clickThenSee("confirm-reset-"+staff, "issued-secret"); err != nil {
+		t.Fatalf("confirm Reset password: %v", err)
+	}
+	if u := user(); u.PasswordHash == before || !u.MustChangePassword {
+		t.Fatal("the confirmed reset did not give a new password")
+	}
 }
 
 // TestBrowserFieldErrorsMarked: a field the server refused is marked
