@@ -50,6 +50,31 @@ var notPages = map[string]string{
 	"/notify/trans":                     "the gateway's callback endpoint",
 }
 
+// mustReach names, by visit, the buttons and links a page exists for: each
+// must be shown whole inside the window at every width.
+var mustReach = map[string][]string{
+	"batch-awaiting-approval": {"approve", "step-up", "reject"},
+	"batch-draft":             {"drop-errors", "send-approval", "discard"},
+	"batch-finished":          {"results-csv", "retry"},
+	"payment-new":             {"payment-submit"},
+	"payment-open":            {"payment-qr", "copy-link", "deactivate-link", "check-status"},
+	"payout-new":              {"payout-submit"},
+	"order-pay":               {"query", "resend"},
+	"notifications":           {"ack"},
+	"users":                   {"create-user"},
+}
+
+// reachJS, given a data-testid and the window's width, says why that
+// element is not shown whole inside the window, or "" when it is.
+const reachJS = `((id, width) => {
+	const el = document.querySelector('[data-testid="' + id + '"]');
+	if (!el) return "missing";
+	if (!el.checkVisibility()) return "hidden";
+	const r = el.getBoundingClientRect(), w = Math.min(window.innerWidth, width);
+	if (r.width === 0 || r.left < 0 || r.right > w + 0.5) return "from " + Math.round(r.left) + " to " + Math.round(r.right) + " px of " + w;
+	return "";
+})`
+
 // pageVisit is one page to open: the route it belongs to and its address.
 type pageVisit struct {
 	route string
@@ -61,11 +86,13 @@ type pageVisit struct {
 // in as an admin (the sign-in pages and the public payment page signed
 // out), at a phone's width and at a desktop's, with records of every kind
 // behind them. A page fails when it is wider than the window (the phone
-// would scroll sideways) or when the browser logs an error: a failed load
-// (a missing favicon), a script error, or anything the
-// Content-Security-Policy blocked. Screenshots of the start page, a batch
-// awaiting approval and an order page are kept at both widths; with
-// PAYDESK_SCREENSHOTS set, of every page.
+// would scroll sideways); when the browser logs an error: a failed load, a
+// script error, or anything the Content-Security-Policy blocked; when it
+// names no icon that loads; when a console page does not start with a
+// link to its content; when a field's border contrasts less than 3:1; or
+// when a button it exists for (mustReach) is not shown whole. Screenshots
+// of the start page, a batch awaiting approval and an order page are kept
+// at both widths; with PAYDESK_SCREENSHOTS set, of every page.
 func TestBrowserEveryPageFits(t *testing.T) {
 	if bt.ExecPath() == "" || testing.Short() {
 		bt.New(t) // skips, or fails when browser tests are required
@@ -377,13 +404,13 @@ type pageWidth struct {
 	LowContrast []string `json:"lowContrast"`
 }
 
-// measureJS reports the page's width and, when it is too wide, the
+// measureJS, given the window's width, reports the page's width and, when it is too wide, the
 // outermost elements that stick out of the window (not counting those
 // inside a box that scrolls or clips them); the favicon; whether a console
 // page starts with a working skip link; and the form fields whose border
 // contrasts less than 3:1 with what surrounds them (WCAG 1.4.11).
-const measureJS = `(() => {
-	const w = Math.min(window.innerWidth, screen.width), out = [];
+const measureJS = `((width) => {
+	const w = Math.min(window.innerWidth, width), out = [];
 	const name = el => el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? "." + el.className.trim().replace(/\s+/g, ".") : "") +
 		(el.dataset.testid ? "[" + el.dataset.testid + "]" : el.name ? "[name=" + el.name + "]" : "");
 	if (document.documentElement.scrollWidth > w) {
@@ -430,19 +457,20 @@ const measureJS = `(() => {
 	}
 	return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, overflowing: out,
 		icon: icon ? icon.href : "", skipLink: skip, lowContrast: low};
-})()`
+})`
 
 func (p *pageTab) measure(t *testing.T, v pageVisit, screenshot bool) {
 	t.Helper()
 	// Let htmx start and anything deferred report.
 	time.Sleep(150 * time.Millisecond)
-	m, err := chromedp.Run(p.ctx, chromedp.Evaluate[pageWidth](measureJS))
+	m, err := chromedp.Run(p.ctx, chromedp.Evaluate[pageWidth](fmt.Sprintf("%s(%d)", measureJS, p.width)))
 	if err != nil {
 		t.Errorf("%s: measure: %v", v.path, err)
 		return
 	}
 	// A phone zooms out to show a page wider than its screen, and then
-	// reports the wider page as its window: compare with the screen too.
+	// reports the wider page as its window: compare with the width asked
+	// for too.
 	if m.ScrollWidth > m.InnerWidth || m.ScrollWidth > int(p.width) {
 		t.Errorf("%s is %d px wide in a %d px window (it scrolls sideways); sticking out: %s", v.path, m.ScrollWidth, p.width, strings.Join(m.Overflowing, ", "))
 	}
@@ -459,6 +487,12 @@ func (p *pageTab) measure(t *testing.T, v pageVisit, screenshot bool) {
 	}
 	for _, msg := range p.console.Take() {
 		t.Errorf("%s: the browser reports: %s", v.path, msg)
+	}
+	for _, id := range mustReach[v.name] {
+		why, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](fmt.Sprintf("%s(%q, %d)", reachJS, id, p.width)))
+		if err != nil || why != "" {
+			t.Errorf("%s: %s is not within reach: %s %v", v.path, id, why, err)
+		}
 	}
 	if screenshot {
 		bt.Screenshot(t, p.ctx, v.name)
