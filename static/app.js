@@ -1,4 +1,16 @@
-(function () {})();
+(function () {
+  // On a narrow screen the main navigation scrolls sideways: bring the
+  // current section's tab into view.
+  function showActiveTab() {
+    var nav = document.querySelector(".mainnav");
+    var active = nav && nav.querySelector("a.active");
+    if (!active || nav.scrollWidth <= nav.clientWidth) return;
+    var right = active.offsetLeft - nav.offsetLeft + active.offsetWidth;
+    if (right > nav.clientWidth) nav.scrollLeft = right - nav.clientWidth + 8;
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showActiveTab);
+  else showActiveTab();
+})();
 
 // Payments: progressive enhancements, each independent of the others.
 (function () {

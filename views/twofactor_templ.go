@@ -630,7 +630,7 @@ func SecuritySettings(p Page, f SecuritySettingsForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField("step_up_limit", "Ask for the password or a code again when approving a batch above (yuan; empty: never)", f.StepUpLimit, f.Errors, "e.g. 50,000", false).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = numberField("step_up_limit", "Ask for the password or a code again when approving a batch above (yuan; empty: never)", f.StepUpLimit, f.Errors, "e.g. 50,000", false).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

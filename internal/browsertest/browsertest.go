@@ -65,6 +65,13 @@ func Required() bool { return os.Getenv(Env) == "required" }
 // unless required.
 func New(t testing.TB) context.Context {
 	t.Helper()
+	return NewFor(t, Timeout)
+}
+
+// NewFor is New with the whole session bounded by d instead of Timeout,
+// for a test that visits many pages.
+func NewFor(t testing.TB, d time.Duration) context.Context {
+	t.Helper()
 	path := ExecPath()
 	if path == "" {
 		if Required() {
@@ -101,7 +108,7 @@ func New(t testing.TB) context.Context {
 		}
 		t.Skipf("chromium at %s does not start (%v); skipping. Set %s=required to make this a failure.", path, err, Env)
 	}
-	tctx, cancelT := context.WithTimeout(ctx, Timeout)
+	tctx, cancelT := context.WithTimeout(ctx, d)
 	t.Cleanup(func() {
 		cancelT()
 		cancelCtx()
