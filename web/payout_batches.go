@@ -208,10 +208,13 @@ func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error)
 		if err := bw.Flush(ctx); err != nil {
 			return err
 		}
-		bw.Close()
-		if err := s.addBatchTwinWarnings(ctx, tx, id); err != nil {
+		err = s.batchTwinWarnings(ctx, tx, id, func(rowNo int, msg string) error {
+			return bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: rowNo, Severity: store.IssueWarning, Message: msg})
+		})
+		if err != nil {
 			return err
 		}
+		bw.Close()
 		prev, err := s.db.BatchByIDTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -237,6 +240,16 @@ func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error)
 // addBatchTwinWarnings warns about payouts of a batch that repeat an
 // earlier payout (same account number and amount) of the last 7 days.
 func (s *Server) addBatchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID int64) error {
+	return s.batchTwinWarnings(ctx, tx, batchID, func(rowNo int, msg string) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, 'warning', ?)`, batchID, rowNo, msg)
+		return err
+	})
+}
+
+// batchTwinWarnings calls add with the warning for each payout of a batch
+// that repeats an earlier payout of the last 7 days; an import passes its
+// BatchWriter's prepared insert.
+func (s *Server) batchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID int64, add func(rowNo int, msg string) error) error {
 	twins, err := s.db.RecentTwinsTx(ctx, tx, batchID, s.now().Add(-twinWindow))
 	if err != nil {
 		return err
@@ -257,7 +270,7 @@ func (s *Server) addBatchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID i
 		}
 		msg := fmt.Sprintf("Row %d: a payout to the same account with the same amount %s%s on %s (%s); check that it is not paid twice",
 			t.RowNo, what, where, views.Time(t.CreatedAt, s.cfg.Location), t.MchTransOrderNo)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, 'warning', ?)`, batchID, t.RowNo, msg); err != nil {
+		if err := add(t.RowNo, msg); err != nil {
 			return err
 		}
 	}
