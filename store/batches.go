@@ -235,6 +235,10 @@ type BatchWriter struct {
 	now    string
 	buf    []any
 	queued int
+	// What RecentTwins looks for: the account numbers and amounts of the
+	// payouts stored, and the first id they could have.
+	keys    twinKeys
+	firstID int64
 }
 
 // writerRows is how many payouts one multi-row insert carries.
@@ -261,6 +265,9 @@ func (db *DB) NewBatchWriter(ctx context.Context, tx *sql.Tx) (*BatchWriter, err
 		return nil, err
 	}
 	w := &BatchWriter{db: db, tx: tx, now: timeText(db.now())}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) + 1 FROM payouts`).Scan(&w.firstID); err != nil {
+		return nil, err
+	}
 	var err error
 	if w.one, err = tx.PrepareContext(ctx, payoutInsertCols+payoutInsertValues); err != nil {
 		return nil, err
@@ -291,6 +298,7 @@ func (w *BatchWriter) args(buf []any, p Payout) []any {
 // merchant payout number cannot exist yet (generated from the batch id); a
 // conflict then fails the whole transaction.
 func (w *BatchWriter) Payout(ctx context.Context, p Payout) error {
+	w.keys.add(p.RowNo, p.AccountNo, p.Amount)
 	w.buf = w.args(w.buf, p)
 	w.queued++
 	if w.queued == writerRows {
@@ -308,6 +316,7 @@ func (w *BatchWriter) PayoutNow(ctx context.Context, p Payout) error {
 		}
 		return fmt.Errorf("insert payout: %w", err)
 	}
+	w.keys.add(p.RowNo, p.AccountNo, p.Amount)
 	return nil
 }
 
@@ -359,43 +368,6 @@ func (db *DB) MchTransOrderNoTaken(ctx context.Context, q interface {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE account_id = ? AND mch_trans_order_no = ?`, accountID, no).Scan(&n)
 	return n > 0, err
-}
-
-// RecentTwin is an earlier payout to the same account number with the same
-// amount as a payout of a batch.
-type RecentTwin struct {
-	RowNo           int // the batch payout's row
-	MchTransOrderNo string
-	BatchID         int64
-	CreatedAt       time.Time
-	Succeeded       bool
-}
-
-// RecentTwinsTx finds, for every payout of batchID, earlier payouts of other
-// batches made since `since` to the same account number with the same
-// amount that were or may be paid (not rejected, expired, cancelled,
-// refused or failed).
-func (db *DB) RecentTwinsTx(ctx context.Context, tx *sql.Tx, batchID int64, since time.Time) ([]RecentTwin, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.row_no, q.mch_trans_order_no, coalesce(q.batch_id, 0), q.created_at, coalesce(q.status IN (2, 4), 0)
-		FROM payouts p JOIN payouts q ON q.account_no = p.account_no AND q.amount = p.amount
-		WHERE p.batch_id = ? AND q.id <> p.id AND (q.batch_id IS NULL OR q.batch_id <> p.batch_id)
-		  AND q.created_at >= ? AND q.state NOT IN ('draft', 'rejected', 'expired', 'cancelled', 'refused') AND coalesce(q.status, -1) <> 3
-		ORDER BY p.row_no, q.id`, batchID, timeText(since))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []RecentTwin
-	for rows.Next() {
-		var t RecentTwin
-		var at string
-		if err := rows.Scan(&t.RowNo, &t.MchTransOrderNo, &t.BatchID, &at, &t.Succeeded); err != nil {
-			return nil, err
-		}
-		t.CreatedAt = parseTime(at)
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }
 
 // BatchPayouts lists a batch's payouts by row, from offset.

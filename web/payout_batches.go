@@ -208,7 +208,11 @@ func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error)
 		if err := bw.Flush(ctx); err != nil {
 			return err
 		}
-		err = s.batchTwinWarnings(ctx, tx, id, func(rowNo int, msg string) error {
+		twins, err := bw.RecentTwins(ctx, id, s.now().Add(-twinWindow))
+		if err != nil {
+			return err
+		}
+		err = s.twinWarnings(twins, func(rowNo int, msg string) error {
 			return bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: rowNo, Severity: store.IssueWarning, Message: msg})
 		})
 		if err != nil {
@@ -240,20 +244,19 @@ func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error)
 // addBatchTwinWarnings warns about payouts of a batch that repeat an
 // earlier payout (same account number and amount) of the last 7 days.
 func (s *Server) addBatchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID int64) error {
-	return s.batchTwinWarnings(ctx, tx, batchID, func(rowNo int, msg string) error {
+	twins, err := s.db.RecentTwinsTx(ctx, tx, batchID, s.now().Add(-twinWindow))
+	if err != nil {
+		return err
+	}
+	return s.twinWarnings(twins, func(rowNo int, msg string) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, 'warning', ?)`, batchID, rowNo, msg)
 		return err
 	})
 }
 
-// batchTwinWarnings calls add with the warning for each payout of a batch
-// that repeats an earlier payout of the last 7 days; an import passes its
-// BatchWriter's prepared insert.
-func (s *Server) batchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID int64, add func(rowNo int, msg string) error) error {
-	twins, err := s.db.RecentTwinsTx(ctx, tx, batchID, s.now().Add(-twinWindow))
-	if err != nil {
-		return err
-	}
+// twinWarnings calls add with the warning for each row that twins (by
+// row, as RecentTwinsTx gives them) names.
+func (s *Server) twinWarnings(twins []store.RecentTwin, add func(rowNo int, msg string) error) error {
 	last := -1
 	for _, t := range twins {
 		if t.RowNo == last {
