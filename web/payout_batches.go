@@ -208,10 +208,17 @@ func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error)
 		if err := bw.Flush(ctx); err != nil {
 			return err
 		}
-		bw.Close()
-		if err := s.addBatchTwinWarnings(ctx, tx, id); err != nil {
+		twins, err := bw.RecentTwins(ctx, id, s.now().Add(-twinWindow))
+		if err != nil {
 			return err
 		}
+		err = s.twinWarnings(twins, func(rowNo int, msg string) error {
+			return bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: rowNo, Severity: store.IssueWarning, Message: msg})
+		})
+		if err != nil {
+			return err
+		}
+		bw.Close()
 		prev, err := s.db.BatchByIDTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -241,6 +248,15 @@ func (s *Server) addBatchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID i
 	if err != nil {
 		return err
 	}
+	return s.twinWarnings(twins, func(rowNo int, msg string) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, 'warning', ?)`, batchID, rowNo, msg)
+		return err
+	})
+}
+
+// twinWarnings calls add with the warning for each row that twins (by
+// row, as RecentTwinsTx gives them) names.
+func (s *Server) twinWarnings(twins []store.RecentTwin, add func(rowNo int, msg string) error) error {
 	last := -1
 	for _, t := range twins {
 		if t.RowNo == last {
@@ -257,7 +273,7 @@ func (s *Server) addBatchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID i
 		}
 		msg := fmt.Sprintf("Row %d: a payout to the same account with the same amount %s%s on %s (%s); check that it is not paid twice",
 			t.RowNo, what, where, views.Time(t.CreatedAt, s.cfg.Location), t.MchTransOrderNo)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, 'warning', ?)`, batchID, t.RowNo, msg); err != nil {
+		if err := add(t.RowNo, msg); err != nil {
 			return err
 		}
 	}

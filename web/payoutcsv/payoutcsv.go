@@ -352,7 +352,65 @@ func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
 		return sum, err
 	}
 
+	// Reading and checking the rows takes about as long as storing them:
+	// one goroutine reads and checks while the caller's stores, so that a
+	// second core shares the work. fn still sees the rows one at a time,
+	// in order, in the caller's goroutine.
+	chunks := make(chan []*Row, 4)
+	stop := make(chan struct{})
+	var read Summary // the reader's, complete once chunks is closed
+	var readErr error
+	var panicked any
+	go func() {
+		defer close(chunks)
+		defer func() { panicked = recover() }()
+		read, readErr = readRows(cr, watch, cols, notGBK, chunks, stop)
+	}()
+	var fnErr error
+	for chunk := range chunks {
+		for _, row := range chunk {
+			if fnErr == nil {
+				fnErr = fn(row)
+				if fnErr != nil {
+					close(stop) // and wait for the reader to see it
+				}
+			}
+		}
+	}
+	if panicked != nil {
+		panic(panicked)
+	}
+	read.Encoding = sum.Encoding
+	if fnErr != nil {
+		return read, fnErr
+	}
+	if readErr != nil {
+		return read, readErr
+	}
+	if read.Rows == 0 {
+		return read, fileErr("The file has a header but no payout rows.")
+	}
+	return read, nil
+}
+
+// rowChunk is how many rows readRows hands over at a time.
+const rowChunk = 256
+
+// readRows reads and checks the data rows from cr and sends them to out in
+// chunks until the file ends, it is refused, or stop is closed.
+func readRows(cr *csv.Reader, watch *replacementWatch, cols map[string]int, notGBK func(int) error, out chan<- []*Row, stop <-chan struct{}) (Summary, error) {
+	var sum Summary
 	v := newValidator()
+	chunk := make([]*Row, 0, rowChunk)
+	send := func() bool {
+		select {
+		case out <- chunk:
+			chunk = make([]*Row, 0, rowChunk)
+			return true
+		case <-stop:
+			return false
+		}
+	}
 	rowNo := 1
 	for {
 		rec, err := cr.Read()
@@ -384,12 +442,12 @@ func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
 		if len(row.Warnings) > 0 {
 			sum.WarningRows++
 		}
-		if err := fn(row); err != nil {
-			return sum, err
+		if chunk = append(chunk, row); len(chunk) == rowChunk && !send() {
+			return sum, nil
 		}
 	}
-	if sum.Rows == 0 {
-		return sum, fileErr("The file has a header but no payout rows.")
+	if len(chunk) > 0 {
+		send()
 	}
 	return sum, nil
 }
