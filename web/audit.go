@@ -10,7 +10,7 @@ import (
 
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
+	"paydesk/desk/payoutcsv"
 )
 
 // auditPageSize is how many entries one page of the audit log shows.

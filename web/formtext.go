@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"paydesk/web/payoutcsv"
+	"paydesk/desk/payoutcsv"
 )
 
 // fieldLabels names form fields in sentences, as the forms label them.

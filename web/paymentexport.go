@@ -12,7 +12,7 @@ import (
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
+	"paydesk/desk/payoutcsv"
 )
 
 // paymentsCSV exports every payment matching the list's filters: UTF-8

@@ -13,7 +13,7 @@ import (
 
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
+	"paydesk/desk/payoutcsv"
 )
 
 // maxUploadBytes bounds a batch upload request: the file limit plus room

@@ -9,7 +9,7 @@ import (
 
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
+	"paydesk/desk/payoutcsv"
 )
 
 // batchResults is the results CSV: every payout's numbers, status and

@@ -14,7 +14,7 @@ import (
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
+	"paydesk/desk/payoutcsv"
 )
 
 // Payout settings keys and defaults.
