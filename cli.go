@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"paydesk/store"
 	"paydesk/web"
@@ -37,7 +38,7 @@ func openExisting(ctx context.Context, dataDir string) (*store.DB, error) {
 		}
 		return nil, err
 	}
-	return store.Open(ctx, path, nil)
+	return store.Open(ctx, path, time.Now)
 }
 
 // readPassword reads one line from stdin: the password, without the line end.
@@ -96,7 +97,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	if cmd == "add" {
-		db, err := openStore(ctx, *dataDir)
+		db, err := openStore(ctx, *dataDir, time.Now)
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
 	"paydesk/web"
 )
@@ -164,7 +165,11 @@ func TestCrashMidBatch(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	srv, err := web.New(web.Config{MasterKey: masterKey}, db, nil, nil)
+	d, err := desk.New(desk.Config{MasterKey: masterKey}, db, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := web.New(web.Config{MasterKey: masterKey}, d, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

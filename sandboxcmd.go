@@ -69,8 +69,9 @@ func parseTimeScale(s string) (float64, error) {
 }
 
 // startSandbox listens on st.Addr and serves a sandbox gateway there until
-// ctx ends. It returns the sandbox, its base URL and a stop function.
-func startSandbox(ctx context.Context, st sandboxSettings, log *slog.Logger) (*sandbox.Sandbox, string, func(), error) {
+// the returned stop function is called. It returns the sandbox and its
+// base URL too.
+func startSandbox(st sandboxSettings, log *slog.Logger) (*sandbox.Sandbox, string, func(), error) {
 	faults, err := sandbox.ParseFaults(st.Faults)
 	if err != nil {
 		return nil, "", nil, err
@@ -125,7 +126,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
-	_, base, stop, err := startSandbox(ctx, st, log)
+	_, base, stop, err := startSandbox(st, log)
 	if err != nil {
 		return err
 	}

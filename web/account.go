@@ -110,8 +110,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 	a := views.Account{
 		Username:  u.Username,
 		Role:      u.Role,
-		Since:     views.Time(u.CreatedAt, s.cfg.Location),
-		SignedIn:  views.Time(timeFromNanos(s.sessions.GetInt64(r.Context(), sessAuthAt)), s.cfg.Location),
+		Since:     views.Time(u.CreatedAt, s.loc),
+		SignedIn:  views.Time(timeFromNanos(s.sessions.GetInt64(r.Context(), sessAuthAt)), s.loc),
 		Idle:      durationText(s.cfg.IdleTimeout),
 		Lifetime:  durationText(s.cfg.Lifetime),
 		MustReset: u.MustChangePassword,
@@ -176,14 +176,6 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	s.sessions.Put(r.Context(), sessGen, gen)
 	s.flash(r, "Your password has been changed. Your other sessions, if any, have been signed out.")
 	return redirect(w, r, "/")
-}
-
-// section serves a navigation section whose content is built elsewhere.
-func (s *Server) section(section, title, text string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		p := s.page(r, title, section)
-		return s.render(w, r, http.StatusOK, views.Section(p, title, text))
-	}
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {

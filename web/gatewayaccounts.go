@@ -37,7 +37,7 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	for i, g := range all {
 		rows[i] = gatewayRow(g)
 	}
-	days, err := s.rejectedRetentionDays(r.Context())
+	days, err := s.desk.RejectedRetentionDays(r.Context())
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func resultTone(result string) string {
 }
 
 func (s *Server) notificationRow(n store.Notification) views.NotificationRow {
-	row := views.NotificationRow{ID: n.ID, Href: "/notifications/" + strconv.FormatInt(n.ID, 10), Received: views.Time(n.ReceivedAt, s.cfg.Location),
+	row := views.NotificationRow{ID: n.ID, Href: "/notifications/" + strconv.FormatInt(n.ID, 10), Received: views.Time(n.ReceivedAt, s.loc),
 		Kind: n.Kind, Method: n.Method, Client: n.ClientAddr, Result: n.Result, ResultTone: resultTone(n.Result), Reason: n.Reason,
 		Reply: replyText(n.ReplyCode, n.ReplyBody), Signature: "—"}
 	row.OrderLabel = orDash(strings.TrimSpace(n.MchOrderNo + " " + n.OrderNo))
@@ -145,8 +145,8 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 	}
 	for _, a := range alerts {
 		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: alertKindText(a.Kind), Summary: a.Summary, Count: a.Count,
-			First: views.Time(a.CreatedAt, s.cfg.Location), Last: views.Time(a.LastAt, s.cfg.Location),
-			Acked: !a.AckedAt.IsZero(), AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: views.Time(a.AckedAt, s.cfg.Location)}
+			First: views.Time(a.CreatedAt, s.loc), Last: views.Time(a.LastAt, s.loc),
+			Acked: !a.AckedAt.IsZero(), AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: views.Time(a.AckedAt, s.loc)}
 		if a.OrderKind != "" {
 			row.OrderHref = orderHref(a.OrderKind, a.OrderRef)
 		}

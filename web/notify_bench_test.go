@@ -41,8 +41,8 @@ func benchNotify(b *testing.B, senders int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
-	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
+	b.Cleanup(func() { db.Close() })
+	srv, err := testServer(b, Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,15 +29,20 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 		TimeScale: scale, Faults: faults})
 	sbts.Config.Handler = sb
 	sbts.Start()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), nil)
+	env := &testEnv{t: t, logs: &bytes.Buffer{}}
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), env.now)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
+	env.db = db
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	env := &testEnv{t: t, db: db, logs: &bytes.Buffer{}}
 	env.ts = httptest.NewUnstartedServer(nil)
-	srv, err := New(Config{Location: loc, MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + env.ts.Listener.Addr().String(),
-		SandboxURL: sbts.URL, GatewayRetryScale: scale}, db, slog.New(slog.NewTextHandler(env.logs, nil)), env.now)
+	log := slog.New(slog.NewTextHandler(env.logs, nil))
+	cfg := testConfig{Config: Config{MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + env.ts.Listener.Addr().String(),
+		SandboxURL: sbts.URL, GatewayRetryScale: scale}}
+	env.desk = startCore(t, cfg.coreConfig(loc), db, log, env.now)
+	srv, err := New(cfg.Config, env.desk, db, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +54,6 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 		sbts.Close()
 		env.ts.Close()
 		srv.Close(ctx)
-		db.Close()
 	})
 	acct, err := srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
 	if err != nil {

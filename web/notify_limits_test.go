@@ -41,7 +41,7 @@ func (e *testEnv) sendRaw(kind, method, query, contentType, body, from string, h
 	return response{res, cbReadAll(res)}
 }
 
-func trustProxy(c *Config) { c.TrustProxy = true }
+func trustProxy(c *testConfig) { c.TrustProxy = true }
 
 // forgedBody is a pay callback for a known merchant with a wrong signature,
 // padded to size bytes.

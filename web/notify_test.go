@@ -436,7 +436,7 @@ func FuzzNotify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { db.Close() })
-	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
+	srv, err := testServer(f, Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -135,7 +135,7 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	loc := s.cfg.Location
+	loc := s.loc
 	v := views.OrderView{
 		Kind:       o.kind,
 		ID:         o.id,
@@ -255,7 +255,7 @@ func (s *Server) queryOrder(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) orderRow(o store.OrderSummary) views.OrderRow {
 	return views.OrderRow{Kind: o.Kind, KindText: kindText(o.Kind), Href: orderHref(o.Kind, o.ID), MchNo: o.MchNo, GateNo: orDash(o.GateNo),
 		Amount: views.Money(o.Amount), StatusText: statusText(o.Kind, o.Status), StatusTone: statusTone(o.Kind, o.Status),
-		Origin: map[string]string{"console": "Paydesk", "external": "external"}[o.Origin], Created: views.Time(o.CreatedAt, s.cfg.Location)}
+		Origin: map[string]string{"console": "Paydesk", "external": "external"}[o.Origin], Created: views.Time(o.CreatedAt, s.loc)}
 }
 
 // orderFilter reads the orders list filter from a query string or form.

@@ -71,7 +71,7 @@ func (s *Server) publicLive(link store.PayLink, o store.PayOrder) (views.PublicL
 			l.QRURL = "/pay/" + link.Token + "/qr.png"
 		}
 		if !o.ExpiresAt.IsZero() {
-			l.Expires = views.Time(o.ExpiresAt, s.cfg.Location)
+			l.Expires = views.Time(o.ExpiresAt, s.loc)
 		}
 	}
 	return l, action
@@ -196,7 +196,7 @@ func (s *Server) paymentCard(w http.ResponseWriter, r *http.Request) error {
 	c := views.PayCard{MerchantName: s.merchantName(g), Amount: views.Money(o.Amount), Subject: o.Subject,
 		QRURL: fmt.Sprintf("/payments/%d/qr.png", o.ID), LinkURL: s.linkURL(link.Token)}
 	if !o.ExpiresAt.IsZero() {
-		c.Expires = views.Time(o.ExpiresAt, s.cfg.Location)
+		c.Expires = views.Time(o.ExpiresAt, s.loc)
 	}
 	return s.render(w, r, http.StatusOK, views.PublicPayCard(c))
 }

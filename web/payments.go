@@ -336,7 +336,7 @@ func (s *Server) paymentLive(r *http.Request, o store.PayOrder) (views.PaymentLi
 		CanCheck: roleAccess(u.Role) >= operator && o.State != store.PayStateCreating && o.State != store.PayStateRefused,
 	}
 	if !o.PaySuccAt.IsZero() && payments.IsPaid(o.StatusOr(-99)) {
-		l.PaidAt = views.Time(o.PaySuccAt, s.cfg.Location)
+		l.PaidAt = views.Time(o.PaySuccAt, s.loc)
 	}
 	switch {
 	case o.State == store.PayStateCreating:
@@ -375,11 +375,11 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 		ID: o.ID, MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID, ChannelOrderNo: o.ChannelOrderNo,
 		Account: g.Name, Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
 		Subject: o.Subject, Body: o.Body, Param1: o.Param1, Param2: o.Param2, PayURL: o.PayURL,
-		Expires: "never", Created: views.Time(o.CreatedAt, s.cfg.Location), CreatedBy: o.CreatedBy,
+		Expires: "never", Created: views.Time(o.CreatedAt, s.loc), CreatedBy: o.CreatedBy,
 		CanOperate: roleAccess(u.Role) >= operator, Live: live,
 	}
 	if !o.ExpiresAt.IsZero() {
-		v.Expires = views.Time(o.ExpiresAt, s.cfg.Location)
+		v.Expires = views.Time(o.ExpiresAt, s.loc)
 	}
 	if o.PayURL != "" {
 		if a, err := payments.ParsePayURL(o.PayURL); err == nil {
@@ -391,7 +391,7 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 		v.LinkActive = link.Active
 		switch {
 		case !link.Active:
-			v.LinkNote = fmt.Sprintf("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.cfg.Location))
+			v.LinkNote = fmt.Sprintf("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.loc))
 		case !o.ExpiresAt.IsZero() && !s.now().Before(o.ExpiresAt) && !payments.IsPaid(o.StatusOr(-99)):
 			v.LinkNote = "The link has expired; customers who open it see that."
 		case o.State == store.PayStateOpen && o.PayURL == "":
@@ -588,7 +588,7 @@ func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
 	l.Products = productOptions()
 	for _, o := range page.Orders {
 		l.Rows = append(l.Rows, views.PaymentRow{
-			ID: o.ID, Created: views.Time(o.CreatedAt, s.cfg.Location), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
+			ID: o.ID, Created: views.Time(o.CreatedAt, s.loc), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
 			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
 			StatusText: payStatusText(o), Tone: payTone(o), Subject: o.Subject,
 		})

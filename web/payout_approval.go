@@ -158,7 +158,7 @@ func (s *Server) expireTx(ctx context.Context, tx *sql.Tx, b store.Batch) (store
 		return b, err
 	}
 	return next, s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: "system", Action: "payout.batch.expire", Subject: fmt.Sprintf("batch:%d", b.ID),
-		Detail: "not approved before " + views.Time(b.ExpiresAt, s.cfg.Location)})
+		Detail: "not approved before " + views.Time(b.ExpiresAt, s.loc)})
 }
 
 func (s *Server) approveBatch(w http.ResponseWriter, r *http.Request) error {
@@ -212,7 +212,7 @@ func (s *Server) decideBatch(w http.ResponseWriter, r *http.Request, approve boo
 				return err
 			}
 			refusal, status = fmt.Sprintf("The time for approval ran out on %s: the batch has expired and nothing was sent. Upload the file again to make a new batch.",
-				views.Time(b.ExpiresAt, s.cfg.Location)), http.StatusConflict
+				views.Time(b.ExpiresAt, s.loc)), http.StatusConflict
 			return nil // commit the expiry
 		}
 		if why := s.approveRefusal(b, u); why != "" {

@@ -62,7 +62,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	state, tone := batchState(b)
 	v := views.BatchView{
 		ID: b.ID, Kind: b.Kind, RetryOf: b.RetryOf, FileName: b.FileName, Encoding: b.Encoding, State: state, StateTone: tone,
-		CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.cfg.Location), FileRows: b.FileRows, ErrorRows: b.ErrorRows,
+		CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc), FileRows: b.FileRows, ErrorRows: b.ErrorRows,
 		WarningRows: b.WarningRows, Dropped: b.ErrorsDropped, Count: n, Sum: views.Yuan(sum),
 		TwoPersonOff: !b.TwoPerson, NeedsSecond: b.NeedsSecond, SentBy: b.SentBy, ApprovedBy: b.ApprovedBy,
 		ApprovalNote: b.ApprovalNote, SecondBy: b.SecondApprovedBy, RejectedBy: b.RejectedBy, RejectReason: b.RejectReason,
@@ -77,13 +77,13 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		v.Account = g.Name + " (" + g.MchID + ")"
 	}
 	if !b.SentAt.IsZero() {
-		v.Sent = views.Time(b.SentAt, s.cfg.Location)
+		v.Sent = views.Time(b.SentAt, s.loc)
 	}
 	if !b.ApprovedAt.IsZero() {
-		v.Approved = views.Time(b.ApprovedAt, s.cfg.Location)
+		v.Approved = views.Time(b.ApprovedAt, s.loc)
 	}
 	if b.State == store.BatchAwaitingApproval {
-		v.Expires = views.Time(b.ExpiresAt, s.cfg.Location)
+		v.Expires = views.Time(b.ExpiresAt, s.loc)
 	}
 	if b.State == store.BatchDraft && roleAccess(u.Role) >= operator {
 		v.CanEdit = true
@@ -123,11 +123,11 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		case "payout.batch.reject", "payout.batch.expire", "payout.batch.cancel", "payout.batch.step_up_failed":
 			tone = "err"
 		}
-		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.cfg.Location), Type: "note", Actor: e.Actor,
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.loc), Type: "note", Actor: e.Actor,
 			Summary: batchActionText(e.Action) + ": " + e.Detail, Tone: tone})
 	}
 	if !b.FinishedAt.IsZero() {
-		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.cfg.Location), Type: "status",
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.loc), Type: "status",
 			Summary: "Every payout is final: " + outcomeText(b.Outcome), Tone: map[bool]string{true: "ok", false: "err"}[b.Outcome == store.OutcomeSucceeded]})
 	}
 	const issueRows = 100

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"paydesk/desk/payoutcsv"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/desk/payoutcsv"
 )
 
 // maxUploadBytes bounds a batch upload request: the file limit plus room
@@ -43,7 +43,7 @@ func (s *Server) batchesView(ctx context.Context, before int64) (views.BatchesVi
 		}
 		state, tone := batchState(b)
 		v.Batches = append(v.Batches, views.BatchListRow{ID: b.ID, Kind: b.Kind, FileName: b.FileName, State: state, Tone: tone,
-			Outcome: outcomeText(b.Outcome), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.cfg.Location)})
+			Outcome: outcomeText(b.Outcome), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc)})
 	}
 	return v, nil
 }
@@ -256,7 +256,7 @@ func (s *Server) addBatchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID i
 			where = fmt.Sprintf(" in batch #%d", t.BatchID)
 		}
 		msg := fmt.Sprintf("Row %d: a payout to the same account with the same amount %s%s on %s (%s); check that it is not paid twice",
-			t.RowNo, what, where, views.Time(t.CreatedAt, s.cfg.Location), t.MchTransOrderNo)
+			t.RowNo, what, where, views.Time(t.CreatedAt, s.loc), t.MchTransOrderNo)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, 'warning', ?)`, batchID, t.RowNo, msg); err != nil {
 			return err
 		}

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strconv"
 
+	"paydesk/desk/payoutcsv"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/desk/payoutcsv"
 )
 
 // batchResults is the results CSV: every payout's numbers, status and

@@ -11,10 +11,10 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk/payoutcsv"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/desk/payoutcsv"
 )
 
 // Payout settings keys and defaults.
@@ -115,7 +115,7 @@ func (s *Server) payoutRow(p store.Payout) views.PayoutRow {
 	return views.PayoutRow{
 		ID: p.ID, RowNo: p.RowNo, BatchID: p.BatchID, MchNo: p.MchTransOrderNo, GatewayID: p.TransOrderID,
 		AccountName: p.AccountName, AccountNo: p.AccountNo, Bank: bank, Amount: views.Money(p.Amount),
-		State: state, Tone: tone, Error: errText, Created: views.Time(p.CreatedAt, s.cfg.Location),
+		State: state, Tone: tone, Error: errText, Created: views.Time(p.CreatedAt, s.loc),
 	}
 }
 
@@ -166,7 +166,7 @@ func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
 		v.Status = fmt.Sprintf("%d · %s", *p.Status, payments.TransStatusText(*p.Status))
 	}
 	if !p.TransSuccAt.IsZero() {
-		v.Succeeded = views.Time(p.TransSuccAt, s.cfg.Location)
+		v.Succeeded = views.Time(p.TransSuccAt, s.loc)
 	}
 	if v.Timeline, v.TimelinePoll, err = s.payoutTimeline(ctx, p); err != nil {
 		return err
@@ -186,7 +186,7 @@ func (s *Server) payoutTimeline(ctx context.Context, p store.Payout) (entries []
 		}
 		add := func(at time.Time, actor, summary, tone string) {
 			if !at.IsZero() {
-				entries = append(entries, views.TimelineEntry{When: views.Time(at, s.cfg.Location), Type: "note", Actor: actor, Summary: summary, Tone: tone})
+				entries = append(entries, views.TimelineEntry{When: views.Time(at, s.loc), Type: "note", Actor: actor, Summary: summary, Tone: tone})
 			}
 		}
 		add(b.CreatedAt, b.CreatedBy, fmt.Sprintf("Created in batch #%d, row %d", b.ID, p.RowNo), "")

@@ -194,7 +194,7 @@ func (s *Server) resendJobFromRequest(r *http.Request) (views.ResendJobView, err
 	if err != nil {
 		return views.ResendJobView{}, err
 	}
-	v := views.ResendJobView{ID: j.ID, State: j.State, CreatedBy: j.CreatedBy, Created: views.Time(j.CreatedAt, s.cfg.Location), FilterText: j.Filter,
+	v := views.ResendJobView{ID: j.ID, State: j.State, CreatedBy: j.CreatedBy, Created: views.Time(j.CreatedAt, s.loc), FilterText: j.Filter,
 		Total: j.Total, Done: j.Done, Sent: j.Sent, Skipped: j.Skipped, Failed: j.Failed, Running: j.State == store.ResendRunning,
 		PollURL: "/orders/resend/" + strconv.FormatInt(j.ID, 10)}
 	if u, ok := userFrom(r.Context()); ok {

@@ -20,7 +20,7 @@ const (
 // newSandboxEnv is a console talking over real HTTP to a real sandbox
 // gateway (retry schedule and payout settling 1000× faster), with the
 // sandbox's gateway account in env.account.
-func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*Config)) *testEnv {
+func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*testConfig)) *testEnv {
 	t.Helper()
 	sbts := httptest.NewUnstartedServer(nil)
 	sb := sandbox.New(sandbox.Config{
@@ -31,7 +31,7 @@ func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*Config)) *
 	})
 	sbts.Config.Handler = sb
 	sbts.Start()
-	edit = append([]func(*Config){func(c *Config) { c.SandboxURL = sbts.URL }}, edit...)
+	edit = append([]func(*testConfig){func(c *testConfig) { c.SandboxURL = sbts.URL }}, edit...)
 	env := newTestEnv(t, edit...)
 	// Registered after newTestEnv's cleanups, so it runs before them: the
 	// sandbox stops sending before the console goes away.

@@ -1,7 +1,8 @@
 // Package web is Paydesk's HTTP side: the Server, every route in
 // routes.go, middleware (sessions, roles, cross-origin protection, security
-// headers), one file per resource, and the background work that combines
-// the store with the gateway (payout submission, reconciliation, resends).
+// headers) and one file per resource. A handler reads the request, asks the
+// core (package desk) to do what changes anything, and renders a view
+// model; it reads the store for pages.
 package web
 
 import (
@@ -16,13 +17,12 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
 // Config is the console's configuration, passed in by main.
 type Config struct {
-	// Location is the zone times are shown in.
-	Location *time.Location
 	// SecureCookies marks cookies Secure (TLS, or a declared HTTPS proxy).
 	SecureCookies bool
 	// TrustProxy takes the client address from X-Forwarded-For, when the
@@ -64,9 +64,6 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Location == nil {
-		c.Location = time.UTC
-	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 30 * time.Minute
 	}
@@ -93,7 +90,9 @@ func (c *Config) defaults() {
 // Server holds what every handler needs.
 type Server struct {
 	cfg      Config
-	db       *store.DB
+	loc      *time.Location // the zone times are shown in: the core's
+	desk     *desk.Desk
+	db       *store.DB // read-only use: pages and lists
 	log      *slog.Logger
 	now      func() time.Time
 	sessions *scs.SessionManager
@@ -112,8 +111,9 @@ type Server struct {
 	health     healthCache // the last /healthz check
 }
 
-// New builds a Server on an open database.
-func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Server, error) {
+// New builds a Server on the core d and its database db, which the
+// Server only reads. Its clock and zone are the core's.
+func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, error) {
 	cfg.defaults()
 	sealer, err := NewSealer(cfg.MasterKey)
 	if err != nil {
@@ -122,9 +122,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
-	}
+	now := d.Now
 	sm := scs.New()
 	sm.Store = hashedTokenStore{sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)}
 	sm.IdleTimeout = cfg.IdleTimeout
@@ -140,6 +138,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	}
 	s := &Server{
 		cfg:       cfg,
+		loc:       d.Location(),
+		desk:      d,
 		db:        db,
 		log:       log,
 		now:       now,
@@ -157,8 +157,6 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	s.bg = newBackground(s)
 	s.notifier = newNotifier(s)
 	go s.notifier.run()
-	s.bg.start(s.runCheckpointer)
-	s.bg.start(s.runHousekeeping)
 	return s, nil
 }
 

@@ -38,8 +38,8 @@ func BenchmarkSignInStorm(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
-	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32), TrustProxy: true}, db, nil, nil)
+	b.Cleanup(func() { db.Close() })
+	srv, err := testServer(b, Config{MasterKey: bytes.Repeat([]byte{42}, 32), TrustProxy: true}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func countPrefix(list []string, prefix string) int {
 // address, must not all be checked: the attempt is counted before its hash.
 func TestParallelGuessesAreCountedBeforeHashing(t *testing.T) {
 	// A long HashWait: on a loaded machine no guess may be answered busy.
-	env := newTestEnv(t, func(c *Config) { c.TrustProxy = true; c.HashWait = time.Minute })
+	env := newTestEnv(t, func(c *testConfig) { c.TrustProxy = true; c.HashWait = time.Minute })
 	env.freeze()
 	name := env.addUser(store.RoleViewer)
 	const guesses = 60
@@ -163,7 +163,7 @@ func TestThrottleAuditsOneRowPerEpisode(t *testing.T) {
 // Parallel sign-ins never run more password hashes at once than the limit.
 func TestSignInHashesStayWithinTheLimit(t *testing.T) {
 	const limit, users = 2, 24
-	env := newTestEnv(t, func(c *Config) { c.TrustProxy = true; c.HashConcurrency = limit; c.HashWait = time.Minute })
+	env := newTestEnv(t, func(c *testConfig) { c.TrustProxy = true; c.HashConcurrency = limit; c.HashWait = time.Minute })
 	hash, err := HashPassword(testPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestSignInHashesStayWithinTheLimit(t *testing.T) {
 // user creation answer busy with a sentence, hash nothing, and the sign-in
 // attempt does not count against the throttle.
 func TestBusyHashingAnswersWithoutHashing(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.HashConcurrency = 1; c.HashWait = 20 * time.Millisecond })
+	env := newTestEnv(t, func(c *testConfig) { c.HashConcurrency = 1; c.HashWait = 20 * time.Millisecond })
 	admin, _ := env.signedIn(store.RoleAdmin)
 	name := env.addUser(store.RoleViewer)
 	before := env.srv.hasher.evaluated.Load()

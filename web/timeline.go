@@ -56,7 +56,7 @@ func (s *Server) timeline(ctx context.Context, o orderInfo) ([]views.TimelineEnt
 	if err != nil {
 		return nil, false, err
 	}
-	loc := s.cfg.Location
+	loc := s.loc
 	var items []timelineItem
 	for _, ev := range events {
 		e := views.TimelineEntry{When: views.Time(ev.At, loc), Type: ev.Type, Actor: ev.Actor, Summary: ev.Summary, Detail: ev.Detail}
@@ -135,7 +135,7 @@ func (s *Server) callbackEntry(n store.Notification) views.TimelineEntry {
 	if n.Reason != "" {
 		detail = "result: " + n.Result + " (" + n.Reason + ")\n\n" + detail
 	}
-	return views.TimelineEntry{When: views.Time(n.ReceivedAt, s.cfg.Location), Type: "callback", Actor: "gateway from " + n.ClientAddr,
+	return views.TimelineEntry{When: views.Time(n.ReceivedAt, s.loc), Type: "callback", Actor: "gateway from " + n.ClientAddr,
 		Summary: summary, Tone: tone, Detail: detail, Href: "/notifications/" + strconv.FormatInt(n.ID, 10)}
 }
 
@@ -168,7 +168,7 @@ func paramsText(p payments.Params) string {
 // resend asked for. It says whether something is still expected.
 func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.Notification) ([]views.TimelineEntry, bool) {
 	now := s.now()
-	loc := s.cfg.Location
+	loc := s.loc
 	var out []views.TimelineEntry
 	expecting := false
 	pending := func(at time.Time, tone, summary string) {

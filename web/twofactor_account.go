@@ -46,7 +46,7 @@ func (s *Server) renderTwoFactor(w http.ResponseWriter, r *http.Request, status 
 	}
 	v := views.TwoFactorView{Username: u.Username, On: tf.On(), RecoveryLeft: tf.RecoveryLeft, Required: required, Error: errMsg, ErrorFor: form}
 	if tf.On() {
-		v.Since = views.Time(tf.EnabledAt, s.cfg.Location)
+		v.Since = views.Time(tf.EnabledAt, s.loc)
 	} else if tf.Pending != nil {
 		secret, err := s.sealer.Open(tf.Pending, totpPendingContext(u.ID))
 		if err != nil {

@@ -199,7 +199,7 @@ func TestTwoFactorSignInNeedsCode(t *testing.T) {
 }
 
 func TestTwoFactorWrongCodeRefusedAndThrottled(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.TrustProxy = true })
+	env := newTestEnv(t, func(c *testConfig) { c.TrustProxy = true })
 	first, name := env.signedIn(store.RoleViewer)
 	secret, _ := first.enrol()
 	env.advance(30 * time.Second)

@@ -35,7 +35,7 @@ func (s *Server) renderUsersNotice(w http.ResponseWriter, r *http.Request, statu
 	for _, u := range users {
 		m.Users = append(m.Users, views.UserRow{
 			ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled, MustChange: u.MustChangePassword,
-			Self: u.ID == me.ID, Created: views.Time(u.CreatedAt, s.cfg.Location),
+			Self: u.ID == me.ID, Created: views.Time(u.CreatedAt, s.loc),
 			TwoFactor: u.TwoFactor,
 		})
 	}

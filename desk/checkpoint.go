@@ -1,4 +1,4 @@
-package web
+package desk
 
 import (
 	"context"
@@ -12,7 +12,7 @@ const checkpointEvery = 250 * time.Millisecond
 // Left to SQLite, the commit that crosses the WAL's size mark does the copy
 // and its fsync itself, and every callback in that batch waits for it; done
 // here, on another connection, commits never wait for a checkpoint.
-func (s *Server) runCheckpointer(ctx context.Context) {
+func (d *Desk) runCheckpointer(ctx context.Context) {
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
 	for {
@@ -21,8 +21,8 @@ func (s *Server) runCheckpointer(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, _, err := s.db.Checkpoint(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("wal checkpoint", "err", err)
+		if _, _, err := d.db.Checkpoint(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("wal checkpoint", "err", err)
 		}
 	}
 }
