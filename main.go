@@ -135,7 +135,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	if err := gw.apply(ctx, srv); err != nil {
+	if err := gw.apply(ctx, d); err != nil {
 		return err
 	}
 	static, err := fs.Sub(staticFS, "static")
@@ -185,8 +185,8 @@ func serveUntilDone(ctx context.Context, c *Config, srv *web.Server, d *desk.Des
 // gateway: with no real gateway account (and the sandbox not off), the
 // console runs on the sandbox.
 type gatewayChoice struct {
-	sandbox    *web.SandboxAccount // the running sandbox, for the "Sandbox" account
-	retire     bool                // a real account exists: disable the "Sandbox" account
+	sandbox    *desk.SandboxAccount // the running sandbox, for the "Sandbox" account
+	retire     bool                 // a real account exists: disable the "Sandbox" account
 	sandboxURL string
 	retryScale float64 // the sandbox's time scale, for the timeline's retry predictions
 }
@@ -218,19 +218,19 @@ func gatewaySetup(ctx context.Context, c *Config, db *store.DB, log *slog.Logger
 		return gw, nil, err
 	}
 	gw.sandboxURL, gw.retryScale = base, st.TimeScale
-	gw.sandbox = &web.SandboxAccount{BaseURL: base, MchID: st.MchID, AppID: st.AppID, Key: st.Key}
+	gw.sandbox = &desk.SandboxAccount{BaseURL: base, MchID: st.MchID, AppID: st.AppID, Key: st.Key}
 	log.Info("no gateway account configured: the built-in sandbox gateway is running", "url", base, "page", base+"/sandbox")
 	return gw, stop, nil
 }
 
 // apply points the "Sandbox" account at the running sandbox, or retires it.
-func (gw gatewayChoice) apply(ctx context.Context, srv *web.Server) error {
+func (gw gatewayChoice) apply(ctx context.Context, d *desk.Desk) error {
 	switch {
 	case gw.sandbox != nil:
-		_, err := srv.EnsureSandboxAccount(ctx, *gw.sandbox)
+		_, err := d.EnsureSandboxAccount(ctx, *gw.sandbox)
 		return err
 	case gw.retire:
-		return srv.RetireSandboxAccount(ctx, "an enabled gateway account other than the sandbox exists")
+		return d.RetireSandboxAccount(ctx, "an enabled gateway account other than the sandbox exists")
 	}
 	return nil
 }

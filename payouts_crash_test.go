@@ -169,16 +169,11 @@ func TestCrashMidBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(web.Config{MasterKey: masterKey}, d, db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	consoleAddr := freeAddr(t)
 	consoleURL := "http://" + consoleAddr
-	if _, err := srv.EnsureSandboxAccount(ctx, web.SandboxAccount{BaseURL: sbURL, MchID: mchID, AppID: appID, Key: key}); err != nil {
+	if _, err := d.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbURL, MchID: mchID, AppID: appID, Key: key}); err != nil {
 		t.Fatal(err)
 	}
-	srv.Close(ctx)
 
 	env := []string{"PAYDESK_MASTER_KEY=" + hex.EncodeToString(masterKey), "PAYDESK_SANDBOX=off", "PAYDESK_GATEWAY_TIMEOUT=300ms",
 		"PAYDESK_PAYOUT_FOLLOW_UP=300ms", "PAYDESK_PAYOUT_BACKOFF=100ms", "PAYDESK_PUBLIC_URL=" + consoleURL}

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -71,6 +72,12 @@ type Desk struct {
 	log *slog.Logger
 	now func() time.Time
 
+	sealer   *Sealer
+	gw       *http.Client  // every gateway call goes through it
+	keys     *keyCache     // merchant keys by mchId, for verifying callbacks
+	rejects  *rejectBudget // what rejected callbacks may store
+	notifier *notifier     // the single writer of inbound callbacks
+
 	bg background
 }
 
@@ -84,7 +91,13 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Des
 	if now == nil {
 		now = time.Now
 	}
-	d := &Desk{cfg: cfg, db: db, log: log, now: now}
+	sealer, err := NewSealer(cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	d := &Desk{cfg: cfg, db: db, log: log, now: now, sealer: sealer, gw: newGatewayHTTPClient(), rejects: newRejectBudget()}
+	d.keys = newKeyCache(d, 30*time.Second)
+	d.notifier = newNotifier(d)
 	return d, nil
 }
 
@@ -112,6 +125,7 @@ func (d *Desk) Run(ctx context.Context) error {
 			f(alsoCtx)
 		}()
 	}
+	d.bg.spawn(d.notifier.run)
 	d.bg.spawn(d.runCheckpointer)
 	d.bg.spawn(d.runHousekeeping)
 	<-ctx.Done()

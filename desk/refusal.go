@@ -35,6 +35,24 @@ type Refusal struct {
 	// Field names the form field the sentence is about, when it is about
 	// one.
 	Field string
+	// Fields are the refusals of single fields of a form refused as a
+	// whole; the Refusal's own sentence heads them.
+	Fields []*Refusal
+}
+
+// FieldErrors maps each refused field to its sentence: the refusal's
+// Fields, or the refusal itself when it is about one field.
+func (r *Refusal) FieldErrors() map[string]string {
+	m := map[string]string{}
+	if r.Field != "" {
+		m[r.Field] = r.Error()
+	}
+	for _, f := range r.Fields {
+		if _, ok := m[f.Field]; !ok {
+			m[f.Field] = f.Error()
+		}
+	}
+	return m
 }
 
 // Error is the sentence for staff.

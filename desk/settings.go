@@ -3,7 +3,11 @@ package desk
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
 
+	"paydesk/payments"
 	"paydesk/store"
 )
 
@@ -22,4 +26,50 @@ func (d *Desk) saveSettings(ctx context.Context, a Actor, values map[string]stri
 		}
 		return d.db.AuditTx(ctx, tx, e)
 	})
+}
+
+// Payments: the largest amount one payment may have.
+const (
+	settingMaxPaymentFen = "payments.max_amount_fen"
+	defaultMaxPaymentFen = 100_000_000 // ¥1,000,000.00
+)
+
+// MaxPaymentFen is the largest amount a payment may have, in fen.
+func (d *Desk) MaxPaymentFen(ctx context.Context) int64 {
+	v, err := d.db.Setting(ctx, settingMaxPaymentFen, "")
+	if err != nil {
+		d.log.Error("read setting", "key", settingMaxPaymentFen, "err", err)
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+		return n
+	}
+	return defaultMaxPaymentFen
+}
+
+// SetMaxPayment saves the largest amount one payment may have, typed in
+// yuan; it returns it in fen.
+func (d *Desk) SetMaxPayment(ctx context.Context, a Actor, typed string) (int64, error) {
+	if !a.AtLeast(store.RoleAdmin) {
+		return 0, errAdminOnly
+	}
+	fen, err := payments.ParseYuan(typed)
+	if err != nil {
+		return 0, refuseField("max_amount", "The largest payment amount: %s", sentence(err.Error()))
+	}
+	old := d.MaxPaymentFen(ctx)
+	return fen, d.saveSettings(ctx, a, map[string]string{settingMaxPaymentFen: strconv.FormatInt(fen, 10)}, store.AuditEntry{
+		Action: "settings.payment_max_amount", Subject: "setting:" + settingMaxPaymentFen,
+		Detail: fmt.Sprintf("from %s to %s", money(old), money(fen))})
+}
+
+// sentence capitalises an error message and ends it with a full stop.
+func sentence(s string) string {
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
 }

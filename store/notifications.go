@@ -51,6 +51,17 @@ func (r RawNotification) Cut() bool {
 	return r.QueryLen > len(r.RawQuery) || r.BodyLen > len(r.RawBody)
 }
 
+// Header reads one header back from Headers; "" when it was not kept.
+func (r RawNotification) Header(name string) string {
+	for line := range strings.Lines(r.Headers) {
+		k, v, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
+		if ok && strings.EqualFold(k, name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 // NotificationOutcome is what became of a stored notification.
 type NotificationOutcome struct {
 	ID        int64

@@ -5,13 +5,14 @@ import (
 	"database/sql"
 	"testing"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 )
 
 func testGatewayAccount(t *testing.T, env *testEnv) store.GatewayAccount {
 	t.Helper()
-	g, err := env.srv.EnsureSandboxAccount(context.Background(), SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
+	g, err := env.desk.EnsureSandboxAccount(context.Background(), desk.SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}

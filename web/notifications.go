@@ -174,7 +174,7 @@ func (s *Server) notificationPage(w http.ResponseWriter, r *http.Request) error 
 	if n.BodyLen > len(n.RawBody) {
 		d.BodyCut = fmt.Sprintf("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawBody), n.BodyLen)
 	}
-	if pn, err := payments.ParseNotification(payments.NotifyKind(n.Kind), n.Method, n.RawQuery, headerValue(n.Headers, "Content-Type"), n.RawBody); err == nil {
+	if pn, err := payments.ParseNotification(payments.NotifyKind(n.Kind), n.Method, n.RawQuery, n.Header("Content-Type"), n.RawBody); err == nil {
 		for line := range strings.Lines(paramsText(pn.Fields)) {
 			k, val, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " = ")
 			d.Fields = append(d.Fields, views.Fact{Label: k, Value: val, Mono: true})

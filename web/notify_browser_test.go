@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"paydesk/desk"
 	bt "paydesk/internal/browsertest"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -55,7 +56,7 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 		env.ts.Close()
 		srv.Close(ctx)
 	})
-	acct, err := srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
+	acct, err := srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,13 +36,13 @@ func cbAccountTo(tb testing.TB, db *store.DB, srv *Server, name, mchID, key, bas
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, srv.sealer.Seal(key, gatewayKeyContext(id)), id)
+		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, testSeal(srv.cfg.MasterKey, gatewayKeyContext(id), key), id)
 		return err
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv.gatewayAccountsChanged()
+	srv.desk.GatewayAccountsChanged()
 	g, err := db.GatewayAccount(ctx, id)
 	if err != nil {
 		tb.Fatal(err)
@@ -408,7 +408,7 @@ func TestNotifySweepAppliesPendingOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := env.srv.notifier.sweepNow(ctx); err != nil {
+		if err := env.desk.SweepPendingCallbacks(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

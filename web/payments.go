@@ -19,13 +19,6 @@ import (
 	"paydesk/views"
 )
 
-// settingMaxPaymentFen is the settings key of the largest amount a payment
-// may have, in fen.
-const settingMaxPaymentFen = "payments.max_amount_fen"
-
-// defaultMaxPaymentFen is ¥1,000,000.00.
-const defaultMaxPaymentFen = 100_000_000
-
 // pageCheckGap is how often page views and pollers may ask the gateway about
 // one payment that is still waiting (when no callback has come).
 const pageCheckGap = 3 * time.Second
@@ -40,17 +33,6 @@ func expiryChoices() []expiryChoice {
 	return []expiryChoice{
 		{0, "never"}, {15, "in 15 minutes"}, {60, "in 1 hour"}, {24 * 60, "in 24 hours"}, {3 * 24 * 60, "in 3 days"}, {7 * 24 * 60, "in 7 days"},
 	}
-}
-
-func (s *Server) maxPaymentFen(r *http.Request) int64 {
-	v, err := s.db.Setting(r.Context(), settingMaxPaymentFen, "")
-	if err != nil {
-		s.log.Error("read setting", "key", settingMaxPaymentFen, "err", err)
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-		return n
-	}
-	return defaultMaxPaymentFen
 }
 
 func productLabel(id int) string {
@@ -91,7 +73,7 @@ func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.Paymen
 		}
 		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: e.label})
 	}
-	f.MaxAmount = views.Yuan(s.maxPaymentFen(r))
+	f.MaxAmount = views.Yuan(s.desk.MaxPaymentFen(r.Context()))
 	if f.FormToken == "" {
 		f.FormToken = newFormToken()
 	}
@@ -123,7 +105,7 @@ func (s *Server) readPaymentForm(r *http.Request, f *views.PaymentForm) (store.P
 
 	if fen, err := payments.ParseYuan(f.Amount); err != nil {
 		f.Errors["amount"] = sentence(err.Error())
-	} else if max := s.maxPaymentFen(r); fen > max {
+	} else if max := s.desk.MaxPaymentFen(r.Context()); fen > max {
 		f.Errors["amount"] = fmt.Sprintf("The amount is above the largest a payment may have here, %s.", views.Money(max))
 	} else {
 		o.Amount = fen

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
@@ -85,7 +86,7 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, err := srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
+	g, err := srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
 	if err != nil {
 		b.Fatal(err)
 	}

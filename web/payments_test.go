@@ -98,7 +98,7 @@ func TestPaymentAmountsThroughTheForm(t *testing.T) {
 				max = strconv.FormatInt(tt.max, 10)
 			}
 			err := env.db.InTx(context.Background(), func(tx *sql.Tx) error {
-				return env.db.SetSettingTx(context.Background(), tx, settingMaxPaymentFen, max)
+				return env.db.SetSettingTx(context.Background(), tx, "payments.max_amount_fen", max)
 			})
 			if err != nil {
 				t.Fatal(err)

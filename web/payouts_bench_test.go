@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
 )
@@ -61,7 +62,7 @@ func newPayoutBench(b *testing.B, withSandbox bool) *payoutBench {
 		b.Cleanup(func() { c.sb.Close(); sbts.Close() })
 		sbURL = sbts.URL
 	}
-	if c.acct, err = srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: sbURL, MchID: testMchID, AppID: testAppID, Key: testKey}); err != nil {
+	if c.acct, err = srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbURL, MchID: testMchID, AppID: testAppID, Key: testKey}); err != nil {
 		b.Fatal(err)
 	}
 	hash, _ := HashPassword(testPassword)

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -39,7 +40,7 @@ func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*testConfig
 		sb.Close()
 		sbts.Close()
 	})
-	acct, err := env.srv.EnsureSandboxAccount(context.Background(), SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
+	acct, err := env.desk.EnsureSandboxAccount(context.Background(), desk.SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}

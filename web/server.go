@@ -100,13 +100,10 @@ type Server struct {
 	hasher   *hashLimiter
 	// fragments matches the paths of fragmentRoutes.
 	fragments *chi.Mux
-	sealer    *Sealer
+	sealer    *desk.Sealer
 	gw        *http.Client
 	// payoutKick wakes the payout submission worker (see payout_worker.go).
 	payoutKick chan struct{}
-	notifier   *notifier // the single writer of inbound callbacks
-	keys       *keyCache // merchant keys by mchId, for verifying callbacks
-	rejects    *rejectBudget
 	bg         *background
 	health     healthCache // the last /healthz check
 }
@@ -115,7 +112,7 @@ type Server struct {
 // Server only reads. Its clock and zone are the core's.
 func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, error) {
 	cfg.defaults()
-	sealer, err := NewSealer(cfg.MasterKey)
+	sealer, err := desk.NewSealer(cfg.MasterKey)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +149,7 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 
 		payoutKick: make(chan struct{}, 1),
 	}
-	s.keys = newKeyCache(s, 30*time.Second)
-	s.rejects = newRejectBudget()
 	s.bg = newBackground(s)
-	s.notifier = newNotifier(s)
-	go s.notifier.run()
 	return s, nil
 }
 
@@ -176,7 +169,6 @@ func (s *Server) HTTPServer(static fs.FS) *http.Server {
 // Close stops the server's background work.
 func (s *Server) Close(ctx context.Context) error {
 	s.bg.close()
-	s.notifier.close()
 	if st, ok := s.sessions.Store.(hashedTokenStore); ok {
 		st.db.StopCleanup()
 	}

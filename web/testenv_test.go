@@ -247,3 +247,21 @@ func testServer(t testing.TB, cfg Config, db *store.DB, log *slog.Logger, now fu
 	d := startCore(t, tc.coreConfig(time.UTC), db, log, now)
 	return New(cfg, d, db, log)
 }
+
+// testSeal seals a secret under masterKey as the core does.
+func testSeal(masterKey []byte, context, secret string) []byte {
+	s, err := desk.NewSealer(masterKey)
+	if err != nil {
+		panic(err)
+	}
+	return s.Seal(secret, context)
+}
+
+// testOpen opens what the core sealed under masterKey.
+func testOpen(masterKey []byte, context string, sealed []byte) (string, error) {
+	s, err := desk.NewSealer(masterKey)
+	if err != nil {
+		return "", err
+	}
+	return s.Open(sealed, context)
+}

@@ -142,7 +142,7 @@ func (s *Server) callbackEntry(n store.Notification) views.TimelineEntry {
 // rawFieldsText lists a stored callback's fields, one "key = value" a line,
 // sorted; the raw text when it cannot be read.
 func rawFieldsText(r store.RawNotification) string {
-	n, err := payments.ParseNotification(payments.NotifyKind(r.Kind), r.Method, r.RawQuery, headerValue(r.Headers, "Content-Type"), r.RawBody)
+	n, err := payments.ParseNotification(payments.NotifyKind(r.Kind), r.Method, r.RawQuery, r.Header("Content-Type"), r.RawBody)
 	if err != nil {
 		return "query: " + r.RawQuery + "\nbody: " + string(r.RawBody)
 	}

@@ -1,4 +1,4 @@
-package web
+package desk
 
 import (
 	"crypto/aes"
@@ -8,9 +8,10 @@ import (
 	"fmt"
 )
 
-// Sealer encrypts gateway merchant keys at rest with AES-256-GCM under the
-// console's master key. The account id is bound in as additional data, so a
-// sealed key copied onto another account does not open.
+// Sealer encrypts secrets at rest (gateway merchant keys, two-factor
+// secrets) with AES-256-GCM under the console's master key. What a secret
+// belongs to (the account or user id) is bound in as additional data, so a
+// sealed value copied onto another row does not open.
 type Sealer struct {
 	aead cipher.AEAD
 }

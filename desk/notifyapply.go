@@ -1,4 +1,4 @@
-package web
+package desk
 
 import (
 	"context"
@@ -18,22 +18,22 @@ import (
 // inside tx: the order's status through applyPayObservation /
 // applyTransObservation, a new external order, or an alert. It returns the
 // outcome to record, with the reply the gateway gets.
-func (s *Server) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJob) (store.NotificationOutcome, error) {
+func (d *Desk) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJob) (store.NotificationOutcome, error) {
 	out := store.NotificationOutcome{ID: j.id}
 	if rej, ok := j.rejection(); ok {
 		out.Result, out.Reason = store.NotifyRejected, rej.reason
 		rep := rej.reply()
-		out.ReplyCode, out.ReplyBody = rep.code, rep.body
+		out.ReplyCode, out.ReplyBody = rep.Code, rep.Body
 		if len(j.accounts) > 0 {
 			out.SigValid = &j.signed
 		}
-		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: rej.alert, DedupeKey: j.alertKey(rej), NotificationID: j.id, Summary: j.alertSummary(rej)})
+		_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: rej.alert, DedupeKey: j.alertKey(rej), NotificationID: j.id, Summary: j.alertSummary(rej)})
 		return out, err
 	}
 	valid := true
 	out.SigValid = &valid
 	out.AccountID = j.acct.ID
-	return s.notifyOrder(ctx, tx, j.raw.Kind, j, out)
+	return d.notifyOrder(ctx, tx, j.raw.Kind, j, out)
 }
 
 func succeed(out store.NotificationOutcome, result, reason string) store.NotificationOutcome {
@@ -55,10 +55,10 @@ func verifiedBy(j *notifyJob, accountID int64) bool {
 }
 
 // mismatch records a signed callback that does not fit the order held.
-func (s *Server) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome, kind string, ref int64, reason string) (store.NotificationOutcome, error) {
+func (d *Desk) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome, kind string, ref int64, reason string) (store.NotificationOutcome, error) {
 	out.Result, out.Reason = store.NotifyAlert, reason
 	out.ReplyCode, out.ReplyBody = http.StatusConflict, "fail: "+reason
-	_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: kind + ":" + strconv.FormatInt(ref, 10),
+	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: kind + ":" + strconv.FormatInt(ref, 10),
 		NotificationID: j.id, OrderKind: kind, OrderRef: ref,
 		Summary: fmt.Sprintf("A correctly signed %s callback does not match the order held: %s. Nothing was changed.", j.raw.Kind, reason)})
 	return out, err
@@ -66,34 +66,34 @@ func (s *Server) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out sto
 
 // notifyOrder applies a correctly signed callback to the order it names
 // (kind store.KindPay or store.KindTrans), or records the order as external.
-func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
 	n := j.n
 	var o store.OrderBrief
 	err := store.ErrNotFound
 	if n.OrderID != "" {
 		// Gateway numbers are unique across accounts: found here, the
 		// order may be another account's, which the checks below refuse.
-		o, err = s.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
+		o, err = d.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
 	}
 	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
 		// Merchant numbers are unique per merchant id: look under every
 		// account of it, the ones whose key verified the callback first.
 		for _, a := range j.verified {
-			if o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo); !errors.Is(err, store.ErrNotFound) {
+			if o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo); !errors.Is(err, store.ErrNotFound) {
 				break
 			}
 		}
 		for i := 0; i < len(j.accounts) && errors.Is(err, store.ErrNotFound); i++ {
 			if a := &j.accounts[i].acct; !verifiedBy(j, a.ID) {
-				o, err = s.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo)
+				o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo)
 			}
 		}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		if kind == store.KindTrans {
-			return s.externalPayout(ctx, tx, j, out)
+			return d.externalPayout(ctx, tx, j, out)
 		}
-		return s.externalPayOrder(ctx, tx, j, out)
+		return d.externalPayOrder(ctx, tx, j, out)
 	}
 	if err != nil {
 		return out, err
@@ -105,15 +105,15 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 	}
 	switch {
 	case ownsAccount(j, o.AccountID) && !verifiedBy(j, o.AccountID):
-		return s.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another gateway account with merchant id "+n.MchID+", whose key did not sign this callback")
+		return d.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another gateway account with merchant id "+n.MchID+", whose key did not sign this callback")
 	case !ownsAccount(j, o.AccountID):
-		return s.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another merchant id than "+n.MchID)
+		return d.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another merchant id than "+n.MchID)
 	case n.MchOrderNo != o.MchNo:
-		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("merchant number %q, the %s has %q", n.MchOrderNo, what, o.MchNo))
+		return d.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("merchant number %q, the %s has %q", n.MchOrderNo, what, o.MchNo))
 	case n.OrderID != "" && o.GateNo != "" && n.OrderID != o.GateNo:
-		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("%s %q, the %s has %q", idName, n.OrderID, what, o.GateNo))
+		return d.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("%s %q, the %s has %q", idName, n.OrderID, what, o.GateNo))
 	case n.Amount != o.Amount:
-		return s.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount))
+		return d.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount))
 	}
 	out.AccountID = o.AccountID
 	prev := o.Status
@@ -131,9 +131,9 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 	var changed bool
 	if kind == store.KindTrans {
 		obs.ErrMsg = payments.ValueString(n.Fields["channelErrMsg"])
-		_, changed, err = s.applyTransObservation(ctx, tx, store.Payout{ID: o.ID}, obs)
+		_, changed, err = d.applyTransObservation(ctx, tx, store.Payout{ID: o.ID}, obs)
 	} else {
-		_, changed, err = s.applyPayObservation(ctx, tx, store.PayOrder{ID: o.ID}, obs)
+		_, changed, err = d.applyPayObservation(ctx, tx, store.PayOrder{ID: o.ID}, obs)
 	}
 	if err != nil {
 		return out, err
@@ -153,7 +153,7 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 		// callback is acknowledged, since sending it again changes nothing.
 		reason := fmt.Sprintf("the payout is %s, the callback says %s", cur, statusText(n.Status))
 		out = succeed(out, store.NotifyAlert, reason)
-		_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(o.ID, 10),
+		_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(o.ID, 10),
 			NotificationID: j.id, OrderKind: store.KindTrans, OrderRef: o.ID,
 			Summary: "A correctly signed payout callback contradicts the payout's outcome: " + reason + ". Nothing was changed."})
 		return out, err
@@ -163,10 +163,10 @@ func (s *Server) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *no
 
 // externalPayOrder records a correctly signed callback's order that Paydesk
 // did not create, so that it can be looked up.
-func (s *Server) externalPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+func (d *Desk) externalPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
 	n := j.n
 	if n.MchOrderNo == "" || n.Amount <= 0 {
-		return s.unrecordable(ctx, tx, j, out)
+		return d.unrecordable(ctx, tx, j, out)
 	}
 	st := n.Status
 	o := store.PayOrder{AccountID: j.acct.ID, MchOrderNo: n.MchOrderNo, PayOrderID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
@@ -175,30 +175,30 @@ func (s *Server) externalPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob,
 	if n.SuccTime > 0 {
 		o.PaySuccAt = time.UnixMilli(n.SuccTime)
 	}
-	id, err := s.db.InsertPayOrderTx(ctx, tx, o)
+	id, err := d.db.InsertPayOrderTx(ctx, tx, o)
 	if err != nil {
 		return out, err
 	}
 	out.OrderKind, out.OrderRef = store.KindPay, id
-	err = s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
+	err = d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
 		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.PayStatusText(st),
 		Status:  &st, NotificationID: j.id})
 	return succeed(out, store.NotifyApplied, "external order recorded"), err
 }
 
-func (s *Server) unrecordable(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+func (d *Desk) unrecordable(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
 	reason := "unknown order without a merchant order number and a positive amount; it cannot be recorded"
 	out.Result, out.Reason = store.NotifyAlert, reason
 	out.ReplyCode, out.ReplyBody = http.StatusUnprocessableEntity, "fail: "+reason
-	_, err := s.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertUnrecordable, DedupeKey: j.n.MchID + ":" + j.n.OrderID, NotificationID: j.id,
+	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertUnrecordable, DedupeKey: j.n.MchID + ":" + j.n.OrderID, NotificationID: j.id,
 		Summary: fmt.Sprintf("A correctly signed %s callback for order %q: %s.", j.raw.Kind, j.n.OrderID, reason)})
 	return out, err
 }
 
-func (s *Server) externalPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+func (d *Desk) externalPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
 	n := j.n
 	if n.MchOrderNo == "" || n.Amount <= 0 {
-		return s.unrecordable(ctx, tx, j, out)
+		return d.unrecordable(ctx, tx, j, out)
 	}
 	st := n.Status
 	p := store.Payout{AccountID: j.acct.ID, MchTransOrderNo: n.MchOrderNo, TransOrderID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
@@ -207,12 +207,12 @@ func (s *Server) externalPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, o
 	if n.SuccTime > 0 {
 		p.TransSuccAt = time.UnixMilli(n.SuccTime)
 	}
-	id, err := s.db.InsertPayoutTx(ctx, tx, p)
+	id, err := d.db.InsertPayoutTx(ctx, tx, p)
 	if err != nil {
 		return out, err
 	}
 	out.OrderKind, out.OrderRef = store.KindTrans, id
-	err = s.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
+	err = d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
 		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.TransStatusText(st),
 		Status:  &st, NotificationID: j.id})
 	return succeed(out, store.NotifyApplied, "external payout recorded"), err

@@ -1,4 +1,4 @@
-package web
+package desk
 
 import (
 	"context"
@@ -19,10 +19,10 @@ type acctKey struct {
 }
 
 // keyCache keeps the accounts (and opened keys) of each merchant id for a
-// short while, so that verifying a callback costs no database read. The
-// gateway settings call gatewayAccountsChanged to drop it at once.
+// short while, so that verifying a callback costs no database read. Every
+// change to an account drops it at once (GatewayAccountsChanged).
 type keyCache struct {
-	s       *Server
+	d       *Desk
 	ttl     time.Duration
 	mu      sync.Mutex
 	entries map[string]keyEntry
@@ -36,33 +36,33 @@ type keyEntry struct {
 // maxKeyEntries bounds the cache against callbacks naming random merchant ids.
 const maxKeyEntries = 1024
 
-func newKeyCache(s *Server, ttl time.Duration) *keyCache {
-	return &keyCache{s: s, ttl: ttl, entries: map[string]keyEntry{}}
+func newKeyCache(d *Desk, ttl time.Duration) *keyCache {
+	return &keyCache{d: d, ttl: ttl, entries: map[string]keyEntry{}}
 }
 
 func (c *keyCache) lookup(ctx context.Context, mchID string) ([]acctKey, error) {
-	now := c.s.now()
+	now := c.d.now()
 	c.mu.Lock()
 	e, ok := c.entries[mchID]
 	c.mu.Unlock()
 	if ok && now.Sub(e.at) < c.ttl && now.Sub(e.at) >= 0 {
 		return e.accts, nil
 	}
-	gs, err := c.s.db.GatewayAccountsByMchID(ctx, mchID)
+	gs, err := c.d.db.GatewayAccountsByMchID(ctx, mchID)
 	if err != nil {
 		return nil, err
 	}
 	accts := make([]acctKey, 0, len(gs))
 	for _, g := range gs {
-		key, err := c.s.merchantKey(g)
+		key, err := c.d.merchantKey(g)
 		if err != nil {
-			c.s.log.Error("open merchant key", "account", g.ID, "err", err)
+			c.d.log.Error("open merchant key", "account", g.ID, "err", err)
 			continue
 		}
 		sources, bad := parseSources(g.NotifySources)
 		if bad != "" {
 			// Checked when saved; a prefix that no longer parses is left out.
-			c.s.log.Error("gateway source address", "account", g.ID, "value", bad)
+			c.d.log.Error("gateway source address", "account", g.ID, "value", bad)
 		}
 		accts = append(accts, acctKey{acct: g, key: key, sources: sources})
 	}
@@ -75,12 +75,11 @@ func (c *keyCache) lookup(ctx context.Context, mchID string) ([]acctKey, error) 
 	return accts, nil
 }
 
-// gatewayAccountsChanged drops every cached merchant key; call it after an
-// account is added, changed or disabled.
-func (s *Server) gatewayAccountsChanged() {
-	s.keys.mu.Lock()
-	clear(s.keys.entries)
-	s.keys.mu.Unlock()
+// clear drops every cached merchant key.
+func (c *keyCache) clear() {
+	c.mu.Lock()
+	clear(c.entries)
+	c.mu.Unlock()
 }
 
 // parseSources reads a gateway account's source addresses: CIDR prefixes
