@@ -153,8 +153,6 @@ func serveUntilDone(ctx context.Context, c *Config, srv *web.Server, d *desk.Des
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	runDone := make(chan error, 1)
 	go func() { runDone <- d.Run(runCtx) }()
-	srv.StartPaymentResolver(runCtx)
-	srv.StartReconciler(runCtx)
 	waitPayouts := srv.StartPayoutWorker(runCtx, web.PayoutWorkerOptions{FollowUp: c.PayoutFollowUp, Backoff: c.PayoutBackoff})
 	logAuditHead(log, db)
 	hs := srv.HTTPServer(static)

@@ -77,6 +77,7 @@ type Desk struct {
 	keys     *keyCache     // merchant keys by mchId, for verifying callbacks
 	rejects  *rejectBudget // what rejected callbacks may store
 	notifier *notifier     // the single writer of inbound callbacks
+	resends  resendJobs    // bulk resend jobs running here
 
 	bg background
 }
@@ -125,9 +126,19 @@ func (d *Desk) Run(ctx context.Context) error {
 			f(alsoCtx)
 		}()
 	}
+	// Jobs left running by a stop are not resumed: mark them.
+	if err := d.db.InterruptRunningResendJobs(ctx); err != nil {
+		d.log.Error("mark interrupted resend jobs", "err", err)
+	}
 	d.bg.spawn(d.notifier.run)
 	d.bg.spawn(d.runCheckpointer)
 	d.bg.spawn(d.runHousekeeping)
+	if d.cfg.PaymentResolver {
+		d.bg.spawn(d.runPaymentResolver)
+	}
+	if d.cfg.Reconciler {
+		d.bg.spawn(d.runReconciler)
+	}
 	<-ctx.Done()
 	d.bg.end()
 	stopAlso()

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -230,3 +231,5 @@ func (e *coreEnv) alerts() []store.Alert {
 	}
 	return as
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -303,7 +303,7 @@ func (w *BatchWriter) Payout(ctx context.Context, p Payout) error {
 // holds gives ErrConflict, and the transaction can go on.
 func (w *BatchWriter) PayoutNow(ctx context.Context, p Payout) error {
 	if _, err := w.one.ExecContext(ctx, w.args(nil, p)...); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("payout %s exists already: %w", p.MchTransOrderNo, ErrConflict)
 		}
 		return fmt.Errorf("insert payout: %w", err)

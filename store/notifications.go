@@ -333,6 +333,14 @@ func (db *DB) Notifications(ctx context.Context, f NotificationFilter) ([]Notifi
 	return collect(ctx, db, scanNotification, q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
 }
 
+// CountOrderNotificationsTx counts the callbacks linked to an order,
+// inside tx.
+func (db *DB) CountOrderNotificationsTx(ctx context.Context, tx *sql.Tx, kind string, ref int64) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM notifications WHERE order_kind = ? AND order_ref = ?`, kind, ref).Scan(&n)
+	return n, err
+}
+
 // LastNotificationAt returns when the latest callback for an order with
 // one of the statuses arrived (zero when none did).
 func (db *DB) LastNotificationAt(ctx context.Context, kind string, ref int64) (time.Time, error) {

@@ -150,7 +150,7 @@ func (db *DB) InsertPayoutTx(ctx context.Context, tx *sql.Tx, p Payout) (int64, 
 		p.AccountName, p.AccountNo, p.BankCode, p.BankName, p.Province, p.City, p.AccountType, p.AccountAttr, p.BankType, p.Param1, p.Param2,
 		nullStatus(p.Status), p.State, p.SubmitAttempts, p.LastError, nullTime(p.TransSuccAt), p.Origin, p.CreatedBy, now, now)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return 0, fmt.Errorf("payout %s exists already: %w", p.MchTransOrderNo, ErrConflict)
 		}
 		return 0, fmt.Errorf("insert payout: %w", err)
@@ -170,7 +170,7 @@ func (db *DB) UpdatePayoutTx(ctx context.Context, tx *sql.Tx, prev, p Payout) er
 		p.SubmitAttempts, p.LastError, nullTime(p.TransSuccAt), timeText(db.now()),
 		p.ID, prev.State, nullStatus(prev.Status))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("trans order id %s belongs to another payout: %w", p.TransOrderID, ErrConflict)
 		}
 		return fmt.Errorf("update payout: %w", err)

@@ -91,7 +91,7 @@ func (db *DB) CreateUserTx(ctx context.Context, tx *sql.Tx, username, role, pass
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, role, password_hash, must_change_password, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, username, role, passwordHash, mustChange, now, now)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return User{}, fmt.Errorf("username %q is taken: %w", username, ErrConflict)
 		}
 		return User{}, fmt.Errorf("create user: %w", err)

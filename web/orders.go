@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -69,24 +70,10 @@ func (o orderInfo) final() bool {
 	return payments.PayFinal(*o.status)
 }
 
-// notifiable reports whether the gateway re-notifies the order on request:
-// paid pay orders, finished payouts (PROTOCOL-NOTES §5).
-func (o orderInfo) notifiable() bool {
-	if o.status == nil {
-		return false
-	}
-	if o.kind == store.KindTrans {
-		return payments.TransFinal(*o.status)
-	}
-	return payments.IsPaid(*o.status)
-}
+// notifiable reports whether the gateway re-notifies the order on request.
+func (o orderInfo) notifiable() bool { return desk.Notifiable(o.kind, o.status) }
 
-func (o orderInfo) notifiableText() string {
-	if o.kind == store.KindTrans {
-		return "finished payouts (succeeded or failed)"
-	}
-	return "paid orders"
-}
+func (o orderInfo) notifiableText() string { return desk.NotifiableText(o.kind) }
 
 // sameOutcome reports whether status st is the outcome the order has.
 func (o orderInfo) sameOutcome(st int) bool {
@@ -242,13 +229,34 @@ func (s *Server) queryOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, _ := userFrom(r.Context())
-	res, err := s.queryAndApply(r.Context(), o, querySpec{source: "manual query", actor: u.Username, clientAddr: s.clientAddr(r)})
+	res, err := s.desk.QueryOrder(r.Context(), s.actor(r), o.kind, o.id)
 	if err != nil {
 		return err
 	}
-	s.flash(r, res.message)
+	s.flash(r, res.Message)
 	return redirect(w, r, o.href())
+}
+
+// lookupOrder asks the gateway about a number nothing stored matches, and
+// keeps an order it knows as external.
+func (s *Server) lookupOrder(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	q := strings.TrimSpace(r.PostForm.Get("q"))
+	acctID := r.PostForm.Get("account")
+	id, _ := strconv.ParseInt(acctID, 10, 64)
+	kind, ref, kept, err := s.desk.LookupOrder(r.Context(), s.actor(r), id, q)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return s.renderOrders(w, r, http.StatusUnprocessableEntity, q, acctID, refusal.Error())
+	}
+	if err != nil {
+		return err
+	}
+	if kept {
+		s.flash(r, "Found at the gateway and kept as an external order.")
+	}
+	return redirect(w, r, orderHref(kind, ref))
 }
 
 // orderRow maps a summary to a list row.

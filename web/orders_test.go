@@ -262,8 +262,8 @@ func TestReconcilerFlagsMissedCallbacks(t *testing.T) {
 	if env.cbPayStatus(o.ID) != payments.PayCreated {
 		t.Fatal("a refused callback arrived")
 	}
-	time.Sleep(10 * time.Millisecond)
-	n, err := env.srv.reconcileOnce(ctx, time.Millisecond)
+	env.advance(11 * time.Minute) // past the reconciler's 10 minutes without news
+	n, err := env.desk.Reconcile(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("reconciled %d: %v", n, err)
 	}
@@ -275,7 +275,7 @@ func TestReconcilerFlagsMissedCallbacks(t *testing.T) {
 		t.Fatalf("alerts %+v", alerts)
 	}
 	// The unpaid order is not asked again at once (backoff).
-	if n, _ := env.srv.reconcileOnce(ctx, time.Hour); n != 0 {
+	if n, _ := env.desk.Reconcile(ctx); n != 0 {
 		t.Errorf("asked again: %d", n)
 	}
 	b, _ := env.signedIn(store.RoleOperator)
@@ -427,8 +427,8 @@ func TestReconcilerPayouts(t *testing.T) {
 		ids = append(ids, p.ID)
 		cbWait(t, "the refused chain", 5*time.Second, func() bool { return len(env.sb.Attempts(tr.TransOrderID)) == 6 })
 	}
-	time.Sleep(10 * time.Millisecond)
-	if n, err := env.srv.reconcileOnce(ctx, time.Millisecond); err != nil || n != 2 {
+	env.advance(11 * time.Minute)
+	if n, err := env.desk.Reconcile(ctx); err != nil || n != 2 {
 		t.Fatalf("reconciled %d: %v", n, err)
 	}
 	ok, _ := env.db.PayoutByID(ctx, ids[0])

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -263,4 +264,16 @@ func (w *payoutWorker) numberTaken(ctx context.Context, tx *sql.Tx, p store.Payo
 	_, err = db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: "payout-number:" + p.MchTransOrderNo,
 		Summary: msg, OrderKind: store.KindTrans, OrderRef: p.ID})
 	return err
+}
+
+// rawJSON renders gateway fields for a timeline's "raw fields".
+func rawJSON(p payments.Params) string {
+	if p == nil {
+		return ""
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

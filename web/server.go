@@ -104,7 +104,6 @@ type Server struct {
 	gw        *http.Client
 	// payoutKick wakes the payout submission worker (see payout_worker.go).
 	payoutKick chan struct{}
-	bg         *background
 	health     healthCache // the last /healthz check
 }
 
@@ -149,7 +148,6 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 
 		payoutKick: make(chan struct{}, 1),
 	}
-	s.bg = newBackground(s)
 	return s, nil
 }
 
@@ -168,7 +166,6 @@ func (s *Server) HTTPServer(static fs.FS) *http.Server {
 
 // Close stops the server's background work.
 func (s *Server) Close(ctx context.Context) error {
-	s.bg.close()
 	if st, ok := s.sessions.Store.(hashedTokenStore); ok {
 		st.db.StopCleanup()
 	}
