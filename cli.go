@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // cliActor is the audit log's actor for changes made on the command line.
@@ -48,7 +48,7 @@ func readPassword(stdin io.Reader) (string, error) {
 		return "", errors.New("give the password as one line on standard input, e.g. printf '%s\\n' \"$PW\" | paydesk user add ...")
 	}
 	pw := strings.TrimRight(line, "\r\n")
-	if err := web.ValidatePassword(pw); err != nil {
+	if err := desk.ValidatePassword(pw); err != nil {
 		return "", err
 	}
 	return pw, nil
@@ -81,7 +81,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if fset.NArg() > 0 {
 		return fmt.Errorf("unexpected %q; %s", fset.Arg(0), usage)
 	}
-	if err := web.ValidateUsername(*username); err != nil {
+	if err := desk.ValidateUsername(*username); err != nil {
 		return fmt.Errorf("-username: %w", err)
 	}
 	if role != nil && !store.ValidRole(*role) {
@@ -91,7 +91,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	hash, err := web.HashPassword(password)
+	hash, err := desk.HashPassword(password)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"errors"
 	"flag"
@@ -106,18 +105,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer ln.Close()
 	consoleURL := "http://" + ln.Addr().String()
-	if err := firstAdmin(ctx, db, c.AdminPassword, consoleURL, log); err != nil {
-		return err
-	}
 	if c.PublicURL == "" {
 		c.PublicURL = consoleURL
 	}
-	gw, stopSandbox, err := gatewaySetup(ctx, c, db, log)
-	if err != nil {
-		return err
-	}
-	defer stopSandbox()
-
 	d, err := desk.New(desk.Config{
 		Location: c.Location, MasterKey: masterKey, PublicURL: c.PublicURL, GatewayTimeout: c.GatewayTimeout,
 		Payouts:      desk.PayoutOptions{FollowUp: c.PayoutFollowUp, Backoff: c.PayoutBackoff},
@@ -127,6 +117,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	if err := firstAdmin(ctx, d, c.AdminPassword, consoleURL, log); err != nil {
+		return err
+	}
+	gw, stopSandbox, err := gatewaySetup(ctx, c, db, log)
+	if err != nil {
+		return err
+	}
+	defer stopSandbox()
 	srv, err := web.New(web.Config{
 		SecureCookies: c.SecureCookies, TrustProxy: c.TrustProxy, TrustedProxies: c.Proxies,
 		IdleTimeout: c.IdleTimeout, Lifetime: c.Lifetime, MasterKey: masterKey, PublicURL: c.PublicURL,
@@ -171,7 +169,6 @@ func serveUntilDone(ctx context.Context, c *Config, srv *web.Server, d *desk.Des
 	}
 	stopRun()
 	waitPayouts()
-	srv.Close(context.Background())
 	if rerr := <-runDone; err == nil {
 		err = rerr
 	}
@@ -233,35 +230,17 @@ func (gw gatewayChoice) apply(ctx context.Context, d *desk.Desk) error {
 	return nil
 }
 
-// firstAdmin creates the admin account when no user exists yet.
-func firstAdmin(ctx context.Context, db *store.DB, password, consoleURL string, log *slog.Logger) error {
-	n, err := db.CountUsers(ctx)
-	if err != nil || n > 0 {
+// firstAdmin creates the admin account when no user exists yet, and says
+// how to sign in.
+func firstAdmin(ctx context.Context, d *desk.Desk, password, consoleURL string, log *slog.Logger) error {
+	generated, created, err := d.CreateFirstAdmin(ctx, password)
+	switch {
+	case err != nil || !created:
 		return err
-	}
-	generated := password == ""
-	if generated {
-		password = web.RandomPassword()
-	} else if err := web.ValidatePassword(password); err != nil {
-		return fmt.Errorf("PAYDESK_ADMIN_PASSWORD: %w", err)
-	}
-	hash, err := web.HashPassword(password)
-	if err != nil {
-		return err
-	}
-	err = db.InTx(ctx, func(tx *sql.Tx) error {
-		if _, err := db.CreateUserTx(ctx, tx, "admin", store.RoleAdmin, hash, generated); err != nil {
-			return err
-		}
-		return db.AuditTx(ctx, tx, store.AuditEntry{Actor: "system", Action: "user.create", Subject: "user:admin", Detail: "first admin, role admin"})
-	})
-	if err != nil {
-		return err
-	}
-	if generated {
+	case generated != "":
 		log.Info("first start: created user admin; sign in with this password (shown only now) and choose your own",
-			"url", consoleURL+"/login", "username", "admin", "password", password)
-	} else {
+			"url", consoleURL+"/login", "username", "admin", "password", generated)
+	default:
 		log.Info("first start: created user admin with the password from PAYDESK_ADMIN_PASSWORD", "url", consoleURL+"/login")
 	}
 	return nil

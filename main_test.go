@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server's goroutines
@@ -247,7 +247,7 @@ func TestUserCommands(t *testing.T) {
 	}
 	defer db.Close()
 	u, err := db.UserByName(context.Background(), "olga")
-	if err != nil || u.Role != store.RoleOperator || u.MustChangePassword || !web.CheckPassword(u.PasswordHash, "first-password-1") {
+	if err != nil || u.Role != store.RoleOperator || u.MustChangePassword || !desk.CheckPassword(u.PasswordHash, "first-password-1") {
 		t.Fatalf("added user: %+v %v", u, err)
 	}
 	// -data names the folder as well as the environment does.
@@ -263,7 +263,7 @@ func TestUserCommands(t *testing.T) {
 		t.Fatalf("user passwd: %v %s", err, out)
 	}
 	u2, _ := db.UserByName(context.Background(), "olga")
-	if !web.CheckPassword(u2.PasswordHash, "second-password-2") || u2.SessionGen == u.SessionGen {
+	if !desk.CheckPassword(u2.PasswordHash, "second-password-2") || u2.SessionGen == u.SessionGen {
 		t.Fatalf("after passwd: %+v", u2)
 	}
 

@@ -23,7 +23,6 @@ import (
 
 	"paydesk/desk"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // freeAddr returns a local address nobody listens on right now.
@@ -159,7 +158,7 @@ func TestCrashMidBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	const password = "crash-test-password"
-	hash, _ := web.HashPassword(password)
+	hash, _ := desk.HashPassword(password)
 	for _, u := range [][2]string{{"maker", store.RoleOperator}, {"checker", store.RoleApprover}} {
 		if _, err := db.CreateUser(ctx, u[0], u[1], hash, false); err != nil {
 			t.Fatal(err)

@@ -78,6 +78,9 @@ type Desk struct {
 	rejects  *rejectBudget // what rejected callbacks may store
 	notifier *notifier     // the single writer of inbound callbacks
 	resends  resendJobs    // bulk resend jobs running here
+	throttle *throttle     // password and code guessing, per user and address
+	hasher   *hashLimiter  // bounds concurrent argon2id evaluations
+	sessions *store.SessionStore
 
 	bg background
 }
@@ -96,7 +99,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Des
 	if err != nil {
 		return nil, err
 	}
-	d := &Desk{cfg: cfg, db: db, log: log, now: now, sealer: sealer, gw: newGatewayHTTPClient(), rejects: newRejectBudget()}
+	d := &Desk{cfg: cfg, db: db, log: log, now: now, sealer: sealer, gw: newGatewayHTTPClient(), rejects: newRejectBudget(),
+		throttle: newThrottle(now), hasher: newHashLimiter(cfg.HashConcurrency, cfg.HashWait), sessions: db.SessionStore()}
 	d.keys = newKeyCache(d, 30*time.Second)
 	d.notifier = newNotifier(d)
 	return d, nil
@@ -133,6 +137,7 @@ func (d *Desk) Run(ctx context.Context) error {
 	d.bg.spawn(d.notifier.run)
 	d.bg.spawn(d.runCheckpointer)
 	d.bg.spawn(d.runHousekeeping)
+	d.bg.spawn(d.runSessionCleanup)
 	if d.cfg.PaymentResolver {
 		d.bg.spawn(d.runPaymentResolver)
 	}
@@ -198,3 +203,7 @@ func (b *background) stopping() bool {
 	defer b.mu.Unlock()
 	return b.closed || (b.ctx != nil && b.ctx.Err() != nil)
 }
+
+// SessionStore is where the HTTP side keeps its sessions: the core's
+// database, with expired sessions deleted by Run.
+func (d *Desk) SessionStore() *store.SessionStore { return d.sessions }

@@ -93,3 +93,22 @@ func (d *Desk) SetRejectedRetention(ctx context.Context, a Actor, typed string) 
 		Action: "settings.rejected_callback_retention", Subject: "setting:" + settingRejectedRetention,
 		Detail: fmt.Sprintf("from %d to %d days", old, days)})
 }
+
+// sessionCleanupEvery is how often expired sessions are deleted.
+const sessionCleanupEvery = 10 * time.Minute
+
+// runSessionCleanup deletes expired sessions now and then until ctx ends.
+func (d *Desk) runSessionCleanup(ctx context.Context) {
+	t := time.NewTicker(sessionCleanupEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := d.db.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("delete expired sessions", "err", err)
+		}
+	}
+}

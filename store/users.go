@@ -183,6 +183,13 @@ func (db *DB) SetDisabledTx(ctx context.Context, tx *sql.Tx, id int64, disabled 
 	return err
 }
 
+// CountEnabledAdmins counts the enabled admins.
+func (db *DB) CountEnabledAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0`).Scan(&n)
+	return n, err
+}
+
 // keepAnAdmin returns ErrLastAdmin when user id is the last enabled admin
 // and the change (losesAdmin) would take that away. It runs inside the write
 // transaction, so two admins cannot demote each other at once.

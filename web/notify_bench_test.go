@@ -49,7 +49,6 @@ func benchNotify(b *testing.B, senders int) {
 	ts := httptest.NewServer(srv.Handler(testStatic()))
 	defer func() {
 		ts.Close()
-		srv.Close(ctx)
 	}()
 	acct := cbAccountTo(b, db, srv, "Bench", testMchID, testKey, "http://127.0.0.1:1", ts.URL)
 

@@ -54,7 +54,6 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 		sb.Close()
 		sbts.Close()
 		env.ts.Close()
-		srv.Close(ctx)
 	})
 	acct, err := srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
 	if err != nil {

@@ -440,7 +440,6 @@ func FuzzNotify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { srv.Close(context.Background()) })
 	handler := srv.Handler(testStatic())
 	cbAccountTo(f, db, srv, "Main", testMchID, testKey, "http://127.0.0.1:1", "http://127.0.0.1:2")
 

@@ -93,7 +93,7 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 	start := time.Now()
 	seedPayOrders(b, db, g.ID, n)
 	b.Logf("seeded %d pay orders in %s", n, time.Since(start).Round(time.Millisecond))
-	hash, _ := HashPassword(testPassword)
+	hash, _ := desk.HashPassword(testPassword)
 	if _, err := db.CreateUser(ctx, "viewer", store.RoleViewer, hash, false); err != nil {
 		b.Fatal(err)
 	}

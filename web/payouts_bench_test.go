@@ -52,7 +52,7 @@ func newPayoutBench(b *testing.B, withSandbox bool) *payoutBench {
 	c.srv = srv
 	c.ts.Config.Handler = srv.Handler(testStatic())
 	c.ts.Start()
-	b.Cleanup(func() { c.ts.Close(); srv.Close(ctx) })
+	b.Cleanup(func() { c.ts.Close() })
 	sbURL := "http://127.0.0.1:1"
 	if withSandbox {
 		sbts := httptest.NewUnstartedServer(nil)
@@ -65,7 +65,7 @@ func newPayoutBench(b *testing.B, withSandbox bool) *payoutBench {
 	if c.acct, err = srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbURL, MchID: testMchID, AppID: testAppID, Key: testKey}); err != nil {
 		b.Fatal(err)
 	}
-	hash, _ := HashPassword(testPassword)
+	hash, _ := desk.HashPassword(testPassword)
 	if _, err := db.CreateUser(ctx, "maker", store.RoleOperator, hash, false); err != nil {
 		b.Fatal(err)
 	}

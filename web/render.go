@@ -79,8 +79,6 @@ func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 			he = refusalError(refusal)
 		case errors.Is(err, store.ErrNotFound):
 			he = errNotFound
-		case errors.Is(err, errHashBusy):
-			he = errBusy.(*httpError)
 		case bodyError(err) != nil:
 			he = bodyError(err)
 		default:

@@ -6,14 +6,12 @@
 package web
 
 import (
-	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
 
@@ -55,12 +53,6 @@ type Config struct {
 	// (+60 … +300 s) in timeline predictions: the sandbox's TimeScale when
 	// the console runs on a sped-up sandbox. 0 means 1.
 	GatewayRetryScale float64
-	// HashConcurrency bounds how many argon2id password hashes run at once
-	// (sign-in, password change, user creation and reset); 0 means one
-	// fewer than the CPUs, at least one. HashWait is the longest a request waits for a turn before it is
-	// answered busy (default 2 s).
-	HashConcurrency int
-	HashWait        time.Duration
 }
 
 func (c *Config) defaults() {
@@ -96,8 +88,6 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sessions *scs.SessionManager
-	throttle *throttle
-	hasher   *hashLimiter
 	// fragments matches the paths of fragmentRoutes.
 	fragments *chi.Mux
 	sealer    *desk.Sealer
@@ -120,7 +110,7 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 	}
 	now := d.Now
 	sm := scs.New()
-	sm.Store = hashedTokenStore{sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)}
+	sm.Store = d.SessionStore()
 	sm.IdleTimeout = cfg.IdleTimeout
 	sm.Lifetime = cfg.Lifetime
 	sm.Cookie.Name = "paydesk_session"
@@ -140,8 +130,6 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 		log:       log,
 		now:       now,
 		sessions:  sm,
-		throttle:  newThrottle(now),
-		hasher:    newHashLimiter(cfg.HashConcurrency, cfg.HashWait),
 		fragments: newFragmentMatcher(),
 		sealer:    sealer,
 		gw:        newGatewayHTTPClient(),
@@ -162,12 +150,4 @@ func (s *Server) HTTPServer(static fs.FS) *http.Server {
 		WriteTimeout:      s.cfg.ReadTimeout + 60*time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-}
-
-// Close stops the server's background work.
-func (s *Server) Close(ctx context.Context) error {
-	if st, ok := s.sessions.Store.(hashedTokenStore); ok {
-		st.db.StopCleanup()
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
@@ -303,7 +304,7 @@ func TestDisabledUserIsSignedOut(t *testing.T) {
 
 func TestMustChangePasswordFirst(t *testing.T) {
 	env := newTestEnv(t)
-	hash, _ := HashPassword(testPassword)
+	hash, _ := desk.HashPassword(testPassword)
 	if _, err := env.db.CreateUser(context.Background(), "newbie", store.RoleOperator, hash, true); err != nil {
 		t.Fatal(err)
 	}

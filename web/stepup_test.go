@@ -171,7 +171,7 @@ func TestSecuritySettingsRefuseBadLimits(t *testing.T) {
 			t.Errorf("limit %.20q: %d", limit, res.StatusCode)
 		}
 	}
-	if v, _ := env.db.Setting(context.Background(), settingRequireTwoFactor, "0"); v != "0" {
+	if v, _ := env.db.Setting(context.Background(), "auth.require_two_factor", "0"); v != "0" {
 		t.Fatal("a refused form changed the setting")
 	}
 	page := adm.get("/settings/security")

@@ -145,7 +145,6 @@ func newTestEnv(t *testing.T, edit ...func(*testConfig)) *testEnv {
 	// before the core's loops stop.
 	t.Cleanup(func() {
 		env.ts.Close()
-		srv.Close(context.Background())
 	})
 	return env
 }
@@ -162,7 +161,7 @@ func testStatic() fstest.MapFS {
 func (e *testEnv) addUser(role string) string {
 	e.t.Helper()
 	name := fmt.Sprintf("%s%d", role, e.seq.Add(1))
-	hash, err := HashPassword(testPassword)
+	hash, err := desk.HashPassword(testPassword)
 	if err != nil {
 		e.t.Fatal(err)
 	}

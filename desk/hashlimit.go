@@ -1,9 +1,7 @@
-package web
+package desk
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -25,10 +23,7 @@ type hashLimiter struct {
 
 // errHashBusy is returned when no hashing slot came free in time; nothing
 // was hashed.
-var errHashBusy = errors.New("password hashing is busy")
-
-// errBusy answers a request refused with errHashBusy.
-var errBusy = errStatus(http.StatusServiceUnavailable, "The console is busy checking other sign-ins. Try again in a few seconds.")
+var errHashBusy = refuse(Busy, "The console is busy checking other sign-ins. Try again in a few seconds.")
 
 func newHashLimiter(n int, wait time.Duration) *hashLimiter {
 	if n <= 0 {
@@ -79,4 +74,10 @@ func (l *hashLimiter) hash(ctx context.Context, password string) (string, error)
 		return "", err
 	}
 	return h, herr
+}
+
+// HashStats are the counts of password hashing: evaluations running now,
+// the most seen running at once, and all made.
+func (d *Desk) HashStats() (running, peak, evaluated int64) {
+	return d.hasher.running.Load(), d.hasher.peak.Load(), d.hasher.evaluated.Load()
 }

@@ -1,10 +1,9 @@
-package web
+package desk
 
 import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -69,13 +68,13 @@ const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$3mJ1SjV
 func ValidatePassword(pw string) error {
 	switch {
 	case !utf8.ValidString(pw):
-		return errors.New("The password contains bytes that are not text; type it again.")
+		return refuse(Invalid, "The password contains bytes that are not text; type it again.")
 	case utf8.RuneCountInString(pw) < minPassword:
-		return fmt.Errorf("Choose a password of at least %d characters.", minPassword)
+		return refuse(Invalid, "Choose a password of at least %d characters.", minPassword)
 	case len(pw) > maxPassword:
-		return fmt.Errorf("Choose a password of at most %d characters.", maxPassword)
+		return refuse(Invalid, "Choose a password of at most %d characters.", maxPassword)
 	case strings.TrimSpace(pw) == "":
-		return errors.New("A password cannot be only spaces.")
+		return refuse(Invalid, "A password cannot be only spaces.")
 	}
 	return nil
 }
@@ -87,23 +86,23 @@ func RandomPassword() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// maxUsername is the longest username, in bytes.
-const maxUsername = 64
+// MaxUsername is the longest username, in bytes.
+const MaxUsername = 64
 
 // ValidateUsername says in words what is wrong with a new username, or nil.
 // Usernames are short and plain so that they read well in the audit log.
 func ValidateUsername(name string) error {
 	switch {
 	case name == "":
-		return errors.New("Type a username.")
+		return refuse(Invalid, "Type a username.")
 	case !utf8.ValidString(name):
-		return errors.New("The username contains bytes that are not text; type it again.")
-	case len(name) > maxUsername:
-		return fmt.Errorf("Choose a username of at most %d characters.", maxUsername)
+		return refuse(Invalid, "The username contains bytes that are not text; type it again.")
+	case len(name) > MaxUsername:
+		return refuse(Invalid, "Choose a username of at most %d characters.", MaxUsername)
 	}
 	for _, c := range name {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '@') {
-			return fmt.Errorf("A username may use only letters a–z, digits and . _ - @ (not %q).", c)
+			return refuse(Invalid, "A username may use only letters a–z, digits and . _ - @ (not %q).", c)
 		}
 	}
 	return nil
