@@ -151,7 +151,6 @@ func serveUntilDone(ctx context.Context, c *Config, srv *web.Server, d *desk.Des
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	runDone := make(chan error, 1)
 	go func() { runDone <- d.Run(runCtx) }()
-	waitPayouts := srv.StartPayoutWorker(runCtx, web.PayoutWorkerOptions{FollowUp: c.PayoutFollowUp, Backoff: c.PayoutBackoff})
 	logAuditHead(log, db)
 	hs := srv.HTTPServer(static)
 	errc := make(chan error, 1)
@@ -168,7 +167,6 @@ func serveUntilDone(ctx context.Context, c *Config, srv *web.Server, d *desk.Des
 		err = hs.Shutdown(shutCtx)
 	}
 	stopRun()
-	waitPayouts()
 	if rerr := <-runDone; err == nil {
 		err = rerr
 	}

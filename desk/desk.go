@@ -81,6 +81,8 @@ type Desk struct {
 	throttle *throttle     // password and code guessing, per user and address
 	hasher   *hashLimiter  // bounds concurrent argon2id evaluations
 	sessions *store.SessionStore
+	// payoutKick wakes the payout workers when a batch is approved.
+	payoutKick chan struct{}
 
 	bg background
 }
@@ -100,7 +102,8 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Des
 		return nil, err
 	}
 	d := &Desk{cfg: cfg, db: db, log: log, now: now, sealer: sealer, gw: newGatewayHTTPClient(), rejects: newRejectBudget(),
-		throttle: newThrottle(now), hasher: newHashLimiter(cfg.HashConcurrency, cfg.HashWait), sessions: db.SessionStore()}
+		throttle: newThrottle(now), hasher: newHashLimiter(cfg.HashConcurrency, cfg.HashWait), sessions: db.SessionStore(),
+		payoutKick: make(chan struct{}, 1)}
 	d.keys = newKeyCache(d, 30*time.Second)
 	d.notifier = newNotifier(d)
 	return d, nil
@@ -143,6 +146,9 @@ func (d *Desk) Run(ctx context.Context) error {
 	}
 	if d.cfg.Reconciler {
 		d.bg.spawn(d.runReconciler)
+	}
+	if d.cfg.PayoutWorker {
+		d.bg.spawn(func(ctx context.Context) { d.RunPayoutWorker(ctx, d.cfg.Payouts) })
 	}
 	<-ctx.Done()
 	d.bg.end()

@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,26 +20,19 @@ import (
 )
 
 // clock is the controllable clock of a test core: the store and the core
-// read the same one. It starts at the real time and moves only when told.
+// read the same one. It runs with the real time, moved forward by what
+// Advance adds, so that tests pass timeouts without waiting while the
+// background loops still see time go by.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	skew atomic.Int64
 }
 
-func newClock() *clock { return &clock{t: time.Now()} }
+func newClock() *clock { return &clock{} }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+func (c *clock) Now() time.Time { return time.Now().Add(time.Duration(c.skew.Load())) }
 
 // Advance moves the clock forward by d.
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func (c *clock) Advance(d time.Duration) { c.skew.Add(int64(d)) }
 
 // coreEnv is a core on a real SQLite file, with its loops running.
 type coreEnv struct {
@@ -66,7 +59,7 @@ func newCoreEnv(t *testing.T, edit ...func(*Config)) *coreEnv {
 	}
 	t.Cleanup(func() { db.Close() })
 	e.db = db
-	cfg := Config{MasterKey: testMasterKey, PublicURL: "http://console.test", GatewayTimeout: time.Second}
+	cfg := Config{MasterKey: testMasterKey, PublicURL: "http://127.0.0.1:1", GatewayTimeout: time.Second}
 	for _, f := range edit {
 		f(&cfg)
 	}
@@ -122,7 +115,7 @@ var admin = Actor{UserID: 1, Username: "root", Role: store.RoleAdmin, ClientAddr
 func (e *coreEnv) accountFor(name, mchID, appID, key string) store.GatewayAccount {
 	e.t.Helper()
 	g, err := e.d.CreateGatewayAccount(context.Background(), admin, GatewayInput{Name: name, BaseURL: "http://127.0.0.1:1",
-		NotifyBaseURL: "http://console.test", MchID: mchID, AppID: appID, Key: key})
+		NotifyBaseURL: "http://127.0.0.1:1", MchID: mchID, AppID: appID, Key: key})
 	if err != nil {
 		e.t.Fatal(err)
 	}

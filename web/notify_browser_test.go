@@ -72,7 +72,7 @@ func TestBrowserCallbackRetriesAndResend(t *testing.T) {
 	ctx := bt.New(t)
 	// Retries at +1.2 s and +2.4 s: the third attempt arrives 3.6 s after payment.
 	env := cbBrowserEnv(t, sandbox.Faults{RefuseNotifies: 2}, 0.02)
-	payID, o := env.cbSandboxPay("M-BROWSER-1", 12345, env.srv.notifyURL(env.account, "pay"), true)
+	payID, o := env.cbSandboxPay("M-BROWSER-1", 12345, env.desk.NotifyURL(env.account, "pay"), true)
 	user := env.addUser(store.RoleOperator)
 	page := env.ts.URL + orderHref(store.KindPay, o.ID)
 
@@ -217,7 +217,7 @@ func TestBrowserNotificationLog(t *testing.T) {
 func TestBrowserBulkResend(t *testing.T) {
 	ctx := bt.New(t)
 	env := cbBrowserEnv(t, sandbox.Faults{}, 0.001)
-	notify := env.srv.notifyURL(env.account, "pay")
+	notify := env.desk.NotifyURL(env.account, "pay")
 	for i := range 5 {
 		payID, o := env.cbSandboxPay(fmt.Sprintf("M-BULK-%d", i), int64(100+i), notify, true)
 		if i < 4 {

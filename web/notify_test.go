@@ -538,7 +538,7 @@ func TestNotifyConcurrentDuplicates(t *testing.T) {
 // newer one: the order ends paid, once, and every delivery is answered success.
 func TestNotifySandboxDuplicatesAndOutOfOrder(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{DuplicateNotify: true, OutOfOrder: true})
-	payID, o := env.cbSandboxPay("M-OOO-1", 321, env.srv.notifyURL(env.account, "pay"), true)
+	payID, o := env.cbSandboxPay("M-OOO-1", 321, env.desk.NotifyURL(env.account, "pay"), true)
 	if err := env.sb.Pay(payID); err != nil {
 		t.Fatal(err)
 	}

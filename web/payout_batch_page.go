@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"paydesk/desk"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -85,30 +86,21 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.State == store.BatchAwaitingApproval {
 		v.Expires = views.Time(b.ExpiresAt, s.loc)
 	}
-	if b.State == store.BatchDraft && roleAccess(u.Role) >= operator {
-		v.CanEdit = true
-		switch {
-		case b.ErrorRows > 0 && !b.ErrorsDropped:
-			v.SendBlocked = "Drop the rows with errors, or fix the file and upload it again, before sending the batch for approval."
-		case n == 0:
-			v.SendBlocked = "The batch has no payouts to send."
-		}
+	acts, err := s.desk.BatchActions(ctx, s.actor(r), b)
+	if err != nil {
+		return v, b, err
+	}
+	if v.CanEdit = acts.Edit; acts.Edit {
+		v.SendBlocked = acts.SendBlocked
 	}
 	if b.State == store.BatchAwaitingApproval {
-		v.ApproveNote = s.approveRefusal(b, u)
-		v.CanApprove = v.ApproveNote == ""
-		if v.CanApprove {
-			need, limit, err := s.stepUpNeeded(ctx, b)
-			if err != nil {
-				return v, b, err
-			}
-			if need {
-				v.StepUp, v.StepUpCode = views.Money(limit), u.TwoFactor
-			}
+		v.ApproveNote, v.CanApprove = acts.ApproveNote, acts.Approve
+		if acts.StepUp > 0 {
+			v.StepUp, v.StepUpCode = views.Money(acts.StepUp), u.TwoFactor
 		}
 	}
 	if b.State == store.BatchApproved {
-		pv := s.progressView(ctx, b, counts)
+		pv := s.progressView(ctx, b, counts, acts)
 		v.Progress = &pv
 	}
 	history, err := s.db.BatchHistory(ctx, id)
@@ -194,23 +186,8 @@ func (s *Server) readAs(ctx context.Context, batchID int64) (string, error) {
 	return text, nil
 }
 
-// approveRefusal says why u may not approve b now, or "" when u may.
-func (s *Server) approveRefusal(b store.Batch, u store.User) string {
-	switch {
-	case roleAccess(u.Role) < approver:
-		return "Waiting for an approver. Your role cannot approve payouts."
-	case b.TwoPerson && (b.CreatedBy == u.Username || b.SentBy == u.Username):
-		return "Waiting for approval by someone else: you made this batch, and the two-person rule is on."
-	case b.NeedsSecond && b.ApprovedBy == u.Username:
-		return "You approved this batch. A second approver must approve it too."
-	case !b.ExpiresAt.IsZero() && !s.now().Before(b.ExpiresAt):
-		return "The time for approval has run out; the batch will expire."
-	}
-	return ""
-}
-
 // progressView counts an approved batch's payouts for the progress bar.
-func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store.StateCount) views.ProgressView {
+func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store.StateCount, acts desk.BatchActions) views.ProgressView {
 	pv := views.ProgressView{BatchID: b.ID}
 	type agg struct {
 		n   int
@@ -224,7 +201,7 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 	for _, c := range counts {
 		p := store.Payout{State: c.State, Status: c.Status}
 		label, _ := payoutState(p)
-		if c.State == store.PayoutSubmitted && !payoutFinal(p) {
+		if c.State == store.PayoutSubmitted && !desk.PayoutFinal(p) {
 			label = "transferring"
 		}
 		if groups[label] == nil {
@@ -236,9 +213,9 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 			continue
 		}
 		pv.Total += c.Count
-		if payoutFinal(p) {
+		if desk.PayoutFinal(p) {
 			pv.Done += c.Count
-			if payoutFailed(p) {
+			if desk.PayoutFailed(p) {
 				pv.Err += c.Count
 			} else {
 				pv.OK += c.Count
@@ -253,27 +230,18 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 	pv.Failed = pv.Err
 	if pv.Total > 0 && pv.Done == pv.Total {
 		pv.Finished = true
-		outcome := batchOutcome(pv.OK, pv.Err)
+		outcome := desk.BatchOutcome(pv.OK, pv.Err)
 		if b.Outcome == "" {
-			if err := s.db.SetBatchOutcome(ctx, b.ID, outcome); err != nil {
+			// The worker records it within a second; the page need not wait.
+			if _, err := s.desk.FinishBatch(ctx, b.ID); err != nil {
 				s.log.Error("set batch outcome", "batch", b.ID, "err", err)
 			}
 		}
 		pv.Outcome = outcomeText(outcome)
 		pv.Tone = map[string]string{store.OutcomeSucceeded: "ok", store.OutcomePartiallySucceeded: "warn", store.OutcomeFailed: "err"}[outcome]
-		pv.CanRetry = pv.Err > 0
+		pv.CanRetry = acts.Retry
 	}
 	return pv
-}
-
-func batchOutcome(ok, failed int) string {
-	switch {
-	case failed == 0:
-		return store.OutcomeSucceeded
-	case ok == 0:
-		return store.OutcomeFailed
-	}
-	return store.OutcomePartiallySucceeded
 }
 
 func (s *Server) batchProgress(w http.ResponseWriter, r *http.Request) error {

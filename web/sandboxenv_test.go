@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"paydesk/desk"
 	"paydesk/payments"
@@ -55,9 +57,15 @@ type sandboxFields struct {
 	account store.GatewayAccount
 }
 
+// gatewayClient is a protocol client of the sandbox's merchant, for tests
+// that act as the merchant's other systems.
+func (e *testEnv) gatewayClient() (*payments.Client, error) {
+	return payments.NewClient(payments.Account{BaseURL: e.sbURL, MchID: testMchID, AppID: testAppID, Key: testKey}, http.DefaultClient, 5*time.Second), nil
+}
+
 func TestSandboxEnvClientRoundTrip(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{})
-	c, err := env.srv.gatewayClient(env.account)
+	c, err := env.gatewayClient()
 	if err != nil {
 		t.Fatal(err)
 	}

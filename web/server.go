@@ -90,21 +90,13 @@ type Server struct {
 	sessions *scs.SessionManager
 	// fragments matches the paths of fragmentRoutes.
 	fragments *chi.Mux
-	sealer    *desk.Sealer
-	gw        *http.Client
-	// payoutKick wakes the payout submission worker (see payout_worker.go).
-	payoutKick chan struct{}
-	health     healthCache // the last /healthz check
+	health    healthCache // the last /healthz check
 }
 
 // New builds a Server on the core d and its database db, which the
 // Server only reads. Its clock and zone are the core's.
 func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, error) {
 	cfg.defaults()
-	sealer, err := desk.NewSealer(cfg.MasterKey)
-	if err != nil {
-		return nil, err
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -131,10 +123,6 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 		now:       now,
 		sessions:  sm,
 		fragments: newFragmentMatcher(),
-		sealer:    sealer,
-		gw:        newGatewayHTTPClient(),
-
-		payoutKick: make(chan struct{}, 1),
 	}
 	return s, nil
 }

@@ -124,7 +124,7 @@ func TestStepUpApproval(t *testing.T) {
 	for range throttleFree + 1 {
 		approve(ap2, again, "wrong-password-1")
 	}
-	if res := approve(ap2, again, testPassword); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Too many wrong passwords or codes") {
+	if res := approve(ap2, again, testPassword); res.StatusCode != http.StatusTooManyRequests || !strings.Contains(res.body, "Too many wrong passwords or codes") {
 		t.Fatalf("while throttled: %d", res.StatusCode)
 	}
 	if env.approvedPayouts(again) != 0 {

@@ -264,3 +264,7 @@ func testOpen(masterKey []byte, context string, sealed []byte) (string, error) {
 	}
 	return s.Open(sealed, context)
 }
+
+// gatewayKeyContext is what a gateway account's sealed merchant key is
+// bound to: its id.
+func gatewayKeyContext(id int64) string { return fmt.Sprintf("gateway:%d", id) }

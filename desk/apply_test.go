@@ -1,18 +1,17 @@
-package web
+package desk
 
 import (
 	"context"
 	"database/sql"
 	"testing"
 
-	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 )
 
-func testGatewayAccount(t *testing.T, env *testEnv) store.GatewayAccount {
+func testGatewayAccount(t *testing.T, env *coreEnv) store.GatewayAccount {
 	t.Helper()
-	g, err := env.desk.EnsureSandboxAccount(context.Background(), desk.SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
+	g, err := env.d.EnsureSandboxAccount(context.Background(), SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,9 +20,9 @@ func testGatewayAccount(t *testing.T, env *testEnv) store.GatewayAccount {
 
 func TestApplyPayObservation(t *testing.T) {
 	ctx := context.Background()
-	env := newTestEnv(t)
+	env := newCoreEnv(t)
 	g := testGatewayAccount(t, env)
-	if key, err := env.srv.merchantKey(g); err != nil || key != "k" {
+	if key, err := env.d.merchantKey(g); err != nil || key != "k" {
 		t.Fatalf("merchant key: %q %v", key, err)
 	}
 	var order store.PayOrder
@@ -47,7 +46,7 @@ func TestApplyPayObservation(t *testing.T) {
 		var changed bool
 		err := env.db.InTx(ctx, func(tx *sql.Tx) error {
 			var err error
-			_, changed, err = env.srv.applyPayObservation(ctx, tx, order, observation{Source: sourceCallback, Actor: "gateway", Status: st.status, GatewayID: "P1"})
+			_, changed, err = env.d.applyPayObservation(ctx, tx, order, observation{Source: sourceCallback, Actor: "gateway", Status: st.status, GatewayID: "P1"})
 			return err
 		})
 		if err != nil {
@@ -66,7 +65,7 @@ func TestApplyPayObservation(t *testing.T) {
 
 func TestApplyTransObservationNeverRegresses(t *testing.T) {
 	ctx := context.Background()
-	env := newTestEnv(t)
+	env := newCoreEnv(t)
 	g := testGatewayAccount(t, env)
 	var p store.Payout
 	err := env.db.InTx(ctx, func(tx *sql.Tx) error {
@@ -79,7 +78,7 @@ func TestApplyTransObservationNeverRegresses(t *testing.T) {
 	}
 	for i, st := range []struct{ status, want int }{{1, 1}, {2, 2}, {1, 2}, {3, 2}, {0, 2}} {
 		err := env.db.InTx(ctx, func(tx *sql.Tx) error {
-			_, _, err := env.srv.applyTransObservation(ctx, tx, p, observation{Source: sourceQuery, Status: st.status, GatewayID: "T9"})
+			_, _, err := env.d.applyTransObservation(ctx, tx, p, observation{Source: sourceQuery, Status: st.status, GatewayID: "T9"})
 			return err
 		})
 		if err != nil {
