@@ -95,43 +95,52 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-
 	if cmd == "add" {
-		db, err := openStore(ctx, *dataDir, time.Now)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if _, err := sealAudit(ctx, db, getenv, *dataDir, cliLog(stdout)); err != nil {
-			return err
-		}
-		err = db.InTx(ctx, func(tx *sql.Tx) error {
-			if _, err := db.CreateUserTx(ctx, tx, *username, *role, hash, false); err != nil {
-				return err
-			}
-			return db.AuditTx(ctx, tx, store.AuditEntry{Actor: cliActor, Action: "user.create", Subject: "user:" + *username, Detail: "role " + *role})
-		})
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("the username %s is taken", *username)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "created user %s with role %s\n", *username, *role)
-		return nil
+		return addUser(ctx, getenv, stdout, *dataDir, *username, *role, hash)
 	}
+	return setPassword(ctx, getenv, stdout, *dataDir, *username, hash)
+}
 
-	db, err := openExisting(ctx, *dataDir)
+// addUser creates a user with role and the password hash, audited.
+func addUser(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, username, role, hash string) error {
+	db, err := openStore(ctx, dataDir, time.Now)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := sealAudit(ctx, db, getenv, *dataDir, cliLog(stdout)); err != nil {
+	if _, err := sealAudit(ctx, db, getenv, dataDir, cliLog(stdout)); err != nil {
 		return err
 	}
-	u, err := db.UserByName(ctx, *username)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.CreateUserTx(ctx, tx, username, role, hash, false); err != nil {
+			return err
+		}
+		return db.AuditTx(ctx, tx, store.AuditEntry{Actor: cliActor, Action: "user.create", Subject: "user:" + username, Detail: "role " + role})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("the username %s is taken", username)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s with role %s\n", username, role)
+	return nil
+}
+
+// setPassword sets an existing user's password hash and ends their
+// sessions, audited.
+func setPassword(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, username, hash string) error {
+	db, err := openExisting(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := sealAudit(ctx, db, getenv, dataDir, cliLog(stdout)); err != nil {
+		return err
+	}
+	u, err := db.UserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("there is no user %s", *username)
+		return fmt.Errorf("there is no user %s", username)
 	}
 	if err != nil {
 		return err

@@ -127,8 +127,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer stopSandbox()
 	srv, err := web.New(web.Config{
 		SecureCookies: c.SecureCookies, TrustProxy: c.TrustProxy, TrustedProxies: c.Proxies,
-		IdleTimeout: c.IdleTimeout, Lifetime: c.Lifetime, MasterKey: masterKey, PublicURL: c.PublicURL,
-		SandboxURL: gw.sandboxURL, GatewayTimeout: c.GatewayTimeout, GatewayRetryScale: gw.retryScale,
+		IdleTimeout: c.IdleTimeout, Lifetime: c.Lifetime, SandboxURL: gw.sandboxURL, GatewayRetryScale: gw.retryScale,
 	}, d, db, log)
 	if err != nil {
 		return err

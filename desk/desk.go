@@ -83,6 +83,7 @@ type Desk struct {
 	sessions *store.SessionStore
 	// payoutKick wakes the payout workers when a batch is approved.
 	payoutKick chan struct{}
+	health     healthCache // the last health check
 
 	bg background
 }
@@ -111,6 +112,10 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Des
 
 // Now is the console's clock: the one the store and the core share.
 func (d *Desk) Now() time.Time { return d.now() }
+
+// PublicURL is the console's own base URL as the gateway and customers
+// reach it.
+func (d *Desk) PublicURL() string { return d.cfg.PublicURL }
 
 // Location is the zone times are shown in.
 func (d *Desk) Location() *time.Location { return d.cfg.Location }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -213,26 +212,52 @@ func (d *Desk) prepareNotify(ctx context.Context, j *notifyJob) {
 		return
 	}
 	j.accounts = accounts
-	var from netip.Addr // parsed when an account lists its sources
-	allows := func(a *acctKey) bool {
-		if len(a.sources) == 0 {
-			return true
-		}
-		if !from.IsValid() {
-			if from, err = netip.ParseAddr(j.raw.ClientAddr); err != nil {
-				return false
-			}
-			from = from.Unmap().WithZone("")
-		}
-		return slices.ContainsFunc(a.sources, func(p netip.Prefix) bool { return p.Contains(from) })
-	}
+	src := sourceCheck{addr: j.raw.ClientAddr}
 	j.forbidden = true
 	for i := range accounts {
-		if allows(&accounts[i]) {
+		if src.allows(&accounts[i]) {
 			j.forbidden = false
 			break
 		}
 	}
+	j.verify(&src)
+}
+
+// sourceCheck tells whether an account takes callbacks from the client
+// address addr: any address when it lists none. The address is parsed
+// when an account lists its sources.
+type sourceCheck struct {
+	addr   string
+	from   netip.Addr
+	parsed bool
+}
+
+func (c *sourceCheck) allows(a *acctKey) bool {
+	if len(a.sources) == 0 {
+		return true
+	}
+	if !c.parsed {
+		c.parsed = true
+		if from, err := netip.ParseAddr(c.addr); err == nil {
+			c.from = from.Unmap().WithZone("")
+		}
+	}
+	if !c.from.IsValid() {
+		return false
+	}
+	for _, p := range a.sources {
+		if p.Contains(c.from) {
+			return true
+		}
+	}
+	return false
+}
+
+// verify checks the callback's signature with the keys of j.accounts: it
+// notes whether any verifies (signed) and lists in j.verified those whose
+// key verifies and that take callbacks from its address (src).
+func (j *notifyJob) verify(src *sourceCheck) {
+	n, accounts := j.n, j.accounts
 	// Every account whose key verifies and that takes callbacks from this
 	// address, the one whose appId the callback names first: accounts on
 	// one merchant id may share a key, and the callback may apply only to
@@ -265,7 +290,7 @@ func (d *Desk) prepareNotify(ctx context.Context, j *notifyJob) {
 			}
 			if verifies(a.key) {
 				j.signed = true
-				if allows(a) {
+				if src.allows(a) {
 					j.verified = append(j.verified, &a.acct)
 				}
 			}

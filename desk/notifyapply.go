@@ -68,27 +68,7 @@ func (d *Desk) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out store
 // (kind store.KindPay or store.KindTrans), or records the order as external.
 func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
 	n := j.n
-	var o store.OrderBrief
-	err := store.ErrNotFound
-	if n.OrderID != "" {
-		// Gateway numbers are unique across accounts: found here, the
-		// order may be another account's, which the checks below refuse.
-		o, err = d.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
-	}
-	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
-		// Merchant numbers are unique per merchant id: look under every
-		// account of it, the ones whose key verified the callback first.
-		for _, a := range j.verified {
-			if o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo); !errors.Is(err, store.ErrNotFound) {
-				break
-			}
-		}
-		for i := 0; i < len(j.accounts) && errors.Is(err, store.ErrNotFound); i++ {
-			if a := &j.accounts[i].acct; !verifiedBy(j, a.ID) {
-				o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo)
-			}
-		}
-	}
+	o, err := d.callbackOrder(ctx, tx, kind, j)
 	if errors.Is(err, store.ErrNotFound) {
 		if kind == store.KindTrans {
 			return d.externalPayout(ctx, tx, j, out)
@@ -99,21 +79,12 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		return out, err
 	}
 	out.OrderKind, out.OrderRef = kind, o.ID
-	what, idName, statusText := "order", "payOrderId", payments.PayStatusText
+	what, statusText := "order", payments.PayStatusText
 	if kind == store.KindTrans {
-		what, idName, statusText = "payout", "transOrderId", payments.TransStatusText
+		what, statusText = "payout", payments.TransStatusText
 	}
-	switch {
-	case ownsAccount(j, o.AccountID) && !verifiedBy(j, o.AccountID):
-		return d.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another gateway account with merchant id "+n.MchID+", whose key did not sign this callback")
-	case !ownsAccount(j, o.AccountID):
-		return d.mismatch(ctx, tx, j, out, kind, o.ID, "the "+what+" belongs to another merchant id than "+n.MchID)
-	case n.MchOrderNo != o.MchNo:
-		return d.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("merchant number %q, the %s has %q", n.MchOrderNo, what, o.MchNo))
-	case n.OrderID != "" && o.GateNo != "" && n.OrderID != o.GateNo:
-		return d.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("%s %q, the %s has %q", idName, n.OrderID, what, o.GateNo))
-	case n.Amount != o.Amount:
-		return d.mismatch(ctx, tx, j, out, kind, o.ID, fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount))
+	if reason := callbackMismatch(j, kind, o); reason != "" {
+		return d.mismatch(ctx, tx, j, out, kind, o.ID, reason)
 	}
 	out.AccountID = o.AccountID
 	prev := o.Status
@@ -159,6 +130,58 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		return out, err
 	}
 	return succeed(out, store.NotifyStale, fmt.Sprintf("the %s is %s; %s does not move it forward", what, cur, statusText(n.Status))), nil
+}
+
+// callbackOrder finds the order a correctly signed callback names: by the
+// gateway's number, else by the merchant number under the accounts of its
+// merchant id, the ones whose key verified it first.
+func (d *Desk) callbackOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob) (store.OrderBrief, error) {
+	n := j.n
+	var o store.OrderBrief
+	err := store.ErrNotFound
+	if n.OrderID != "" {
+		// Gateway numbers are unique across accounts: found here, the
+		// order may be another account's, which callbackMismatch refuses.
+		o, err = d.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
+	}
+	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
+		// Merchant numbers are unique per merchant id: look under every
+		// account of it, the ones whose key verified the callback first.
+		for _, a := range j.verified {
+			if o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo); !errors.Is(err, store.ErrNotFound) {
+				break
+			}
+		}
+		for i := 0; i < len(j.accounts) && errors.Is(err, store.ErrNotFound); i++ {
+			if a := &j.accounts[i].acct; !verifiedBy(j, a.ID) {
+				o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo)
+			}
+		}
+	}
+	return o, err
+}
+
+// callbackMismatch says why a correctly signed callback does not fit the
+// order o it names, or "".
+func callbackMismatch(j *notifyJob, kind string, o store.OrderBrief) string {
+	n := j.n
+	what, idName := "order", "payOrderId"
+	if kind == store.KindTrans {
+		what, idName = "payout", "transOrderId"
+	}
+	switch {
+	case ownsAccount(j, o.AccountID) && !verifiedBy(j, o.AccountID):
+		return "the " + what + " belongs to another gateway account with merchant id " + n.MchID + ", whose key did not sign this callback"
+	case !ownsAccount(j, o.AccountID):
+		return "the " + what + " belongs to another merchant id than " + n.MchID
+	case n.MchOrderNo != o.MchNo:
+		return fmt.Sprintf("merchant number %q, the %s has %q", n.MchOrderNo, what, o.MchNo)
+	case n.OrderID != "" && o.GateNo != "" && n.OrderID != o.GateNo:
+		return fmt.Sprintf("%s %q, the %s has %q", idName, n.OrderID, what, o.GateNo)
+	case n.Amount != o.Amount:
+		return fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount)
+	}
+	return ""
 }
 
 // externalPayOrder records a correctly signed callback's order that Paydesk

@@ -73,3 +73,9 @@ func sentence(s string) string {
 	}
 	return s
 }
+
+// RecordExport writes the audit row of a download of data (what, e.g.
+// "payment.export", with a detail of what was selected).
+func (d *Desk) RecordExport(ctx context.Context, a Actor, action, subject, detail string) error {
+	return d.db.Audit(ctx, store.AuditEntry{Actor: a.Username, Action: action, Subject: subject, Detail: detail, ClientAddr: a.ClientAddr})
+}

@@ -39,7 +39,7 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {
-	f := views.GatewayForm{NotifyBaseURL: s.cfg.PublicURL}
+	f := views.GatewayForm{NotifyBaseURL: s.desk.PublicURL()}
 	return s.render(w, r, http.StatusOK, views.GatewayEdit(s.page(r, "Add a gateway account", "settings"), f, nil))
 }
 

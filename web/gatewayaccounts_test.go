@@ -51,7 +51,7 @@ func TestGatewayAccountAdmin(t *testing.T) {
 	if strings.Contains(string(g.KeySealed), secret) {
 		t.Fatal("the key is stored in clear")
 	}
-	if key, err := testOpen(env.srv.cfg.MasterKey, gatewayKeyContext(g.ID), g.KeySealed); err != nil || key != secret {
+	if key, err := testOpen(testMasterKey, gatewayKeyContext(g.ID), g.KeySealed); err != nil || key != secret {
 		t.Fatalf("sealed key opens to %q, %v", key, err)
 	}
 	page := admin.get(res.Header.Get("Location"))
@@ -66,7 +66,7 @@ func TestGatewayAccountAdmin(t *testing.T) {
 		t.Fatalf("update: %d %s", res.StatusCode, res.body)
 	}
 	g2, _ := env.db.GatewayAccount(ctx, g.ID)
-	if key, err := testOpen(env.srv.cfg.MasterKey, gatewayKeyContext(g.ID), g2.KeySealed); err != nil || key != secret || g2.Name != "Main shop" {
+	if key, err := testOpen(testMasterKey, gatewayKeyContext(g.ID), g2.KeySealed); err != nil || key != secret || g2.Name != "Main shop" {
 		t.Fatalf("after update: %q %v %q", key, err, g2.Name)
 	}
 	if res := admin.postForm(res.Header.Get("Location")+"/disable", nil); res.StatusCode != http.StatusSeeOther {

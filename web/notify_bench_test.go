@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -42,7 +41,7 @@ func benchNotify(b *testing.B, senders int) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	srv, err := testServer(b, Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
+	srv, err := testServer(b, testConfig{}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -40,8 +40,7 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	env.ts = httptest.NewUnstartedServer(nil)
 	log := slog.New(slog.NewTextHandler(env.logs, nil))
-	cfg := testConfig{Config: Config{MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + env.ts.Listener.Addr().String(),
-		SandboxURL: sbts.URL, GatewayRetryScale: scale}}
+	cfg := testConfig{Config: Config{SandboxURL: sbts.URL, GatewayRetryScale: scale}, Core: desk.Config{PublicURL: "http://" + env.ts.Listener.Addr().String()}}
 	env.desk = startCore(t, cfg.coreConfig(loc), db, log, env.now)
 	srv, err := New(cfg.Config, env.desk, db, log)
 	if err != nil {

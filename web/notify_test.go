@@ -36,7 +36,7 @@ func cbAccountTo(tb testing.TB, db *store.DB, srv *Server, name, mchID, key, bas
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, testSeal(srv.cfg.MasterKey, gatewayKeyContext(id), key), id)
+		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, testSeal(testMasterKey, gatewayKeyContext(id), key), id)
 		return err
 	})
 	if err != nil {
@@ -436,7 +436,7 @@ func FuzzNotify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { db.Close() })
-	srv, err := testServer(f, Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
+	srv, err := testServer(f, testConfig{}, db, nil, nil)
 	if err != nil {
 		f.Fatal(err)
 	}

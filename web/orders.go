@@ -122,7 +122,6 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	loc := s.loc
 	v := views.OrderView{
 		Kind:       o.kind,
 		ID:         o.id,
@@ -143,46 +142,7 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if o.origin == "console" {
 		v.RichURL = map[string]string{store.KindPay: "/payments/", store.KindTrans: "/payouts/"}[o.kind] + strconv.FormatInt(o.id, 10)
 	}
-	createdBy := o.createdBy
-	if o.origin == "external" {
-		createdBy = "the merchant's other systems (recorded by " + o.createdBy + ")"
-	}
-	v.Facts = []views.Fact{
-		{Label: "Merchant order no", Value: o.mchNo, Mono: true},
-		{Label: "Gateway order id", Value: orDash(o.gateNo), Mono: true},
-	}
-	if o.kind == store.KindPay {
-		p := o.pay
-		product := strconv.Itoa(p.ProductID)
-		if pr, ok := payments.ProductByID(p.ProductID); ok {
-			product += " " + pr.Name
-		}
-		v.Facts = append(v.Facts,
-			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
-			views.Fact{Label: "Product", Value: product},
-			views.Fact{Label: "Subject", Value: orDash(p.Subject)},
-			views.Fact{Label: "Paid at", Value: views.Time(p.PaySuccAt, loc)},
-		)
-	} else {
-		p := o.payout
-		v.Facts = append(v.Facts,
-			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
-			views.Fact{Label: "Account", Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
-			views.Fact{Label: "Bank", Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
-			views.Fact{Label: "Succeeded at", Value: views.Time(p.TransSuccAt, loc)},
-		)
-		if p.LastError != "" {
-			v.Facts = append(v.Facts, views.Fact{Label: "Error", Value: p.LastError})
-		}
-	}
-	v.Facts = append(v.Facts,
-		views.Fact{Label: "Console state", Value: o.state},
-		views.Fact{Label: "Gateway account", Value: acct.Name + " (mchId " + acct.MchID + ")"},
-		views.Fact{Label: "Created by", Value: orDash(createdBy)},
-		views.Fact{Label: "Created at", Value: views.Time(o.createdAt, loc)},
-	)
+	v.Facts = s.orderFacts(o, acct)
 	if !o.notifiable() {
 		v.ResendWarning = "The gateway re-notifies only " + o.notifiableText() + ". This one is " + statusText(o.kind, o.status) +
 			", so a resend sends no callback; it only asks the gateway for the current status."
@@ -197,6 +157,52 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, http.StatusOK, views.OrderPage(s.page(r, v.Title, "orders"), v))
+}
+
+// orderFacts lists what an order page says about the order.
+func (s *Server) orderFacts(o orderInfo, acct store.GatewayAccount) []views.Fact {
+	loc := s.loc
+	createdBy := o.createdBy
+	if o.origin == "external" {
+		createdBy = "the merchant's other systems (recorded by " + o.createdBy + ")"
+	}
+	facts := []views.Fact{
+		{Label: "Merchant order no", Value: o.mchNo, Mono: true},
+		{Label: "Gateway order id", Value: orDash(o.gateNo), Mono: true},
+	}
+	if o.kind == store.KindPay {
+		p := o.pay
+		product := strconv.Itoa(p.ProductID)
+		if pr, ok := payments.ProductByID(p.ProductID); ok {
+			product += " " + pr.Name
+		}
+		facts = append(facts,
+			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Product", Value: product},
+			views.Fact{Label: "Subject", Value: orDash(p.Subject)},
+			views.Fact{Label: "Paid at", Value: views.Time(p.PaySuccAt, loc)},
+		)
+	} else {
+		p := o.payout
+		facts = append(facts,
+			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Account", Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
+			views.Fact{Label: "Bank", Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
+			views.Fact{Label: "Succeeded at", Value: views.Time(p.TransSuccAt, loc)},
+		)
+		if p.LastError != "" {
+			facts = append(facts, views.Fact{Label: "Error", Value: p.LastError})
+		}
+	}
+	facts = append(facts,
+		views.Fact{Label: "Console state", Value: o.state},
+		views.Fact{Label: "Gateway account", Value: acct.Name + " (mchId " + acct.MchID + ")"},
+		views.Fact{Label: "Created by", Value: orDash(createdBy)},
+		views.Fact{Label: "Created at", Value: views.Time(o.createdAt, loc)},
+	)
+	return facts
 }
 
 func orDash(s string) string {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -31,15 +30,10 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 	for _, g := range accts {
 		names[g.ID] = g.Name
 	}
-	u, _ := userFrom(r.Context())
 	q := r.URL.Query()
 	q.Del("after")
 	q.Del("before")
-	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: "payment.export", Subject: "payments",
-			Detail: "CSV export, filters: " + q.Encode() + ifEmpty(q.Encode(), "none"), ClientAddr: s.clientAddr(r)})
-	})
-	if err != nil {
+	if err := s.desk.RecordExport(r.Context(), s.actor(r), "payment.export", "payments", "CSV export, filters: "+q.Encode()+ifEmpty(q.Encode(), "none")); err != nil {
 		return err
 	}
 	name := "payments-" + s.now().In(s.loc).Format("20060102-150405") + ".csv"

@@ -278,7 +278,7 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 
 // linkURL is the public payment link with token.
 func (s *Server) linkURL(token string) string {
-	return strings.TrimRight(s.cfg.PublicURL, "/") + "/pay/" + token
+	return strings.TrimRight(s.desk.PublicURL(), "/") + "/pay/" + token
 }
 
 // paymentStatus is the refreshing fragment of a payment's page.

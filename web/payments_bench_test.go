@@ -82,7 +82,7 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	srv, err := testServer(b, Config{MasterKey: bytes.Repeat([]byte{7}, 32)}, db, nil, nil)
+	srv, err := testServer(b, testConfig{}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

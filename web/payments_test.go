@@ -21,7 +21,7 @@ import (
 
 // fastGateway makes gateway calls give up quickly, so that faults that hold
 // answers cost little test time.
-func fastGateway(c *testConfig) { c.GatewayTimeout = 400 * time.Millisecond }
+func fastGateway(c *testConfig) { c.Core.GatewayTimeout = 400 * time.Millisecond }
 
 var formTokenRE = regexp.MustCompile(`name="form_token" value="([^"]+)"`)
 

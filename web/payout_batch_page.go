@@ -103,9 +103,23 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		pv := s.progressView(ctx, b, counts, acts)
 		v.Progress = &pv
 	}
-	history, err := s.db.BatchHistory(ctx, id)
-	if err != nil {
+	if err := s.batchHistory(ctx, b, &v); err != nil {
 		return v, b, err
+	}
+	if err := s.batchIssues(ctx, b, &v); err != nil {
+		return v, b, err
+	}
+	if err := s.batchRows(r, b, counts, &v); err != nil {
+		return v, b, err
+	}
+	return v, b, nil
+}
+
+// batchHistory adds a batch's transitions (its audit rows) to v.
+func (s *Server) batchHistory(ctx context.Context, b store.Batch, v *views.BatchView) error {
+	history, err := s.db.BatchHistory(ctx, b.ID)
+	if err != nil {
+		return err
 	}
 	for _, e := range history {
 		tone := ""
@@ -122,10 +136,15 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.loc), Type: "status",
 			Summary: "Every payout is final: " + outcomeText(b.Outcome), Tone: map[bool]string{true: "ok", false: "err"}[b.Outcome == store.OutcomeSucceeded]})
 	}
+	return nil
+}
+
+// batchIssues adds the first of a batch's row errors and warnings to v.
+func (s *Server) batchIssues(ctx context.Context, b store.Batch, v *views.BatchView) error {
 	const issueRows = 100
-	errs, err := s.db.BatchIssues(ctx, id, store.IssueError, 0, issueRows)
+	errs, err := s.db.BatchIssues(ctx, b.ID, store.IssueError, 0, issueRows)
 	if err != nil {
-		return v, b, err
+		return err
 	}
 	for _, i := range errs {
 		v.Errors = append(v.Errors, views.IssueRow{RowNo: i.RowNo, Message: i.Message, Raw: i.Raw})
@@ -133,9 +152,9 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.ErrorRows > len(errs) {
 		v.MoreErrors = b.ErrorRows - len(errs)
 	}
-	warns, err := s.db.BatchIssues(ctx, id, store.IssueWarning, 0, issueRows)
+	warns, err := s.db.BatchIssues(ctx, b.ID, store.IssueWarning, 0, issueRows)
 	if err != nil {
-		return v, b, err
+		return err
 	}
 	for _, i := range warns {
 		v.Warnings = append(v.Warnings, views.IssueRow{RowNo: i.RowNo, Message: i.Message})
@@ -143,6 +162,11 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.WarningRows > len(warns) {
 		v.MoreWarns = b.WarningRows - len(warns)
 	}
+	return nil
+}
+
+// batchRows adds the page of the batch's payouts the request asks for.
+func (s *Server) batchRows(r *http.Request, b store.Batch, counts []store.StateCount, v *views.BatchView) error {
 	total := 0
 	for _, c := range counts {
 		total += c.Count
@@ -150,20 +174,20 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	v.Pages = max(1, (total+pageRows-1)/pageRows)
 	v.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
 	v.Page = min(max(v.Page, 1), v.Pages)
-	rows, err := s.db.BatchPayouts(ctx, id, (v.Page-1)*pageRows, pageRows)
+	rows, err := s.db.BatchPayouts(r.Context(), b.ID, (v.Page-1)*pageRows, pageRows)
 	if err != nil {
-		return v, b, err
+		return err
 	}
 	for _, p := range rows {
 		v.Rows = append(v.Rows, s.payoutRow(p))
 	}
 	if v.Page > 1 {
-		v.PrevURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page-1)
+		v.PrevURL = fmt.Sprintf("/payouts/batches/%d?page=%d", b.ID, v.Page-1)
 	}
 	if v.Page < v.Pages {
-		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page+1)
+		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", b.ID, v.Page+1)
 	}
-	return v, b, nil
+	return nil
 }
 
 // readAs lists the first payees' names of an uploaded batch as they were

@@ -45,7 +45,7 @@ func newPayoutBench(b *testing.B, withSandbox bool) *payoutBench {
 	b.Cleanup(func() { db.Close() })
 	c := &payoutBench{db: db}
 	c.ts = httptest.NewUnstartedServer(nil)
-	srv, err := testServer(b, Config{MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + c.ts.Listener.Addr().String()}, db, nil, nil)
+	srv, err := testServer(b, testConfig{Core: desk.Config{PublicURL: "http://" + c.ts.Listener.Addr().String()}}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -434,7 +434,7 @@ func TestSinglePayout(t *testing.T) {
 // 30% of its answers: every payout must end final and be created exactly
 // once.
 func TestNeverTwiceWithFaults(t *testing.T) {
-	env := newSandboxEnv(t, sandbox.Faults{LostAnswer: true, Timeout: true, FaultPercent: 30}, func(c *testConfig) { c.GatewayTimeout = 300 * time.Millisecond })
+	env := newSandboxEnv(t, sandbox.Faults{LostAnswer: true, Timeout: true, FaultPercent: 30}, func(c *testConfig) { c.Core.GatewayTimeout = 300 * time.Millisecond })
 	env.startWorker(desk.PayoutOptions{Concurrency: 32, Chunk: 64})
 	op, _ := env.signedIn(store.RoleOperator)
 	ap, _ := env.signedIn(store.RoleApprover)
@@ -521,7 +521,7 @@ func TestNeverTwiceWithFaults(t *testing.T) {
 // are queried, not sent blindly; one the gateway has is not created again,
 // one it lacks is created once with the same number.
 func TestRestartResolvesBeforeSending(t *testing.T) {
-	env := newSandboxEnv(t, sandbox.Faults{}, func(c *testConfig) { c.GatewayTimeout = 300 * time.Millisecond })
+	env := newSandboxEnv(t, sandbox.Faults{}, func(c *testConfig) { c.Core.GatewayTimeout = 300 * time.Millisecond })
 	op, _ := env.signedIn(store.RoleOperator)
 	ap, _ := env.signedIn(store.RoleApprover)
 	id := op.uploadOK("a.csv", payoutCSV(2, accountNo))

@@ -42,13 +42,6 @@ type Config struct {
 	// ReadTimeout bounds the reading of a whole request, body included
 	// (see HTTPServer).
 	ReadTimeout time.Duration
-	// MasterKey (32 bytes) seals gateway merchant keys at rest.
-	MasterKey []byte
-	// GatewayTimeout bounds every call to a gateway.
-	GatewayTimeout time.Duration
-	// PublicURL is the console's own base URL as the gateway and customers
-	// reach it (payment links, default notify base URL).
-	PublicURL string
 	// GatewayRetryScale multiplies the gateway's callback retry schedule
 	// (+60 … +300 s) in timeline predictions: the sandbox's TimeScale when
 	// the console runs on a sped-up sandbox. 0 means 1.
@@ -61,9 +54,6 @@ func (c *Config) defaults() {
 	}
 	if c.Lifetime <= 0 {
 		c.Lifetime = 12 * time.Hour
-	}
-	if c.GatewayTimeout <= 0 {
-		c.GatewayTimeout = 15 * time.Second
 	}
 	if c.MaxFormBytes <= 0 {
 		c.MaxFormBytes = 1 << 20
@@ -90,7 +80,6 @@ type Server struct {
 	sessions *scs.SessionManager
 	// fragments matches the paths of fragmentRoutes.
 	fragments *chi.Mux
-	health    healthCache // the last /healthz check
 }
 
 // New builds a Server on the core d and its database db, which the

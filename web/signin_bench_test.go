@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -40,7 +39,7 @@ func BenchmarkSignInStorm(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	srv, err := testServer(b, Config{MasterKey: bytes.Repeat([]byte{42}, 32), TrustProxy: true}, db, nil, nil)
+	srv, err := testServer(b, testConfig{Config: Config{TrustProxy: true}}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

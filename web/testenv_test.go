@@ -56,12 +56,14 @@ func (e *testEnv) freeze() { e.frozen.Store(time.Now().UnixNano()) }
 func (e *testEnv) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
 // testConfig is a test console's configuration: the HTTP side's, and the
-// core's (its zone, master key, public URL and gateway timeout default to
-// what the HTTP side is given).
+// core's.
 type testConfig struct {
 	Config
 	Core desk.Config
 }
+
+// testMasterKey is the test consoles' master key.
+var testMasterKey = bytes.Repeat([]byte{42}, 32)
 
 // startCore makes the core on db with the clock now and runs its loops
 // until the test ends.
@@ -83,21 +85,15 @@ func startCore(t testing.TB, cfg desk.Config, db *store.DB, log *slog.Logger, no
 	return d
 }
 
-// coreConfig fills the core's configuration from the HTTP side's where
-// the test left it empty.
+// coreConfig is the core's configuration, with the zone loc and the test
+// master key where the test left them empty.
 func (c *testConfig) coreConfig(loc *time.Location) desk.Config {
 	core := c.Core
 	if core.Location == nil {
 		core.Location = loc
 	}
 	if core.MasterKey == nil {
-		core.MasterKey = c.MasterKey
-	}
-	if core.PublicURL == "" {
-		core.PublicURL = c.PublicURL
-	}
-	if core.GatewayTimeout == 0 {
-		core.GatewayTimeout = c.GatewayTimeout
+		core.MasterKey = testMasterKey
 	}
 	return core
 }
@@ -120,7 +116,7 @@ func newTestEnv(t *testing.T, edit ...func(*testConfig)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := testConfig{Config: Config{MasterKey: bytes.Repeat([]byte{42}, 32)}}
+	var cfg testConfig
 	for _, f := range edit {
 		f(&cfg)
 	}
@@ -130,8 +126,8 @@ func newTestEnv(t *testing.T, edit ...func(*testConfig)) *testEnv {
 	}
 	// The listener exists before the server so that PublicURL can name it.
 	env.ts = httptest.NewUnstartedServer(nil)
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + env.ts.Listener.Addr().String()
+	if cfg.Core.PublicURL == "" {
+		cfg.Core.PublicURL = "http://" + env.ts.Listener.Addr().String()
 	}
 	env.desk = startCore(t, cfg.coreConfig(loc), db, log, env.now)
 	srv, err := New(cfg.Config, env.desk, db, log)
@@ -237,14 +233,12 @@ func (b *browser) postForm(path string, v url.Values) response {
 }
 
 // testServer makes a console on db with its core running until the test
-// ends (the core's zone, master key, public URL and gateway timeout from
-// cfg); a nil now is the real clock. The database must be closed after
+// ends; a nil now is the real clock. The database must be closed after
 // the test's cleanups, not by a defer of the test function.
-func testServer(t testing.TB, cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Server, error) {
+func testServer(t testing.TB, cfg testConfig, db *store.DB, log *slog.Logger, now func() time.Time) (*Server, error) {
 	t.Helper()
-	tc := testConfig{Config: cfg}
-	d := startCore(t, tc.coreConfig(time.UTC), db, log, now)
-	return New(cfg, d, db, log)
+	d := startCore(t, cfg.coreConfig(time.UTC), db, log, now)
+	return New(cfg.Config, d, db, log)
 }
 
 // testSeal seals a secret under masterKey as the core does.

@@ -551,10 +551,10 @@ func TestTwoFactorSecretsNotStoredInPlaintext(t *testing.T) {
 	// The sealed secret opens only for its user.
 	u, _ := env.db.UserByName(context.Background(), name)
 	tf, _ := env.db.TwoFactor(context.Background(), u.ID)
-	if got, err := testOpen(env.srv.cfg.MasterKey, fmt.Sprintf("user:%d:totp", u.ID), tf.Secret); err != nil || got != secret {
+	if got, err := testOpen(testMasterKey, fmt.Sprintf("user:%d:totp", u.ID), tf.Secret); err != nil || got != secret {
 		t.Fatalf("open sealed secret: %v", err)
 	}
-	if _, err := testOpen(env.srv.cfg.MasterKey, fmt.Sprintf("user:%d:totp", u.ID+1), tf.Secret); err == nil {
+	if _, err := testOpen(testMasterKey, fmt.Sprintf("user:%d:totp", u.ID+1), tf.Secret); err == nil {
 		t.Fatal("the sealed secret opens for another user")
 	}
 	if !strings.Contains(html.UnescapeString(b.get("/account").body), "Recovery codes, or turn it off") {
