@@ -119,7 +119,7 @@ func (d *Desk) applyTransObservation(ctx context.Context, tx *sql.Tx, payout sto
 	switch next.State {
 	case store.PayoutSubmitting, store.PayoutUnknown, store.PayoutApproved:
 		next.State = store.PayoutSubmitted
-		next.LastError = ""
+		next.LastError, next.RefusalUnconfirmed = "", false
 	}
 	changed := prev.Status == nil || payments.TransAdvances(*prev.Status, obs.Status)
 	if changed {
@@ -161,7 +161,8 @@ func (d *Desk) applyTransObservation(ctx context.Context, tx *sql.Tx, payout sto
 
 func sameTrans(a, b store.Payout) bool {
 	return a.TransOrderID == b.TransOrderID && a.ChannelOrderNo == b.ChannelOrderNo && a.State == b.State &&
-		a.LastError == b.LastError && sameStatus(a.Status, b.Status) && a.TransSuccAt.Equal(b.TransSuccAt)
+		a.LastError == b.LastError && sameStatus(a.Status, b.Status) && a.TransSuccAt.Equal(b.TransSuccAt) &&
+		a.RefusalUnconfirmed == b.RefusalUnconfirmed
 }
 
 // msTime turns a gateway millisecond timestamp into a time, or def when

@@ -150,6 +150,7 @@ type BatchFacts struct {
 	Sum         int64 // their total
 	Final       int   // of them, those final
 	Failed      int   // of them, those that did not pay
+	Unconfirmed int   // of the failed, refusals of a re-send no query has confirmed yet
 	StepUpLimit int64 // the step-up limit in force; 0: never
 }
 
@@ -167,8 +168,11 @@ type BatchActions struct {
 	// StepUp, above zero, is the limit above which approving asks for the
 	// password or a code again.
 	StepUp int64
-	// Retry: the failed payouts may be made into a new batch.
-	Retry bool
+	// Retry: the failed payouts may be made into a new batch; RetryCount
+	// of them, and RetryNote says which it leaves out and why.
+	Retry      bool
+	RetryCount int
+	RetryNote  string
 }
 
 // BatchActionsFor is the one place that says what a may do with batch b
@@ -201,7 +205,16 @@ func BatchActionsFor(a Actor, b store.Batch, f BatchFacts, now time.Time) BatchA
 			acts.StepUp = f.StepUpLimit
 		}
 	case store.BatchApproved:
-		acts.Retry = a.AtLeast(store.RoleOperator) && f.Count > 0 && f.Final == f.Count && f.Failed > 0
+		// A refusal no query has confirmed may hide a payout the gateway
+		// holds: paying it again under a new number could pay twice.
+		acts.RetryCount = f.Failed - f.Unconfirmed
+		acts.Retry = a.AtLeast(store.RoleOperator) && f.Count > 0 && f.Final == f.Count && acts.RetryCount > 0
+		switch {
+		case f.Unconfirmed == 1:
+			acts.RetryNote = "One refused payout is not offered for a retry: the gateway refused it when it was sent again, and Paydesk is asking it whether an earlier send arrived."
+		case f.Unconfirmed > 1:
+			acts.RetryNote = fmt.Sprintf("%d refused payouts are not offered for a retry: the gateway refused them when they were sent again, and Paydesk is asking it whether an earlier send arrived.", f.Unconfirmed)
+		}
 	}
 	return acts
 }
@@ -227,8 +240,13 @@ func (d *Desk) batchFacts(ctx context.Context, b store.Batch) (BatchFacts, error
 			}
 		}
 	}
-	if b.State == store.BatchAwaitingApproval {
+	switch b.State {
+	case store.BatchAwaitingApproval:
 		if f.StepUpLimit, err = d.StepUpLimit(ctx); err != nil {
+			return f, err
+		}
+	case store.BatchApproved:
+		if f.Unconfirmed, err = d.db.UnconfirmedRefusals(ctx, b.ID); err != nil {
 			return f, err
 		}
 	}
@@ -769,12 +787,14 @@ func (d *Desk) RetryBatch(ctx context.Context, a Actor, id int64) (int64, int, e
 	case acts.Retry:
 	case b.State != store.BatchApproved || f.Final < f.Count || f.Count == 0:
 		return 0, 0, refuse(Conflict, "Failed payouts can be retried once every payout of the batch is final.")
+	case f.Failed > 0:
+		return 0, 0, refuse(Conflict, "The refused payouts cannot be retried yet: the gateway refused them when they were sent again, and Paydesk is asking it whether an earlier send arrived.")
 	default:
 		return 0, 0, refuse(Conflict, "No payout of this batch failed.")
 	}
 	var failed []store.Payout
 	if err := d.db.BatchPayoutsAll(ctx, id, func(p store.Payout) error {
-		if PayoutFailed(p) {
+		if PayoutFailed(p) && !p.RefusalUnconfirmed {
 			failed = append(failed, p)
 		}
 		return nil

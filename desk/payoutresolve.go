@@ -11,9 +11,20 @@ import (
 	"paydesk/store"
 )
 
-// markUnknown records an unclear outcome: the payout is "unknown" and is
-// queried after the backoff (at once when now is zero).
-func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payout, why string, now time.Time) error {
+// unknownWhy is why a payout is "unknown": an unclear answer, or a
+// refusal of a payout sent again, which a query must confirm.
+type unknownWhy struct {
+	text    string // for the payout's error and its timeline
+	refusal bool   // the gateway refused a re-send; text is its refusal
+}
+
+func unclear(why string) unknownWhy { return unknownWhy{text: why} }
+
+func refusedAgain(refusal string) unknownWhy { return unknownWhy{text: refusal, refusal: true} }
+
+// markUnknown records an outcome only a query can settle: the payout is
+// "unknown" and is queried after the backoff (at once when now is zero).
+func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payout, why unknownWhy, now time.Time) error {
 	db := w.d.db
 	cur, err := db.PayoutByIDTx(ctx, tx, p.ID)
 	if err != nil {
@@ -23,7 +34,7 @@ func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payo
 		return nil // a callback told us meanwhile
 	}
 	next := cur
-	next.State, next.LastError = store.PayoutUnknown, why
+	next.State, next.LastError, next.RefusalUnconfirmed = store.PayoutUnknown, why.text, why.refusal
 	if !sameTrans(cur, next) {
 		if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
 			return err
@@ -36,8 +47,12 @@ func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payo
 	if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, nextTry); err != nil {
 		return err
 	}
-	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "worker",
-		Summary: "Outcome unclear (" + why + "); the gateway will be asked by merchant payout number, never sent blindly again"})
+	summary := "Outcome unclear (" + why.text + "); the gateway will be asked by merchant payout number, never sent blindly again"
+	if why.refusal {
+		summary = "The gateway refused the payout sent again (" + why.text + "), but it may hold an earlier send under the same number: " +
+			"the gateway will be asked by merchant payout number before the refusal is taken"
+	}
+	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "worker", Summary: summary})
 }
 
 func (w *payoutWorker) backoff(id int64) time.Duration {
@@ -138,6 +153,10 @@ func (w *payoutWorker) resolved(ctx context.Context, tx *sql.Tx, r payoutCall, n
 		if err != nil || cur.State != store.PayoutUnknown {
 			return nil, err
 		}
+		if cur.RefusalUnconfirmed {
+			w.forget(p.ID)
+			return nil, w.confirmRefusal(ctx, tx, cur)
+		}
 		next := cur
 		next.State = store.PayoutSubmitting
 		next.SubmitAttempts++
@@ -159,6 +178,108 @@ func (w *payoutWorker) resolved(ctx context.Context, tx *sql.Tx, r payoutCall, n
 		return nil, db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker",
 			Summary: "Query unclear (" + r.err.Error() + "); asking again later"})
 	}
+}
+
+// confirmRefusal takes the refusal of a payout sent again, now that a
+// query found no earlier send under its number: it is refused, and the
+// refusal is confirmed.
+func (w *payoutWorker) confirmRefusal(ctx context.Context, tx *sql.Tx, cur store.Payout) error {
+	next := cur
+	next.State, next.RefusalUnconfirmed = store.PayoutRefused, false
+	if err := w.d.db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return nil
+		}
+		return err
+	}
+	return w.d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: cur.ID, Type: store.EventQuery, Actor: "worker",
+		Summary: "Query by merchant payout number: the gateway does not have it; its refusal stands: " + cur.LastError})
+}
+
+// confirmRefusals asks the gateway about payouts refused when they were
+// sent again by a console older than the rule that has such refusals
+// confirmed by a query: found → the payout exists, and takes the status
+// found; not found → the refusal is confirmed; unclear → later.
+func (w *payoutWorker) confirmRefusals(ctx context.Context) (int, error) {
+	now := w.d.now()
+	list, err := w.d.db.PayoutsUnconfirmedRefusals(ctx, now, w.opt.Chunk)
+	if err != nil || len(list) == 0 {
+		return 0, err
+	}
+	results := w.queryEach(ctx, list)
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	return len(list), w.d.db.InTx(ctx, func(tx *sql.Tx) error {
+		for _, r := range results {
+			if err := w.settleOldRefusal(ctx, tx, r, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// settleOldRefusal records inside tx what a query said about a refused
+// payout whose refusal was not confirmed.
+func (w *payoutWorker) settleOldRefusal(ctx context.Context, tx *sql.Tx, r payoutCall, now time.Time) error {
+	db := w.d.db
+	cur, err := db.PayoutByIDTx(ctx, tx, r.p.ID)
+	if err != nil || cur.State != store.PayoutRefused || !cur.RefusalUnconfirmed {
+		return err
+	}
+	next := cur
+	next.RefusalUnconfirmed = false
+	var summary string
+	switch a := r.ans; {
+	case r.err == nil && (a.Amount <= 0 || a.Amount == cur.Amount):
+		// The earlier send arrived: the payout exists and goes on.
+		st := a.Status
+		next.State, next.Status, next.LastError = store.PayoutSubmitted, &st, ""
+		if next.TransOrderID == "" {
+			next.TransOrderID = a.TransOrderID
+		}
+		if a.ChannelOrderNo != "" {
+			next.ChannelOrderNo = a.ChannelOrderNo
+		}
+		if st == payments.TransFailed && a.ChannelErrMsg != "" {
+			next.LastError = a.ChannelErrMsg
+		}
+		if payments.IsTransSucceeded(st) {
+			next.TransSuccAt = msTime(a.TransSuccTime, now)
+		}
+		summary = fmt.Sprintf("Query by merchant payout number: the gateway has it after all (transOrderId %s, %s): an earlier send arrived, and the refusal of the payout sent again is void",
+			a.TransOrderID, payments.TransStatusText(st))
+		if cur.BatchID != 0 {
+			if err := db.ReopenBatchTx(ctx, tx, cur.BatchID); err != nil {
+				return err
+			}
+		}
+	case r.err == nil:
+		summary = fmt.Sprintf("Query by merchant payout number: the gateway holds another payout under it (%s, not %s); the refusal stands", money(a.Amount), money(cur.Amount))
+	case payments.IsNotFound(r.err):
+		summary = "Query by merchant payout number: the gateway does not have it; the refusal stands: " + cur.LastError
+	default:
+		return db.SetPayoutNextTryTx(ctx, tx, cur.ID, now.Add(w.backoff(cur.ID)))
+	}
+	w.forget(cur.ID)
+	if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
+		return err
+	}
+	var status *int
+	if next.Status != cur.Status {
+		status = next.Status
+	}
+	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: cur.ID, Type: store.EventQuery, Actor: "worker", Status: status,
+		Summary: summary, Detail: rawJSON(rawOf(r.ans))})
+}
+
+// rawOf is the raw fields of an answer, if there is one.
+func rawOf(a *payments.TransOrder) payments.Params {
+	if a == nil {
+		return nil
+	}
+	return a.Raw
 }
 
 // followUp queries payouts the gateway has had for a while without a final
@@ -223,7 +344,7 @@ func (w *payoutWorker) numberTaken(ctx context.Context, tx *sql.Tx, p store.Payo
 	msg := fmt.Sprintf("The gateway holds another payout under merchant payout number %s (transOrderId %s, %s, not %s): this payout was not sent. Pay it again under a new number if it is still due.",
 		p.MchTransOrderNo, a.TransOrderID, money(a.Amount), money(p.Amount))
 	next := cur
-	next.State, next.LastError = store.PayoutRefused, msg
+	next.State, next.LastError, next.RefusalUnconfirmed = store.PayoutRefused, msg, false
 	if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
 		return err
 	}

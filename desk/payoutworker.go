@@ -21,6 +21,11 @@ import (
 //     payout number decides: found → its status is taken; definitely not
 //     found → it is created again with the same number; unclear → asked
 //     again later, with backoff.
+//   - A definite refusal is taken at its word only on a first send. A
+//     payout sent again may meet a gateway that holds the first send under
+//     the same number (it arrived late), whatever words the refusal uses:
+//     it is "unknown" with an unconfirmed refusal, and the query decides:
+//     found → its status is taken; not found → refused, now confirmed.
 //   - At start, payouts left "submitting" by a crash are unknown, and every
 //     unknown payout is queried before anything new is sent.
 type payoutWorker struct {
@@ -59,7 +64,7 @@ func (w *payoutWorker) run(ctx context.Context) {
 			log.Error("expire batches", "err", err)
 		}
 		busy := 0
-		for _, step := range []func(context.Context) (int, error){w.unstick, w.resolveUnknown, w.submitApproved, w.followUp} {
+		for _, step := range []func(context.Context) (int, error){w.unstick, w.resolveUnknown, w.confirmRefusals, w.submitApproved, w.followUp} {
 			n, err := step(ctx)
 			if err != nil && ctx.Err() == nil {
 				log.Error("payout worker", "err", err)
@@ -101,7 +106,7 @@ func (w *payoutWorker) recover(ctx context.Context) error {
 			return err
 		}
 		if len(list) > 0 {
-			if err := w.markAllUnknown(ctx, list, "sending was interrupted (the console stopped); the gateway is asked", time.Time{}); err != nil {
+			if err := w.markAllUnknown(ctx, list, "sending was interrupted (the console stopped); the gateway is asked"); err != nil {
 				return err
 			}
 			continue
@@ -136,11 +141,12 @@ func (w *payoutWorker) recover(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// markAllUnknown marks payouts unknown in one transaction (see markUnknown).
-func (w *payoutWorker) markAllUnknown(ctx context.Context, list []store.Payout, why string, now time.Time) error {
+// markAllUnknown marks payouts unknown in one transaction, to be asked
+// about at once (see markUnknown).
+func (w *payoutWorker) markAllUnknown(ctx context.Context, list []store.Payout, why string) error {
 	return w.d.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, p := range list {
-			if err := w.markUnknown(ctx, tx, p, why, now); err != nil {
+			if err := w.markUnknown(ctx, tx, p, unclear(why), time.Time{}); err != nil {
 				return err
 			}
 		}
@@ -177,7 +183,7 @@ func (w *payoutWorker) unstick(ctx context.Context) (int, error) {
 	if err != nil || len(list) == 0 {
 		return 0, err
 	}
-	return len(list), w.markAllUnknown(ctx, list, "no answer was recorded for this payout; the gateway is asked", w.d.now())
+	return len(list), w.markAllUnknown(ctx, list, "no answer was recorded for this payout; the gateway is asked")
 }
 
 // payoutCall is one gateway call's outcome for one payout: a create or a
@@ -314,8 +320,18 @@ func (w *payoutWorker) record(ctx context.Context, results []payoutCall) error {
 				if err := w.accepted(ctx, tx, p, r.ans); err != nil {
 					return err
 				}
-			case payments.IsUnclear(r.err) || payments.IsDuplicateNumber(r.err):
-				if err := w.markUnknown(ctx, tx, p, r.err.Error(), now); err != nil {
+			case payments.IsUnclear(r.err):
+				if err := w.markUnknown(ctx, tx, p, unclear(r.err.Error()), now); err != nil {
+					return err
+				}
+			case resent(p) && isGatewayRefusal(r.err):
+				if err := w.markUnknown(ctx, tx, p, refusedAgain(refusalText(r.err)), now); err != nil {
+					return err
+				}
+			case payments.IsDuplicateNumber(r.err):
+				// A first send: the number may be taken by the gateway's
+				// own earlier record of it, or by another system.
+				if err := w.markUnknown(ctx, tx, p, unclear(r.err.Error()), now); err != nil {
 					return err
 				}
 			default:
@@ -343,7 +359,19 @@ func (w *payoutWorker) accepted(ctx context.Context, tx *sql.Tx, p store.Payout,
 	return nil
 }
 
-// refused records inside tx a definite refusal of payout p's create call.
+// resent reports whether a create call of p is not its first: an earlier
+// one may have reached the gateway.
+func resent(p store.Payout) bool { return p.SubmitAttempts > 1 }
+
+// isGatewayRefusal reports whether err is the gateway's definite refusal,
+// as opposed to a request refused before it was sent.
+func isGatewayRefusal(err error) bool {
+	var g *payments.GatewayError
+	return errors.As(err, &g) && !payments.IsUnclear(err)
+}
+
+// refused records inside tx a definite refusal of payout p's first create
+// call: taken at its word.
 func (w *payoutWorker) refused(ctx context.Context, tx *sql.Tx, p store.Payout, callErr error) error {
 	db := w.d.db
 	cur, err := db.PayoutByIDTx(ctx, tx, p.ID)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"time"
 )
 
 // DraftTotalsTx counts the draft payouts of a batch and sums their
@@ -29,4 +30,28 @@ func (db *DB) SetBatchEncodingTx(ctx context.Context, tx *sql.Tx, batchID int64,
 func (db *DB) AddBatchWarningTx(ctx context.Context, tx *sql.Tx, batchID int64, rowNo int, message string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, ?, ?)`, batchID, rowNo, IssueWarning, message)
 	return err
+}
+
+// PayoutsUnconfirmedRefusals lists refused payouts whose refusal no query
+// has confirmed yet and that are due to be asked about at now.
+func (db *DB) PayoutsUnconfirmedRefusals(ctx context.Context, now time.Time, limit int) ([]Payout, error) {
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE refusal_unconfirmed = 1 AND state = ?
+		AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY id LIMIT ?`, PayoutRefused, timeText(now), limit)
+}
+
+// ReopenBatchTx takes back the outcome of a finished batch, one of whose
+// payouts turned out not to be final: the worker records it again once
+// every payout is.
+func (db *DB) ReopenBatchTx(ctx context.Context, tx *sql.Tx, batchID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE payout_batches SET outcome = '', finished_at = NULL, updated_at = ? WHERE id = ? AND state = ?`,
+		timeText(db.now()), batchID, BatchApproved)
+	return err
+}
+
+// UnconfirmedRefusals counts a batch's refused payouts whose refusal no
+// query has confirmed yet.
+func (db *DB) UnconfirmedRefusals(ctx context.Context, batchID int64) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE refusal_unconfirmed = 1 AND state = ? AND batch_id = ?`, PayoutRefused, batchID).Scan(&n)
+	return n, err
 }

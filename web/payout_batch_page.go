@@ -251,7 +251,7 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 			pv.Counts = append(pv.Counts, views.CountRow{Label: o.label, Tone: o.tone, Count: g.n, Sum: views.Yuan(g.sum)})
 		}
 	}
-	pv.Failed = pv.Err
+	pv.Failed, pv.RetryOut = acts.RetryCount, acts.RetryNote
 	if pv.Total > 0 && pv.Done == pv.Total {
 		pv.Finished = true
 		outcome := desk.BatchOutcome(pv.OK, pv.Err)

@@ -683,3 +683,22 @@ func testPayout(account string) store.Payout {
 	return store.Payout{Amount: 100, AccountName: "张三", AccountNo: account, BankCode: "HPT00003", BankName: "中国建设银行",
 		Province: "上海", City: "上海", AccountType: "1", AccountAttr: "0", CreatedBy: "t"}
 }
+
+// The batch page says which refused payouts a retry leaves out, and why:
+// refusals of a payout sent again that no query has confirmed.
+func TestBatchPageSaysWhichRefusalsRetryLeavesOut(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	ctx := context.Background()
+	id := env.approvedBatch(testPayout("6222020200000000011"), testPayout("6222020200000000012"))
+	if _, err := env.db.Exec(`UPDATE payouts SET state = 'refused', submit_attempts = 2, refusal_unconfirmed = (row_no = 2), last_error = 'refused' WHERE batch_id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.desk.FinishBatch(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	op, _ := env.signedIn(store.RoleOperator)
+	page := op.get(fmt.Sprintf("/payouts/batches/%d", id))
+	if !strings.Contains(page.body, "One refused payout is not offered for a retry") || !strings.Contains(page.body, "Retry the 1 failed payouts") {
+		t.Fatalf("the batch page:\n%s", page.body)
+	}
+}
