@@ -208,13 +208,6 @@ func (b *background) end() {
 	b.wg.Wait()
 }
 
-// stopping reports whether Run's context has ended.
-func (b *background) stopping() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.closed || (b.ctx != nil && b.ctx.Err() != nil)
-}
-
 // SessionStore is where the HTTP side keeps its sessions: the core's
 // database, with expired sessions deleted by Run.
 func (d *Desk) SessionStore() *store.SessionStore { return d.sessions }
