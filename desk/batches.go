@@ -219,12 +219,15 @@ func BatchActionsFor(a Actor, b store.Batch, f BatchFacts, now time.Time) BatchA
 	return acts
 }
 
-// batchFacts counts a batch's payouts for BatchActionsFor.
-func (d *Desk) batchFacts(ctx context.Context, b store.Batch) (BatchFacts, error) {
+// batchFacts counts a batch's payouts for BatchActionsFor, from counts
+// when the caller has them (nil: they are read).
+func (d *Desk) batchFacts(ctx context.Context, b store.Batch, counts []store.StateCount) (BatchFacts, error) {
 	var f BatchFacts
-	counts, err := d.db.BatchCounts(ctx, b.ID)
-	if err != nil {
-		return f, err
+	var err error
+	if counts == nil {
+		if counts, err = d.db.BatchCounts(ctx, b.ID); err != nil {
+			return f, err
+		}
 	}
 	for _, c := range counts {
 		if c.State == store.PayoutCancelled {
@@ -253,9 +256,11 @@ func (d *Desk) batchFacts(ctx context.Context, b store.Batch) (BatchFacts, error
 	return f, nil
 }
 
-// BatchActions is what a may do with batch b now.
-func (d *Desk) BatchActions(ctx context.Context, a Actor, b store.Batch) (BatchActions, error) {
-	f, err := d.batchFacts(ctx, b)
+// BatchActions is what a may do with batch b now. counts are the batch's
+// payouts counted by state (store.DB.BatchCounts), when the caller has
+// them; nil reads them.
+func (d *Desk) BatchActions(ctx context.Context, a Actor, b store.Batch, counts []store.StateCount) (BatchActions, error) {
+	f, err := d.batchFacts(ctx, b, counts)
 	if err != nil {
 		return BatchActions{}, err
 	}
@@ -424,7 +429,7 @@ func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp
 		return b, err
 	}
 	var how string // how the approver confirmed a large batch
-	if acts, err := d.BatchActions(ctx, a, b); err != nil {
+	if acts, err := d.BatchActions(ctx, a, b, nil); err != nil {
 		return b, err
 	} else if acts.Approve && acts.StepUp > 0 {
 		if how, err = d.ApprovalStepUp(ctx, a, id, stepUp, acts.StepUp); err != nil {
@@ -779,7 +784,7 @@ func (d *Desk) RetryBatch(ctx context.Context, a Actor, id int64) (int64, int, e
 	if !a.AtLeast(store.RoleOperator) {
 		return 0, 0, errOperatorOnly
 	}
-	f, err := d.batchFacts(ctx, b)
+	f, err := d.batchFacts(ctx, b, nil)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -249,7 +249,7 @@ func TestMakerIsNotApprover(t *testing.T) {
 	ctx := context.Background()
 	b := e.sentBatch(maker, 2)
 	for _, a := range []Actor{maker, operator, {Username: "vera", Role: store.RoleViewer}} {
-		acts, err := e.d.BatchActions(ctx, a, b)
+		acts, err := e.d.BatchActions(ctx, a, b, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,7 +263,7 @@ func TestMakerIsNotApprover(t *testing.T) {
 			t.Errorf("%s (%s) rejects: %v", a.Username, a.Role, err)
 		}
 	}
-	if acts, _ := e.d.BatchActions(ctx, approver1, b); !acts.Approve {
+	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); !acts.Approve {
 		t.Errorf("another approver may not approve: %+v", acts)
 	}
 	if got, err := e.d.ApproveBatch(ctx, approver1, b.ID, "ok", ""); err != nil || got.State != store.BatchApproved {
@@ -310,7 +310,7 @@ func TestSecondApproverAboveTheLimit(t *testing.T) {
 	if approved != 0 {
 		t.Fatalf("%d payouts approved after one approval", approved)
 	}
-	if acts, _ := e.d.BatchActions(ctx, approver1, first); acts.Approve {
+	if acts, _ := e.d.BatchActions(ctx, approver1, first, nil); acts.Approve {
 		t.Error("the first approver is offered a second approval")
 	}
 	if _, err := e.d.ApproveBatch(ctx, approver1, big.ID, "", ""); !isKind(err, Forbidden) {
@@ -333,7 +333,7 @@ func TestApprovalExpires(t *testing.T) {
 	b := e.sentBatch(maker, 2)
 	other := e.sentBatch(maker, 1)
 	e.clock.Advance(3*24*time.Hour + time.Second) // the default expiry: 3 days
-	if acts, _ := e.d.BatchActions(ctx, approver1, b); acts.Approve || !strings.Contains(acts.ApproveNote, "run out") {
+	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); acts.Approve || !strings.Contains(acts.ApproveNote, "run out") {
 		t.Errorf("an expired batch is offered for approval: %+v", acts)
 	}
 	_, err := e.d.ApproveBatch(ctx, approver1, b.ID, "", "")
@@ -363,10 +363,10 @@ func TestStepUpAboveTheLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	small, big := e.sentBatch(maker, 2), e.sentBatch(maker, 12)
-	if acts, _ := e.d.BatchActions(ctx, ap, big); acts.StepUp != 1000 {
+	if acts, _ := e.d.BatchActions(ctx, ap, big, nil); acts.StepUp != 1000 {
 		t.Errorf("the big batch's step-up: %+v", acts)
 	}
-	if acts, _ := e.d.BatchActions(ctx, ap, small); acts.StepUp != 0 {
+	if acts, _ := e.d.BatchActions(ctx, ap, small, nil); acts.StepUp != 0 {
 		t.Errorf("the small batch asks for a step-up: %+v", acts)
 	}
 	for _, typed := range []string{"", "wrong-password-1"} {

@@ -55,7 +55,7 @@ func TestResentPayoutRefusedInNewWordsIsQueried(t *testing.T) {
 			if b.Outcome != store.OutcomeSucceeded {
 				t.Errorf("batch outcome %q", b.Outcome)
 			}
-			if acts, _ := e.d.BatchActions(context.Background(), operator, b); acts.Retry || acts.RetryCount != 0 {
+			if acts, _ := e.d.BatchActions(context.Background(), operator, b, nil); acts.Retry || acts.RetryCount != 0 {
 				t.Errorf("offered for a retry: %+v", acts)
 			}
 		})
@@ -98,7 +98,7 @@ func TestResentPayoutRefusalConfirmedByQuery(t *testing.T) {
 	if !asked || !stands {
 		t.Errorf("the timeline does not tell the refusal was confirmed by a query: %+v", evs)
 	}
-	if acts, _ := e.d.BatchActions(ctx, operator, b); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote != "" {
+	if acts, _ := e.d.BatchActions(ctx, operator, b, nil); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote != "" {
 		t.Errorf("a confirmed refusal is not offered for a retry: %+v", acts)
 	}
 }
@@ -123,7 +123,7 @@ func TestOldUnconfirmedRefusalsAreAskedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := e.batch(id)
-	acts, err := e.d.BatchActions(ctx, operator, b)
+	acts, err := e.d.BatchActions(ctx, operator, b, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestOldUnconfirmedRefusalsAreAskedOnce(t *testing.T) {
 	if b.Outcome != store.OutcomePartiallySucceeded {
 		t.Errorf("outcome %q", b.Outcome)
 	}
-	if acts, _ := e.d.BatchActions(ctx, operator, b); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote != "" {
+	if acts, _ := e.d.BatchActions(ctx, operator, b, nil); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote != "" {
 		t.Errorf("after the worker asked: %+v", acts)
 	}
 	newID, n, err := e.d.RetryBatch(ctx, operator, id)

@@ -86,7 +86,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.State == store.BatchAwaitingApproval {
 		v.Expires = views.Time(b.ExpiresAt, s.loc)
 	}
-	acts, err := s.desk.BatchActions(ctx, s.actor(r), b)
+	acts, err := s.desk.BatchActions(ctx, s.actor(r), b, counts)
 	if err != nil {
 		return v, b, err
 	}
