@@ -72,16 +72,13 @@ func logAuditHead(log *slog.Logger, db *store.DB) {
 	log.Info("audit log head", "row", h.Row, "mac", mac)
 }
 
-// startAuditHeadLog writes the head to the log every interval when it
-// moved (and every time while the anchor is stuck) until ctx ends; the
-// returned function waits for that.
-func startAuditHeadLog(ctx context.Context, db *store.DB, log *slog.Logger, every time.Duration) (wait func()) {
-	done := make(chan struct{})
-	// The head as it is now, read before the loop starts: a move made
-	// right after this call is logged.
+// auditHeadLog returns the loop that writes the head to the log every
+// interval when it moved (and every time while the anchor is stuck) until
+// its context ends. The head it starts from is read now: a move made right
+// after this call is logged.
+func auditHeadLog(db *store.DB, log *slog.Logger, every time.Duration) func(ctx context.Context) {
 	last, _ := db.AuditAnchor()
-	go func() {
-		defer close(done)
+	return func(ctx context.Context) {
 		t := time.NewTicker(every)
 		defer t.Stop()
 		for {
@@ -96,6 +93,5 @@ func startAuditHeadLog(ctx context.Context, db *store.DB, log *slog.Logger, ever
 				last = h
 			}
 		}
-	}()
-	return func() { <-done }
+	}
 }

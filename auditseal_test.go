@@ -199,7 +199,9 @@ func TestAuditHeadLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	loopCtx, stop := context.WithCancel(ctx)
-	wait := startAuditHeadLog(loopCtx, db, log, 5*time.Millisecond)
+	loop := auditHeadLog(db, log, 5*time.Millisecond)
+	done := make(chan struct{})
+	go func() { loop(loopCtx); close(done) }()
 	if err := db.Audit(ctx, store.AuditEntry{Action: "auth.login"}); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +212,7 @@ func TestAuditHeadLogged(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	stop()
-	wait()
+	<-done
 	if n := strings.Count(logs.String(), "audit log head"); n != 1 {
 		t.Fatalf("head logged %d times for one move:\n%s", n, logs)
 	}

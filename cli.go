@@ -14,9 +14,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // cliActor is the audit log's actor for changes made on the command line.
@@ -37,7 +38,7 @@ func openExisting(ctx context.Context, dataDir string) (*store.DB, error) {
 		}
 		return nil, err
 	}
-	return store.Open(ctx, path, nil)
+	return store.Open(ctx, path, time.Now)
 }
 
 // readPassword reads one line from stdin: the password, without the line end.
@@ -47,7 +48,7 @@ func readPassword(stdin io.Reader) (string, error) {
 		return "", errors.New("give the password as one line on standard input, e.g. printf '%s\\n' \"$PW\" | paydesk user add ...")
 	}
 	pw := strings.TrimRight(line, "\r\n")
-	if err := web.ValidatePassword(pw); err != nil {
+	if err := desk.ValidatePassword(pw); err != nil {
 		return "", err
 	}
 	return pw, nil
@@ -80,7 +81,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if fset.NArg() > 0 {
 		return fmt.Errorf("unexpected %q; %s", fset.Arg(0), usage)
 	}
-	if err := web.ValidateUsername(*username); err != nil {
+	if err := desk.ValidateUsername(*username); err != nil {
 		return fmt.Errorf("-username: %w", err)
 	}
 	if role != nil && !store.ValidRole(*role) {
@@ -90,47 +91,56 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	hash, err := web.HashPassword(password)
+	hash, err := desk.HashPassword(password)
 	if err != nil {
 		return err
 	}
-
 	if cmd == "add" {
-		db, err := openStore(ctx, *dataDir)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if _, err := sealAudit(ctx, db, getenv, *dataDir, cliLog(stdout)); err != nil {
-			return err
-		}
-		err = db.InTx(ctx, func(tx *sql.Tx) error {
-			if _, err := db.CreateUserTx(ctx, tx, *username, *role, hash, false); err != nil {
-				return err
-			}
-			return db.AuditTx(ctx, tx, store.AuditEntry{Actor: cliActor, Action: "user.create", Subject: "user:" + *username, Detail: "role " + *role})
-		})
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("the username %s is taken", *username)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "created user %s with role %s\n", *username, *role)
-		return nil
+		return addUser(ctx, getenv, stdout, *dataDir, *username, *role, hash)
 	}
+	return setPassword(ctx, getenv, stdout, *dataDir, *username, hash)
+}
 
-	db, err := openExisting(ctx, *dataDir)
+// addUser creates a user with role and the password hash, audited.
+func addUser(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, username, role, hash string) error {
+	db, err := openStore(ctx, dataDir, time.Now)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if _, err := sealAudit(ctx, db, getenv, *dataDir, cliLog(stdout)); err != nil {
+	if _, err := sealAudit(ctx, db, getenv, dataDir, cliLog(stdout)); err != nil {
 		return err
 	}
-	u, err := db.UserByName(ctx, *username)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.CreateUserTx(ctx, tx, username, role, hash, false); err != nil {
+			return err
+		}
+		return db.AuditTx(ctx, tx, store.AuditEntry{Actor: cliActor, Action: "user.create", Subject: "user:" + username, Detail: "role " + role})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("the username %s is taken", username)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "created user %s with role %s\n", username, role)
+	return nil
+}
+
+// setPassword sets an existing user's password hash and ends their
+// sessions, audited.
+func setPassword(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, username, hash string) error {
+	db, err := openExisting(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := sealAudit(ctx, db, getenv, dataDir, cliLog(stdout)); err != nil {
+		return err
+	}
+	u, err := db.UserByName(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("there is no user %s", *username)
+		return fmt.Errorf("there is no user %s", username)
 	}
 	if err != nil {
 		return err

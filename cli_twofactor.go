@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 
+	"paydesk/desk"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // runResetTwoFactor turns a user's two-factor sign-in off from the command
@@ -27,7 +27,7 @@ func runResetTwoFactor(ctx context.Context, args []string, getenv func(string) s
 	if fset.NArg() > 0 {
 		return fmt.Errorf("unexpected %q; %s", fset.Arg(0), usage)
 	}
-	if err := web.ValidateUsername(*username); err != nil {
+	if err := desk.ValidateUsername(*username); err != nil {
 		return fmt.Errorf("-username: %w", err)
 	}
 	db, err := openExisting(ctx, *dataDir)

@@ -8,8 +8,9 @@ import (
 )
 
 // TestImportDirection keeps the packages' imports pointing one way, as
-// STYLE.md says: main → web → {views, store, payments}; payments/sandbox →
-// payments; payments on the standard library alone.
+// README.md's "Layout of the code" draws them: main → web → desk →
+// {store, payments}, web → views; payments/sandbox → payments; payments on
+// the standard library alone.
 func TestImportDirection(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH")
@@ -20,10 +21,12 @@ func TestImportDirection(t *testing.T) {
 		stdOnly   bool     // besides allowed, only the standard library
 		allowed   []string // module packages a stdOnly package may use
 	}{
-		{pkg: "paydesk/views", forbidden: []string{"paydesk/store", "paydesk/payments", "paydesk/web"}},
-		{pkg: "paydesk/store", forbidden: []string{"paydesk/web", "paydesk/views", "paydesk/payments"}},
+		{pkg: "paydesk/views", forbidden: []string{"paydesk/store", "paydesk/payments", "paydesk/web", "paydesk/desk"}},
+		{pkg: "paydesk/store", forbidden: []string{"paydesk/web", "paydesk/views", "paydesk/payments", "paydesk/desk"}},
 		{pkg: "paydesk/payments", stdOnly: true},
 		{pkg: "paydesk/payments/sandbox", stdOnly: true, allowed: []string{"paydesk/payments"}},
+		{pkg: "paydesk/desk", forbidden: []string{"paydesk/web", "paydesk/views", "paydesk/payments/sandbox", "paydesk/internal/browsertest"}},
+		{pkg: "paydesk/desk/payoutcsv", forbidden: []string{"paydesk/web", "paydesk/views", "paydesk/store", "paydesk/desk"}},
 		{pkg: "paydesk/web", forbidden: []string{"paydesk/payments/sandbox", "paydesk/internal/browsertest"}},
 	}
 	for _, r := range rules {

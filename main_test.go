@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // syncBuffer is a bytes.Buffer safe to write from the server's goroutines
@@ -192,7 +192,7 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	fset, _ := serveFlags(func(string) string { return "" }, &bytes.Buffer{})
+	fset, _, _ := serveFlags(func(string) string { return "" }, &bytes.Buffer{})
 	fset.VisitAll(func(f *flag.Flag) {
 		if !strings.Contains(out.String(), "-"+f.Name) {
 			t.Errorf("-h does not explain -%s", f.Name)
@@ -207,14 +207,14 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 
 func TestFlagsFallBackToEnvironment(t *testing.T) {
 	env := map[string]string{"PAYDESK_ADDR": "0.0.0.0:9000", "PAYDESK_DATA": "/srv/pd", "PAYDESK_IDLE_TIMEOUT": "5m", "PAYDESK_SECURE_COOKIES": "true"}
-	fset, c := serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
+	fset, c, _ := serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
 	if err := fset.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
 	if c.Addr != "0.0.0.0:9000" || c.DataDir != "/srv/pd" || c.IdleTimeout != 5*time.Minute || !c.SecureCookies || c.SandboxAddr != "127.0.0.1:3020" {
 		t.Fatalf("from the environment: %+v", c)
 	}
-	fset, c = serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
+	fset, c, _ = serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
 	if err := fset.Parse([]string{"-addr", "127.0.0.1:1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestUserCommands(t *testing.T) {
 	}
 	defer db.Close()
 	u, err := db.UserByName(context.Background(), "olga")
-	if err != nil || u.Role != store.RoleOperator || u.MustChangePassword || !web.CheckPassword(u.PasswordHash, "first-password-1") {
+	if err != nil || u.Role != store.RoleOperator || u.MustChangePassword || !desk.CheckPassword(u.PasswordHash, "first-password-1") {
 		t.Fatalf("added user: %+v %v", u, err)
 	}
 	// -data names the folder as well as the environment does.
@@ -263,7 +263,7 @@ func TestUserCommands(t *testing.T) {
 		t.Fatalf("user passwd: %v %s", err, out)
 	}
 	u2, _ := db.UserByName(context.Background(), "olga")
-	if !web.CheckPassword(u2.PasswordHash, "second-password-2") || u2.SessionGen == u.SessionGen {
+	if !desk.CheckPassword(u2.PasswordHash, "second-password-2") || u2.SessionGen == u.SessionGen {
 		t.Fatalf("after passwd: %+v", u2)
 	}
 
@@ -549,7 +549,7 @@ func TestDataFilesAreOwnerOnly(t *testing.T) {
 
 func TestTrustedProxiesFlag(t *testing.T) {
 	env := map[string]string{"PAYDESK_TRUST_PROXY": "on", "PAYDESK_TRUSTED_PROXIES": "10.0.0.0/8, fd00::/8,192.0.2.7"}
-	fset, c := serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
+	fset, c, _ := serveFlags(func(k string) string { return env[k] }, &bytes.Buffer{})
 	if err := fset.Parse(nil); err != nil {
 		t.Fatal(err)
 	}

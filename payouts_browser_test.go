@@ -11,9 +11,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"paydesk/desk"
 	bt "paydesk/internal/browsertest"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // TestBrowserPayoutBatch is the batch journey in a real browser against
@@ -32,7 +32,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		hash, _ := web.HashPassword(password)
+		hash, _ := desk.HashPassword(password)
 		for _, u := range [][2]string{{"maker", store.RoleOperator}, {"checker", store.RoleApprover}} {
 			if _, err := db.CreateUser(context.Background(), u[0], u[1], hash, false); err != nil {
 				t.Fatal(err)

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // freeAddr returns a local address nobody listens on right now.
@@ -158,22 +158,21 @@ func TestCrashMidBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	const password = "crash-test-password"
-	hash, _ := web.HashPassword(password)
+	hash, _ := desk.HashPassword(password)
 	for _, u := range [][2]string{{"maker", store.RoleOperator}, {"checker", store.RoleApprover}} {
 		if _, err := db.CreateUser(ctx, u[0], u[1], hash, false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	srv, err := web.New(web.Config{MasterKey: masterKey}, db, nil, nil)
+	d, err := desk.New(desk.Config{MasterKey: masterKey}, db, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	consoleAddr := freeAddr(t)
 	consoleURL := "http://" + consoleAddr
-	if _, err := srv.EnsureSandboxAccount(ctx, web.SandboxAccount{BaseURL: sbURL, MchID: mchID, AppID: appID, Key: key}); err != nil {
+	if _, err := d.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbURL, MchID: mchID, AppID: appID, Key: key}); err != nil {
 		t.Fatal(err)
 	}
-	srv.Close(ctx)
 
 	env := []string{"PAYDESK_MASTER_KEY=" + hex.EncodeToString(masterKey), "PAYDESK_SANDBOX=off", "PAYDESK_GATEWAY_TIMEOUT=300ms",
 		"PAYDESK_PAYOUT_FOLLOW_UP=300ms", "PAYDESK_PAYOUT_BACKOFF=100ms", "PAYDESK_PUBLIC_URL=" + consoleURL}

@@ -69,8 +69,9 @@ func parseTimeScale(s string) (float64, error) {
 }
 
 // startSandbox listens on st.Addr and serves a sandbox gateway there until
-// ctx ends. It returns the sandbox, its base URL and a stop function.
-func startSandbox(ctx context.Context, st sandboxSettings, log *slog.Logger) (*sandbox.Sandbox, string, func(), error) {
+// the returned stop function is called. It returns the sandbox and its
+// base URL too.
+func startSandbox(st sandboxSettings, log *slog.Logger) (*sandbox.Sandbox, string, func(), error) {
 	faults, err := sandbox.ParseFaults(st.Faults)
 	if err != nil {
 		return nil, "", nil, err
@@ -113,7 +114,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	fset.StringVar(&dataDir, "data", envOr(getenv, "PAYDESK_DATA", "./data"), "folder for the generated key")
 	fset.StringVar(&scale, "time-scale", envOr(getenv, "PAYDESK_SANDBOX_TIME_SCALE", "1"), "clock scale for notification retries and payout settling, e.g. 0.01 (env PAYDESK_SANDBOX_TIME_SCALE)")
 	fset.StringVar(&st.PublicURL, "public-url", "", "base URL at which browsers reach the sandbox (default http://ADDR)")
-	fset.StringVar(&st.Faults, "faults", "", "fault switches, e.g. lost-answer,timeout,500,0010,garbage,bad-sign,duplicate,out-of-order,refuse=2,latency=200ms,percent=30,post-form=8002+8003")
+	fset.StringVar(&st.Faults, "faults", "", "fault switches, e.g. lost-answer,timeout,500,0010,garbage,bad-sign,duplicate,out-of-order,refuse=2,latency=200ms,percent=30,post-form=8002+8003,late-create,dup-msg=商户单号已使用,dup-0010")
 	if err := fset.Parse(args); err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stdout, nil))
-	_, base, stop, err := startSandbox(ctx, st, log)
+	_, base, stop, err := startSandbox(st, log)
 	if err != nil {
 		return err
 	}

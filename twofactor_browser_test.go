@@ -11,9 +11,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
 
+	"paydesk/desk"
 	bt "paydesk/internal/browsertest"
 	"paydesk/store"
-	"paydesk/web"
 )
 
 // TestBrowserTwoFactor is two-factor sign-in in a real browser against the
@@ -33,7 +33,7 @@ func TestBrowserTwoFactor(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		hash, _ := web.HashPassword(password)
+		hash, _ := desk.HashPassword(password)
 		for _, u := range [][2]string{{"ana", store.RoleAdmin}, {"maker", store.RoleOperator}, {"bob", store.RoleViewer}} {
 			if _, err := db.CreateUser(context.Background(), u[0], u[1], hash, false); err != nil {
 				t.Fatal(err)

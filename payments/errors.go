@@ -107,6 +107,19 @@ func IsNotFound(err error) bool {
 	return false
 }
 
+// IsDuplicateNumber reports whether err is a definite FAIL that says the
+// merchant order number exists already (重复, 已存在, "exist" in its
+// message): the order may well exist, so only a query can tell what
+// happened to it.
+func IsDuplicateNumber(err error) bool {
+	g := definite(err)
+	if g == nil {
+		return false
+	}
+	m := g.RetMsg + " " + g.ErrDes
+	return strings.Contains(m, "重复") || strings.Contains(m, "已存在") || strings.Contains(strings.ToLower(m), "exist")
+}
+
 // IsBadSignature reports whether err says a signature was wrong: the gateway
 // refused our signature (errCode 0013, 验证签名失败, "Verify XX pay sign
 // failed"), or its own answer was badly signed (an UnclearError).

@@ -344,7 +344,7 @@ func (w *BatchWriter) Payout(ctx context.Context, p Payout) error {
 func (w *BatchWriter) PayoutNow(ctx context.Context, p Payout) error {
 	args := rowArgs(w.sharedArgs(make([]any, 0, payoutSharedArgs+payoutRowArgs), w.sharedOf(p)), p)
 	if _, err := w.one.ExecContext(ctx, args...); err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("payout %s exists already: %w", p.MchTransOrderNo, ErrConflict)
 		}
 		return fmt.Errorf("insert payout: %w", err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -46,7 +45,7 @@ func (db *DB) CreateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayA
 		is_sandbox, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		g.Name, g.BaseURL, g.MchID, g.AppID, g.KeySealed, g.NotifyBaseURL, g.MerchantName, g.NotifySources, g.IsSandbox, g.Disabled, now, now)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return 0, fmt.Errorf("a gateway account named %q exists already: %w", g.Name, ErrConflict)
 		}
 		return 0, err
@@ -65,7 +64,7 @@ func (db *DB) UpdateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayA
 	}
 	res, err := tx.ExecContext(ctx, q+` WHERE id = ?`, append(args, g.ID)...)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("a gateway account named %q exists already: %w", g.Name, ErrConflict)
 		}
 		return err

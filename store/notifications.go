@@ -51,6 +51,17 @@ func (r RawNotification) Cut() bool {
 	return r.QueryLen > len(r.RawQuery) || r.BodyLen > len(r.RawBody)
 }
 
+// Header reads one header back from Headers; "" when it was not kept.
+func (r RawNotification) Header(name string) string {
+	for line := range strings.Lines(r.Headers) {
+		k, v, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
+		if ok && strings.EqualFold(k, name) {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
 // NotificationOutcome is what became of a stored notification.
 type NotificationOutcome struct {
 	ID        int64
@@ -320,6 +331,14 @@ func (db *DB) Notifications(ctx context.Context, f NotificationFilter) ([]Notifi
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	return collect(ctx, db, scanNotification, q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
+}
+
+// CountOrderNotificationsTx counts the callbacks linked to an order,
+// inside tx.
+func (db *DB) CountOrderNotificationsTx(ctx context.Context, tx *sql.Tx, kind string, ref int64) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM notifications WHERE order_kind = ? AND order_ref = ?`, kind, ref).Scan(&n)
+	return n, err
 }
 
 // LastNotificationAt returns when the latest callback for an order with

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -18,15 +17,19 @@ type PayLink struct {
 	ChangedAt time.Time
 }
 
+// ErrFormReused is SetPayLinkTx's answer to a form token used before: the
+// form was submitted twice. It wraps ErrConflict.
+var ErrFormReused = fmt.Errorf("payment form submitted twice: %w", ErrConflict)
+
 // SetPayLinkTx gives a new order its link token and the form token of the
-// submission that created it. A form token already used gives ErrConflict:
-// the form was submitted twice.
+// submission that created it. A form token already used gives
+// ErrFormReused.
 func (db *DB) SetPayLinkTx(ctx context.Context, tx *sql.Tx, orderID int64, linkToken, formToken string) error {
 	_, err := tx.ExecContext(ctx, `UPDATE pay_orders SET link_token = ?, form_token = ? WHERE id = ?`,
 		nullString(linkToken), nullString(formToken), orderID)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
-			return fmt.Errorf("payment form submitted twice: %w", ErrConflict)
+		if isUnique(err) {
+			return ErrFormReused
 		}
 		return fmt.Errorf("set pay link: %w", err)
 	}

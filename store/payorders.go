@@ -157,7 +157,7 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 		o.Subject, o.Body, o.Param1, o.Param2, nullStatus(o.Status), o.State, o.PayURL, nullTime(o.PaySuccAt), nullTime(o.ExpiresAt),
 		o.Origin, o.CreatedBy, o.LastError, now, now)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return 0, fmt.Errorf("pay order %s exists already: %w", o.MchOrderNo, ErrConflict)
 		}
 		return 0, fmt.Errorf("insert pay order: %w", err)
@@ -177,7 +177,7 @@ func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder
 		nullTime(o.PaySuccAt), nullTime(o.ExpiresAt), o.LastError, timeText(db.now()),
 		o.ID, prev.State, nullStatus(prev.Status))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("pay order id %s belongs to another order: %w", o.PayOrderID, ErrConflict)
 		}
 		return fmt.Errorf("update pay order: %w", err)

@@ -50,11 +50,15 @@ type Payout struct {
 	State           string
 	SubmitAttempts  int
 	LastError       string
-	TransSuccAt     time.Time
-	Origin          string
-	CreatedBy       string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// RefusalUnconfirmed: the gateway refused the payout when it was sent
+	// again, and no query has yet confirmed that it does not hold an
+	// earlier send under the same number.
+	RefusalUnconfirmed bool
+	TransSuccAt        time.Time
+	Origin             string
+	CreatedBy          string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // StatusOr returns the gateway status, or def when none is known.
@@ -67,7 +71,7 @@ func (p Payout) StatusOr(def int) int {
 
 const payoutCols = `id, account_id, coalesce(batch_id, 0), row_no, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, currency,
 	account_name, account_no, bank_code, bank_name, province, city, account_type, account_attr, bank_type, param1, param2,
-	status, state, submit_attempts, last_error, coalesce(trans_succ_at, ''), origin, created_by, created_at, updated_at`
+	status, state, submit_attempts, last_error, coalesce(trans_succ_at, ''), origin, created_by, created_at, updated_at, refusal_unconfirmed`
 
 func scanPayout(row rowScanner) (Payout, error) {
 	var p Payout
@@ -75,7 +79,7 @@ func scanPayout(row rowScanner) (Payout, error) {
 	var succ, created, updated string
 	err := row.Scan(&p.ID, &p.AccountID, &p.BatchID, &p.RowNo, &p.MchTransOrderNo, &p.TransOrderID, &p.ChannelOrderNo, &p.Amount, &p.Currency,
 		&p.AccountName, &p.AccountNo, &p.BankCode, &p.BankName, &p.Province, &p.City, &p.AccountType, &p.AccountAttr, &p.BankType, &p.Param1, &p.Param2,
-		&status, &p.State, &p.SubmitAttempts, &p.LastError, &succ, &p.Origin, &p.CreatedBy, &created, &updated)
+		&status, &p.State, &p.SubmitAttempts, &p.LastError, &succ, &p.Origin, &p.CreatedBy, &created, &updated, &p.RefusalUnconfirmed)
 	if status.Valid {
 		s := int(status.Int64)
 		p.Status = &s
@@ -150,7 +154,7 @@ func (db *DB) InsertPayoutTx(ctx context.Context, tx *sql.Tx, p Payout) (int64, 
 		p.AccountName, p.AccountNo, p.BankCode, p.BankName, p.Province, p.City, p.AccountType, p.AccountAttr, p.BankType, p.Param1, p.Param2,
 		nullStatus(p.Status), p.State, p.SubmitAttempts, p.LastError, nullTime(p.TransSuccAt), p.Origin, p.CreatedBy, now, now)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return 0, fmt.Errorf("payout %s exists already: %w", p.MchTransOrderNo, ErrConflict)
 		}
 		return 0, fmt.Errorf("insert payout: %w", err)
@@ -159,18 +163,18 @@ func (db *DB) InsertPayoutTx(ctx context.Context, tx *sql.Tx, p Payout) (int64, 
 }
 
 // UpdatePayoutTx writes the mutable fields of p (gateway ids, status,
-// state, attempts, error, success time) inside tx, but only if the row
+// state, attempts, error, success time, unconfirmed refusal) inside tx, but only if the row
 // still has the status and state it had when read (prev); ErrConflict
 // otherwise, so that callers re-read and decide again.
 func (db *DB) UpdatePayoutTx(ctx context.Context, tx *sql.Tx, prev, p Payout) error {
 	res, err := db.execTx(ctx, tx, `UPDATE payouts SET trans_order_id = ?, channel_order_no = ?, status = ?, state = ?,
-		submit_attempts = ?, last_error = ?, trans_succ_at = ?, updated_at = ?
+		submit_attempts = ?, last_error = ?, trans_succ_at = ?, refusal_unconfirmed = ?, updated_at = ?
 		WHERE id = ? AND state = ? AND status IS ?`,
 		nullString(p.TransOrderID), p.ChannelOrderNo, nullStatus(p.Status), p.State,
-		p.SubmitAttempts, p.LastError, nullTime(p.TransSuccAt), timeText(db.now()),
+		p.SubmitAttempts, p.LastError, nullTime(p.TransSuccAt), p.RefusalUnconfirmed, timeText(db.now()),
 		p.ID, prev.State, nullStatus(prev.Status))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return fmt.Errorf("trans order id %s belongs to another payout: %w", p.TransOrderID, ErrConflict)
 		}
 		return fmt.Errorf("update payout: %w", err)

@@ -59,8 +59,8 @@ func (db *DB) execTx(ctx context.Context, tx *sql.Tx, query string, args ...any)
 	return st.ExecContext(ctx, args...)
 }
 
-// queryRowTx runs a cached one-row query inside tx; with q not a *sql.Tx it
-// is a plain query.
+// queryRow runs a one-row query on q: a cached statement when q is a
+// *sql.Tx, a plain query otherwise.
 func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
 	if tx, ok := q.(*sql.Tx); ok {
 		if st, err := db.txStmt(ctx, tx, query); err == nil {

@@ -91,7 +91,7 @@ func (db *DB) CreateUserTx(ctx context.Context, tx *sql.Tx, username, role, pass
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, role, password_hash, must_change_password, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, username, role, passwordHash, mustChange, now, now)
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return User{}, fmt.Errorf("username %q is taken: %w", username, ErrConflict)
 		}
 		return User{}, fmt.Errorf("create user: %w", err)
@@ -181,6 +181,13 @@ func (db *DB) SetDisabledTx(ctx context.Context, tx *sql.Tx, id int64, disabled 
 	}
 	_, err := db.updateUserTx(ctx, tx, id, `disabled = ?, session_gen = session_gen + 1`, disabled)
 	return err
+}
+
+// CountEnabledAdmins counts the enabled admins.
+func (db *DB) CountEnabledAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0`).Scan(&n)
+	return n, err
 }
 
 // keepAnAdmin returns ErrLastAdmin when user id is the last enabled admin

@@ -117,7 +117,8 @@ type ProgressView struct {
 	Tone     string
 	Finished bool
 	CanRetry bool
-	Failed   int
+	Failed   int    // the failed payouts a retry takes
+	RetryOut string // which failed payouts a retry leaves out, and why
 }
 
 // Bar widths in per mille, for the SVG progress bar (no inline styles).

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"database/sql"
-	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
 
-	"paydesk/store"
+	"paydesk/desk"
 	"paydesk/views"
 )
 
@@ -28,11 +26,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	password := r.PostForm.Get("password")
 	next := s.safeNext(r.PostForm.Get("next"))
 	addr := s.clientAddr(r)
-	if !utf8.ValidString(username) || len(username) > maxUsername {
+	if !utf8.ValidString(username) || len(username) > desk.MaxUsername {
 		// Not a username anyone could have: fail like a wrong password,
 		// without echoing or storing the bytes.
 		username = strings.ToValidUTF8(username, "?")
-		username = truncate(username, maxUsername)
+		username = truncate(username, desk.MaxUsername)
 	}
 	form := views.LoginForm{Username: username, Next: next}
 	fail := func(status int, msg string) error {
@@ -43,23 +41,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if username == "" || password == "" {
 		return fail(http.StatusUnprocessableEntity, "Type your username and your password.")
 	}
-	in, err := s.checkSignIn(r.Context(), username, password, addr)
-	var refused *httpError
-	if errors.As(err, &refused) {
-		return fail(refused.status, refused.msg)
+	in, err := s.desk.SignIn(r.Context(), username, password, addr)
+	if refusal, ok := desk.AsRefusal(err); ok {
+		he := refusalError(refusal)
+		return fail(he.status, he.msg)
 	}
 	if err != nil {
 		return err
 	}
 	u := in.User
-	if u.TwoFactor {
+	if in.CodeDue {
 		// Not signed in yet: the code is due first (twofactor.go).
 		return s.startSecondStep(w, r, u, next)
 	}
 	if err := s.startSession(r.Context(), u); err != nil {
-		return err
-	}
-	if err := s.db.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "auth.login", Subject: "user:" + u.Username, Detail: strings.TrimPrefix(refusedNote(in.Refused), "; "), ClientAddr: addr}); err != nil {
 		return err
 	}
 	if u.MustChangePassword {
@@ -69,8 +64,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	u, _ := userFrom(r.Context())
-	if err := s.db.Audit(r.Context(), store.AuditEntry{Actor: u.Username, Action: "auth.logout", Subject: "user:" + u.Username, ClientAddr: s.clientAddr(r)}); err != nil {
+	if err := s.desk.SignOut(r.Context(), s.actor(r)); err != nil {
 		return err
 	}
 	if err := s.endSession(r.Context(), "You have signed out."); err != nil {
@@ -82,14 +76,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 // logoutEverywhere ends every session of the user, on every device,
 // including this one.
 func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error {
-	u, _ := userFrom(r.Context())
-	err := s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		if _, err := s.db.EndSessionsTx(r.Context(), tx, u.ID); err != nil {
-			return err
-		}
-		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: "auth.logout_everywhere", Subject: "user:" + u.Username, ClientAddr: s.clientAddr(r)})
-	})
-	if err != nil {
+	if err := s.desk.SignOutEverywhere(r.Context(), s.actor(r)); err != nil {
 		return err
 	}
 	if err := s.endSession(r.Context(), "You have been signed out everywhere, on every device."); err != nil {
@@ -110,8 +97,8 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 	a := views.Account{
 		Username:  u.Username,
 		Role:      u.Role,
-		Since:     views.Time(u.CreatedAt, s.cfg.Location),
-		SignedIn:  views.Time(timeFromNanos(s.sessions.GetInt64(r.Context(), sessAuthAt)), s.cfg.Location),
+		Since:     views.Time(u.CreatedAt, s.loc),
+		SignedIn:  views.Time(timeFromNanos(s.sessions.GetInt64(r.Context(), sessAuthAt)), s.loc),
 		Idle:      durationText(s.cfg.IdleTimeout),
 		Lifetime:  durationText(s.cfg.Lifetime),
 		MustReset: u.MustChangePassword,
@@ -132,41 +119,12 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	cur, nw, confirm := r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm")
-	fail := func(msg string) error {
+	gen, err := s.desk.ChangePassword(r.Context(), s.actor(r), r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm"))
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
 		p := s.page(r, "Change password", "")
-		p.Error = msg
+		p.Error = refusal.Error()
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ChangePassword(p, views.PasswordForm{Forced: u.MustChangePassword}))
 	}
-	if len(cur) > maxPassword {
-		return fail("Your current password is not right.")
-	}
-	if ok, err := s.hasher.check(r.Context(), u.PasswordHash, cur); err != nil {
-		return err
-	} else if !ok {
-		return fail("Your current password is not right.")
-	}
-	if err := ValidatePassword(nw); err != nil {
-		return fail(err.Error())
-	}
-	if nw != confirm {
-		return fail("The two new passwords differ.")
-	}
-	if nw == cur {
-		return fail("Choose a password different from the current one.")
-	}
-	hash, err := s.hasher.hash(r.Context(), nw)
-	if err != nil {
-		return err
-	}
-	var gen int64
-	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		var err error
-		if gen, err = s.db.SetPasswordTx(r.Context(), tx, u.ID, hash, false); err != nil {
-			return err
-		}
-		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: "user.password_change", Subject: "user:" + u.Username, Detail: "own password; other sessions ended", ClientAddr: s.clientAddr(r)})
-	})
 	if err != nil {
 		return err
 	}
@@ -176,14 +134,6 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	s.sessions.Put(r.Context(), sessGen, gen)
 	s.flash(r, "Your password has been changed. Your other sessions, if any, have been signed out.")
 	return redirect(w, r, "/")
-}
-
-// section serves a navigation section whose content is built elsewhere.
-func (s *Server) section(section, title, text string) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		p := s.page(r, title, section)
-		return s.render(w, r, http.StatusOK, views.Section(p, title, text))
-	}
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {

@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"paydesk/desk/payoutcsv"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
 )
 
 // auditPageSize is how many entries one page of the audit log shows.
@@ -71,7 +71,7 @@ func withQuery(path string, v url.Values) string {
 // paging (?before=ID).
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	form, f, err := s.auditQuery(r)
-	m := views.AuditPage{Filter: form, Zone: s.cfg.Location.String()}
+	m := views.AuditPage{Filter: form, Zone: s.loc.String()}
 	m.CSVURL = withQuery("/settings/audit.csv", filterValues(form))
 	p := s.page(r, "Audit log", "settings")
 	if he, ok := err.(*httpError); ok {
@@ -94,7 +94,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, e := range rows {
 		m.Rows = append(m.Rows, views.AuditRow{
-			ID: e.ID, At: views.Time(e.At, s.cfg.Location), Actor: e.Actor, Action: e.Action,
+			ID: e.ID, At: views.Time(e.At, s.loc), Actor: e.Actor, Action: e.Action,
 			Subject: e.Subject, Detail: e.Detail, ClientAddr: e.ClientAddr,
 		})
 	}
@@ -115,16 +115,16 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	name := "paydesk-audit-" + s.now().In(s.cfg.Location).Format("20060102-150405") + ".csv"
+	name := "paydesk-audit-" + s.now().In(s.loc).Format("20060102-150405") + ".csv"
 	csvDownload(w, name)
 	bw := bufio.NewWriter(w)
 	bw.WriteString("\uFEFF")
 	cw := csv.NewWriter(bw)
-	cw.Write([]string{"id", "time (" + s.cfg.Location.String() + ")", "actor", "action", "subject", "detail", "client address", "hash"})
+	cw.Write([]string{"id", "time (" + s.loc.String() + ")", "actor", "action", "subject", "detail", "client address", "hash"})
 	for len(rows) > 0 {
 		for _, e := range rows {
 			cw.Write([]string{
-				strconv.FormatInt(e.ID, 10), views.Time(e.At, s.cfg.Location),
+				strconv.FormatInt(e.ID, 10), views.Time(e.At, s.loc),
 				payoutcsv.FormulaSafe(e.Actor), payoutcsv.FormulaSafe(e.Action), payoutcsv.FormulaSafe(e.Subject), payoutcsv.FormulaSafe(e.Detail), payoutcsv.FormulaSafe(e.ClientAddr), e.Hash,
 			})
 		}

@@ -73,7 +73,7 @@ func TestAuditPageFiltersAndPages(t *testing.T) {
 		{"?action=auth.", []string{"auth.login", adminName}, []string{"payment.create"}},
 		{"?q=amount+7+fen", []string{"pay:7<"}, []string{"pay:17<"}},
 		{"?from=2000-01-01&to=2000-01-02", []string{"No entries match."}, nil},
-		{"?to=" + env.now().In(env.srv.cfg.Location).Format("2006-01-02"), []string{"pay:119"}, nil},
+		{"?to=" + env.now().In(env.srv.loc).Format("2006-01-02"), []string{"pay:119"}, nil},
 	}
 	for _, tt := range tests {
 		res := admin.get("/settings/audit" + tt.query)

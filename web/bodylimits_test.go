@@ -34,7 +34,7 @@ func postRoutes(s *Server) []string {
 // sentence, whatever it would do with the form, and does nothing.
 func TestOversizedBodies(t *testing.T) {
 	const limit = 64 << 10
-	env := newTestEnv(t, func(c *Config) { c.MaxFormBytes = limit })
+	env := newTestEnv(t, func(c *testConfig) { c.MaxFormBytes = limit })
 	adm, _ := env.signedIn(store.RoleAdmin)
 	big := "x=" + strings.Repeat("a", limit)
 	paths := postRoutes(env.srv)
@@ -89,7 +89,7 @@ func TestOversizedBodies(t *testing.T) {
 // server's ReadTimeout has passed, on every form route, and nothing is
 // done: the console runs behind the same http.Server as in main.
 func TestSlowBodies(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.ReadTimeout = 700 * time.Millisecond })
+	env := newTestEnv(t, func(c *testConfig) { c.ReadTimeout = 700 * time.Millisecond })
 	adm, _ := env.signedIn(store.RoleAdmin)
 	u, _ := url.Parse(env.ts.URL)
 	var cookies []string

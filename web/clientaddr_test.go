@@ -64,7 +64,7 @@ func TestClientAddrFromForwardedChain(t *testing.T) {
 // Through a real sign-in: the audit log and the throttle see the address
 // the proxy appended, not the one the client wrote.
 func TestSpoofedForwardedForDoesNotChooseTheAddress(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.TrustProxy = true })
+	env := newTestEnv(t, func(c *testConfig) { c.TrustProxy = true })
 	name := env.addUser(store.RoleViewer)
 	req, _ := http.NewRequest("POST", env.ts.URL+"/login", strings.NewReader(url.Values{"username": {name}, "password": {testPassword}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

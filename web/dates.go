@@ -9,7 +9,7 @@ func (s *Server) parseDay(v string, end bool) (time.Time, error) {
 	if v == "" {
 		return time.Time{}, nil
 	}
-	t, err := time.ParseInLocation("2006-01-02", v, s.cfg.Location)
+	t, err := time.ParseInLocation("2006-01-02", v, s.loc)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -5,8 +5,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
-	"paydesk/web/payoutcsv"
+	"paydesk/desk/payoutcsv"
 )
 
 // fieldLabels names form fields in sentences, as the forms label them.
@@ -68,4 +69,15 @@ func checkText(form url.Values) error {
 		}
 	}
 	return nil
+}
+
+// truncate cuts s to at most n bytes without splitting a character.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

@@ -51,7 +51,7 @@ func TestGatewayAccountAdmin(t *testing.T) {
 	if strings.Contains(string(g.KeySealed), secret) {
 		t.Fatal("the key is stored in clear")
 	}
-	if key, err := env.srv.sealer.Open(g.KeySealed, gatewayKeyContext(g.ID)); err != nil || key != secret {
+	if key, err := testOpen(testMasterKey, gatewayKeyContext(g.ID), g.KeySealed); err != nil || key != secret {
 		t.Fatalf("sealed key opens to %q, %v", key, err)
 	}
 	page := admin.get(res.Header.Get("Location"))
@@ -66,7 +66,7 @@ func TestGatewayAccountAdmin(t *testing.T) {
 		t.Fatalf("update: %d %s", res.StatusCode, res.body)
 	}
 	g2, _ := env.db.GatewayAccount(ctx, g.ID)
-	if key, err := env.srv.sealer.Open(g2.KeySealed, gatewayKeyContext(g.ID)); err != nil || key != secret || g2.Name != "Main shop" {
+	if key, err := testOpen(testMasterKey, gatewayKeyContext(g.ID), g2.KeySealed); err != nil || key != secret || g2.Name != "Main shop" {
 		t.Fatalf("after update: %q %v %q", key, err, g2.Name)
 	}
 	if res := admin.postForm(res.Header.Get("Location")+"/disable", nil); res.StatusCode != http.StatusSeeOther {
@@ -99,7 +99,7 @@ func TestGatewayAccountAdmin(t *testing.T) {
 	if res := admin.postForm("/settings/payments", url.Values{"max_amount": {"1,000.00"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("set the payment limit: %d %s", res.StatusCode, res.body)
 	}
-	if v, _ := env.db.Setting(ctx, settingMaxPaymentFen, ""); v != "100000" {
+	if v, _ := env.db.Setting(ctx, "payments.max_amount_fen", ""); v != "100000" {
 		t.Fatalf("payment limit stored as %q", v)
 	}
 	if res := admin.postForm("/settings/payments", url.Values{"max_amount": {"1e3"}}); res.StatusCode != http.StatusUnprocessableEntity {

@@ -86,3 +86,6 @@ func TestHealthzCached(t *testing.T) {
 		t.Fatalf("a second check within %s wrote again", healthTTL)
 	}
 }
+
+// healthTTL is how long the core keeps a health check's answer.
+const healthTTL = time.Second

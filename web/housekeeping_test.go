@@ -34,7 +34,7 @@ func TestHousekeepingPrunesRejectedCallbacks(t *testing.T) {
 	rejected := func() int { return env.countRows(`result = 'rejected'`) }
 	housekeep := func() {
 		t.Helper()
-		if _, err := env.srv.housekeep(ctx); err != nil {
+		if _, err := env.desk.Housekeep(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,7 +105,7 @@ func TestHousekeepingPrunesInBatches(t *testing.T) {
 	if n := env.countRows(`result = 'rejected'`); n != rows {
 		t.Fatalf("%d rows", n)
 	}
-	n, err := env.srv.housekeep(context.Background())
+	n, err := env.desk.Housekeep(context.Background())
 	if err != nil || n != rows || env.countRows(`1`) != 0 {
 		t.Errorf("deleted %d (%v), left %d", n, err, env.countRows(`1`))
 	}

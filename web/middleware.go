@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
@@ -300,4 +301,11 @@ func (s *Server) acceptNext(next string) (string, bool) {
 		p += "?" + u.RawQuery
 	}
 	return p, true
+}
+
+// actor is who makes request r, for the core: the signed-in user (none on
+// public routes) and the client address.
+func (s *Server) actor(r *http.Request) desk.Actor {
+	u, _ := userFrom(r.Context())
+	return desk.ActorOf(u, s.clientAddr(r))
 }

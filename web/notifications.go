@@ -1,7 +1,7 @@
 package web
 
 import (
-	"database/sql"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,35 +12,11 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
 )
-
-// alertKindText names an alert kind for staff.
-func alertKindText(kind string) string {
-	switch kind {
-	case store.AlertBadSignature:
-		return "bad signature"
-	case store.AlertUnknownMerchant:
-		return "unknown merchant"
-	case store.AlertUnreadable:
-		return "unreadable"
-	case store.AlertWrongEndpoint:
-		return "wrong endpoint"
-	case store.AlertForbiddenSource:
-		return "refused address"
-	case store.AlertMismatch:
-		return "mismatch"
-	case store.AlertContradiction:
-		return "contradiction"
-	case store.AlertMissedCallback:
-		return "missed callback"
-	case store.AlertUnrecordable:
-		return "unknown order"
-	}
-	return kind
-}
 
 func resultTone(result string) string {
 	switch result {
@@ -57,7 +33,7 @@ func resultTone(result string) string {
 }
 
 func (s *Server) notificationRow(n store.Notification) views.NotificationRow {
-	row := views.NotificationRow{ID: n.ID, Href: "/notifications/" + strconv.FormatInt(n.ID, 10), Received: views.Time(n.ReceivedAt, s.cfg.Location),
+	row := views.NotificationRow{ID: n.ID, Href: "/notifications/" + strconv.FormatInt(n.ID, 10), Received: views.Time(n.ReceivedAt, s.loc),
 		Kind: n.Kind, Method: n.Method, Client: n.ClientAddr, Result: n.Result, ResultTone: resultTone(n.Result), Reason: n.Reason,
 		Reply: replyText(n.ReplyCode, n.ReplyBody), Signature: "—"}
 	row.OrderLabel = orDash(strings.TrimSpace(n.MchOrderNo + " " + n.OrderNo))
@@ -73,9 +49,11 @@ func (s *Server) notificationRow(n store.Notification) views.NotificationRow {
 	return row
 }
 
-func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	q := r.URL.Query()
+// notificationFilter reads the notification log's filter from the query
+// string: the form as it is shown again, and the store filter. An order
+// number finds callbacks by the gateway's number as received, or through
+// the order the number names.
+func (s *Server) notificationFilter(ctx context.Context, q url.Values) (store.NotificationFilter, views.NotificationFilterView, error) {
 	fv := views.NotificationFilterView{Kind: q.Get("kind"), Result: q.Get("result"), From: q.Get("from"), To: q.Get("to"), Order: strings.TrimSpace(q.Get("order"))}
 	f := store.NotificationFilter{Limit: 50}
 	if fv.Order != "" {
@@ -88,7 +66,7 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 				f.OrderNos = append(f.OrderNos, o.PayOrderID)
 			}
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+			return f, fv, err
 		}
 		if p, err := s.db.PayoutByNumber(ctx, fv.Order); err == nil {
 			f.Orders = append(f.Orders, store.OrderKey{Kind: store.KindTrans, Ref: p.ID})
@@ -96,7 +74,7 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 				f.OrderNos = append(f.OrderNos, p.TransOrderID)
 			}
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return err
+			return f, fv, err
 		}
 	}
 	if fv.Kind == store.KindPay || fv.Kind == store.KindTrans {
@@ -120,6 +98,16 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 		fv.To = ""
 	}
 	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
+	return f, fv, nil
+}
+
+func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	q := r.URL.Query()
+	f, fv, err := s.notificationFilter(ctx, q)
+	if err != nil {
+		return err
+	}
 	rows, err := s.db.Notifications(ctx, f)
 	if err != nil {
 		return err
@@ -144,9 +132,9 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	for _, a := range alerts {
-		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: alertKindText(a.Kind), Summary: a.Summary, Count: a.Count,
-			First: views.Time(a.CreatedAt, s.cfg.Location), Last: views.Time(a.LastAt, s.cfg.Location),
-			Acked: !a.AckedAt.IsZero(), AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: views.Time(a.AckedAt, s.cfg.Location)}
+		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: desk.AlertKindText(a.Kind), Summary: a.Summary, Count: a.Count,
+			First: views.Time(a.CreatedAt, s.loc), Last: views.Time(a.LastAt, s.loc),
+			Acked: !a.AckedAt.IsZero(), AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: views.Time(a.AckedAt, s.loc)}
 		if a.OrderKind != "" {
 			row.OrderHref = orderHref(a.OrderKind, a.OrderRef)
 		}
@@ -174,7 +162,7 @@ func (s *Server) notificationPage(w http.ResponseWriter, r *http.Request) error 
 	if n.BodyLen > len(n.RawBody) {
 		d.BodyCut = fmt.Sprintf("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawBody), n.BodyLen)
 	}
-	if pn, err := payments.ParseNotification(payments.NotifyKind(n.Kind), n.Method, n.RawQuery, headerValue(n.Headers, "Content-Type"), n.RawBody); err == nil {
+	if pn, err := payments.ParseNotification(payments.NotifyKind(n.Kind), n.Method, n.RawQuery, n.Header("Content-Type"), n.RawBody); err == nil {
 		for line := range strings.Lines(paramsText(pn.Fields)) {
 			k, val, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " = ")
 			d.Fields = append(d.Fields, views.Fact{Label: k, Value: val, Mono: true})
@@ -200,30 +188,11 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	note := strings.TrimSpace(r.PostForm.Get("note"))
-	if note == "" || utf8.RuneCountInString(note) > 500 {
-		s.flash(r, "Write a note of at most 500 characters saying what was done about the alert.")
+	err = s.desk.AckAlert(r.Context(), s.actor(r), id, r.PostForm.Get("note"))
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		s.flash(r, refusal.Error())
 		return redirect(w, r, "/notifications")
 	}
-	ctx := r.Context()
-	a, err := s.db.AlertByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	u, _ := userFrom(ctx)
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := s.db.AckAlertTx(ctx, tx, id, u.Username, note); err != nil {
-			return err
-		}
-		if a.OrderKind != "" {
-			if err := s.db.AddEventTx(ctx, tx, store.Event{OrderKind: a.OrderKind, OrderRef: a.OrderRef, Type: store.EventNote, Actor: u.Username,
-				Summary: "Alert acknowledged (" + alertKindText(a.Kind) + "): " + note}); err != nil {
-				return err
-			}
-		}
-		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: "alert.ack", Subject: "alert:" + strconv.FormatInt(id, 10),
-			Detail: a.Kind + ": " + note, ClientAddr: s.clientAddr(r)})
-	})
 	if err != nil {
 		return err
 	}

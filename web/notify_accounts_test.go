@@ -17,7 +17,7 @@ func (e *testEnv) twoAccountsOneMch(keyA, keyB string) (a, b store.GatewayAccoun
 	if _, err := e.db.Exec(`UPDATE gateway_accounts SET app_id = CASE id WHEN ? THEN 'appA' ELSE 'appB' END WHERE id IN (?, ?)`, a.ID, a.ID, b.ID); err != nil {
 		e.t.Fatal(err)
 	}
-	e.srv.gatewayAccountsChanged()
+	e.desk.GatewayAccountsChanged()
 	return a, b
 }
 

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -41,15 +40,14 @@ func benchNotify(b *testing.B, senders int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
-	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
+	b.Cleanup(func() { db.Close() })
+	srv, err := testServer(b, testConfig{}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ts := httptest.NewServer(srv.Handler(testStatic()))
 	defer func() {
 		ts.Close()
-		srv.Close(ctx)
 	}()
 	acct := cbAccountTo(b, db, srv, "Bench", testMchID, testKey, "http://127.0.0.1:1", ts.URL)
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"paydesk/desk"
 	bt "paydesk/internal/browsertest"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -29,15 +30,19 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 		TimeScale: scale, Faults: faults})
 	sbts.Config.Handler = sb
 	sbts.Start()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), nil)
+	env := &testEnv{t: t, logs: &bytes.Buffer{}}
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), env.now)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
+	env.db = db
 	loc, _ := time.LoadLocation("Asia/Shanghai")
-	env := &testEnv{t: t, db: db, logs: &bytes.Buffer{}}
 	env.ts = httptest.NewUnstartedServer(nil)
-	srv, err := New(Config{Location: loc, MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + env.ts.Listener.Addr().String(),
-		SandboxURL: sbts.URL, GatewayRetryScale: scale}, db, slog.New(slog.NewTextHandler(env.logs, nil)), env.now)
+	log := slog.New(slog.NewTextHandler(env.logs, nil))
+	cfg := testConfig{Config: Config{SandboxURL: sbts.URL, GatewayRetryScale: scale}, Core: desk.Config{PublicURL: "http://" + env.ts.Listener.Addr().String()}}
+	env.desk = startCore(t, cfg.coreConfig(loc), db, log, env.now)
+	srv, err := New(cfg.Config, env.desk, db, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,10 +53,8 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 		sb.Close()
 		sbts.Close()
 		env.ts.Close()
-		srv.Close(ctx)
-		db.Close()
 	})
-	acct, err := srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
+	acct, err := srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +71,7 @@ func TestBrowserCallbackRetriesAndResend(t *testing.T) {
 	ctx := bt.New(t)
 	// Retries at +1.2 s and +2.4 s: the third attempt arrives 3.6 s after payment.
 	env := cbBrowserEnv(t, sandbox.Faults{RefuseNotifies: 2}, 0.02)
-	payID, o := env.cbSandboxPay("M-BROWSER-1", 12345, env.srv.notifyURL(env.account, "pay"), true)
+	payID, o := env.cbSandboxPay("M-BROWSER-1", 12345, env.desk.NotifyURL(env.account, "pay"), true)
 	user := env.addUser(store.RoleOperator)
 	page := env.ts.URL + orderHref(store.KindPay, o.ID)
 
@@ -213,7 +216,7 @@ func TestBrowserNotificationLog(t *testing.T) {
 func TestBrowserBulkResend(t *testing.T) {
 	ctx := bt.New(t)
 	env := cbBrowserEnv(t, sandbox.Faults{}, 0.001)
-	notify := env.srv.notifyURL(env.account, "pay")
+	notify := env.desk.NotifyURL(env.account, "pay")
 	for i := range 5 {
 		payID, o := env.cbSandboxPay(fmt.Sprintf("M-BULK-%d", i), int64(100+i), notify, true)
 		if i < 4 {

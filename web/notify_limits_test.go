@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -41,7 +42,7 @@ func (e *testEnv) sendRaw(kind, method, query, contentType, body, from string, h
 	return response{res, cbReadAll(res)}
 }
 
-func trustProxy(c *Config) { c.TrustProxy = true }
+func trustProxy(c *testConfig) { c.TrustProxy = true }
 
 // forgedBody is a pay callback for a known merchant with a wrong signature,
 // padded to size bytes.
@@ -209,3 +210,9 @@ func TestNotifyRejectedBudgetAcrossKinds(t *testing.T) {
 		t.Errorf("alerts count %d, want 60", c)
 	}
 }
+
+// The core's limits on callbacks, as the tests check them over HTTP.
+const (
+	maxNotifyBody = desk.MaxCallbackBytes
+	rejectedKeep  = 4 << 10 // what a rejected, unverified request keeps of its query and body
+)

@@ -36,13 +36,13 @@ func cbAccountTo(tb testing.TB, db *store.DB, srv *Server, name, mchID, key, bas
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, srv.sealer.Seal(key, gatewayKeyContext(id)), id)
+		_, err = tx.ExecContext(ctx, `UPDATE gateway_accounts SET key_sealed = ? WHERE id = ?`, testSeal(testMasterKey, gatewayKeyContext(id), key), id)
 		return err
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv.gatewayAccountsChanged()
+	srv.desk.GatewayAccountsChanged()
 	g, err := db.GatewayAccount(ctx, id)
 	if err != nil {
 		tb.Fatal(err)
@@ -408,7 +408,7 @@ func TestNotifySweepAppliesPendingOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := env.srv.notifier.sweepNow(ctx); err != nil {
+		if err := env.desk.SweepPendingCallbacks(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -436,11 +436,10 @@ func FuzzNotify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { db.Close() })
-	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32)}, db, nil, nil)
+	srv, err := testServer(f, testConfig{}, db, nil, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { srv.Close(context.Background()) })
 	handler := srv.Handler(testStatic())
 	cbAccountTo(f, db, srv, "Main", testMchID, testKey, "http://127.0.0.1:1", "http://127.0.0.1:2")
 
@@ -539,7 +538,7 @@ func TestNotifyConcurrentDuplicates(t *testing.T) {
 // newer one: the order ends paid, once, and every delivery is answered success.
 func TestNotifySandboxDuplicatesAndOutOfOrder(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{DuplicateNotify: true, OutOfOrder: true})
-	payID, o := env.cbSandboxPay("M-OOO-1", 321, env.srv.notifyURL(env.account, "pay"), true)
+	payID, o := env.cbSandboxPay("M-OOO-1", 321, env.desk.NotifyURL(env.account, "pay"), true)
 	if err := env.sb.Pay(payID); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -69,24 +70,10 @@ func (o orderInfo) final() bool {
 	return payments.PayFinal(*o.status)
 }
 
-// notifiable reports whether the gateway re-notifies the order on request:
-// paid pay orders, finished payouts (PROTOCOL-NOTES §5).
-func (o orderInfo) notifiable() bool {
-	if o.status == nil {
-		return false
-	}
-	if o.kind == store.KindTrans {
-		return payments.TransFinal(*o.status)
-	}
-	return payments.IsPaid(*o.status)
-}
+// notifiable reports whether the gateway re-notifies the order on request.
+func (o orderInfo) notifiable() bool { return desk.Notifiable(o.kind, o.status) }
 
-func (o orderInfo) notifiableText() string {
-	if o.kind == store.KindTrans {
-		return "finished payouts (succeeded or failed)"
-	}
-	return "paid orders"
-}
+func (o orderInfo) notifiableText() string { return desk.NotifiableText(o.kind) }
 
 // sameOutcome reports whether status st is the outcome the order has.
 func (o orderInfo) sameOutcome(st int) bool {
@@ -135,7 +122,6 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	loc := s.cfg.Location
 	v := views.OrderView{
 		Kind:       o.kind,
 		ID:         o.id,
@@ -156,46 +142,7 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if o.origin == "console" {
 		v.RichURL = map[string]string{store.KindPay: "/payments/", store.KindTrans: "/payouts/"}[o.kind] + strconv.FormatInt(o.id, 10)
 	}
-	createdBy := o.createdBy
-	if o.origin == "external" {
-		createdBy = "the merchant's other systems (recorded by " + o.createdBy + ")"
-	}
-	v.Facts = []views.Fact{
-		{Label: "Merchant order no", Value: o.mchNo, Mono: true},
-		{Label: "Gateway order id", Value: orDash(o.gateNo), Mono: true},
-	}
-	if o.kind == store.KindPay {
-		p := o.pay
-		product := strconv.Itoa(p.ProductID)
-		if pr, ok := payments.ProductByID(p.ProductID); ok {
-			product += " " + pr.Name
-		}
-		v.Facts = append(v.Facts,
-			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
-			views.Fact{Label: "Product", Value: product},
-			views.Fact{Label: "Subject", Value: orDash(p.Subject)},
-			views.Fact{Label: "Paid at", Value: views.Time(p.PaySuccAt, loc)},
-		)
-	} else {
-		p := o.payout
-		v.Facts = append(v.Facts,
-			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
-			views.Fact{Label: "Account", Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
-			views.Fact{Label: "Bank", Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
-			views.Fact{Label: "Succeeded at", Value: views.Time(p.TransSuccAt, loc)},
-		)
-		if p.LastError != "" {
-			v.Facts = append(v.Facts, views.Fact{Label: "Error", Value: p.LastError})
-		}
-	}
-	v.Facts = append(v.Facts,
-		views.Fact{Label: "Console state", Value: o.state},
-		views.Fact{Label: "Gateway account", Value: acct.Name + " (mchId " + acct.MchID + ")"},
-		views.Fact{Label: "Created by", Value: orDash(createdBy)},
-		views.Fact{Label: "Created at", Value: views.Time(o.createdAt, loc)},
-	)
+	v.Facts = s.orderFacts(o, acct)
 	if !o.notifiable() {
 		v.ResendWarning = "The gateway re-notifies only " + o.notifiableText() + ". This one is " + statusText(o.kind, o.status) +
 			", so a resend sends no callback; it only asks the gateway for the current status."
@@ -210,6 +157,52 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, http.StatusOK, views.OrderPage(s.page(r, v.Title, "orders"), v))
+}
+
+// orderFacts lists what an order page says about the order.
+func (s *Server) orderFacts(o orderInfo, acct store.GatewayAccount) []views.Fact {
+	loc := s.loc
+	createdBy := o.createdBy
+	if o.origin == "external" {
+		createdBy = "the merchant's other systems (recorded by " + o.createdBy + ")"
+	}
+	facts := []views.Fact{
+		{Label: "Merchant order no", Value: o.mchNo, Mono: true},
+		{Label: "Gateway order id", Value: orDash(o.gateNo), Mono: true},
+	}
+	if o.kind == store.KindPay {
+		p := o.pay
+		product := strconv.Itoa(p.ProductID)
+		if pr, ok := payments.ProductByID(p.ProductID); ok {
+			product += " " + pr.Name
+		}
+		facts = append(facts,
+			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Product", Value: product},
+			views.Fact{Label: "Subject", Value: orDash(p.Subject)},
+			views.Fact{Label: "Paid at", Value: views.Time(p.PaySuccAt, loc)},
+		)
+	} else {
+		p := o.payout
+		facts = append(facts,
+			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Account", Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
+			views.Fact{Label: "Bank", Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
+			views.Fact{Label: "Succeeded at", Value: views.Time(p.TransSuccAt, loc)},
+		)
+		if p.LastError != "" {
+			facts = append(facts, views.Fact{Label: "Error", Value: p.LastError})
+		}
+	}
+	facts = append(facts,
+		views.Fact{Label: "Console state", Value: o.state},
+		views.Fact{Label: "Gateway account", Value: acct.Name + " (mchId " + acct.MchID + ")"},
+		views.Fact{Label: "Created by", Value: orDash(createdBy)},
+		views.Fact{Label: "Created at", Value: views.Time(o.createdAt, loc)},
+	)
+	return facts
 }
 
 func orDash(s string) string {
@@ -242,20 +235,41 @@ func (s *Server) queryOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, _ := userFrom(r.Context())
-	res, err := s.queryAndApply(r.Context(), o, querySpec{source: "manual query", actor: u.Username, clientAddr: s.clientAddr(r)})
+	res, err := s.desk.QueryOrder(r.Context(), s.actor(r), o.kind, o.id)
 	if err != nil {
 		return err
 	}
-	s.flash(r, res.message)
+	s.flash(r, res.Message)
 	return redirect(w, r, o.href())
+}
+
+// lookupOrder asks the gateway about a number nothing stored matches, and
+// keeps an order it knows as external.
+func (s *Server) lookupOrder(w http.ResponseWriter, r *http.Request) error {
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	q := strings.TrimSpace(r.PostForm.Get("q"))
+	acctID := r.PostForm.Get("account")
+	id, _ := strconv.ParseInt(acctID, 10, 64)
+	kind, ref, kept, err := s.desk.LookupOrder(r.Context(), s.actor(r), id, q)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return s.renderOrders(w, r, http.StatusUnprocessableEntity, q, acctID, refusal.Error())
+	}
+	if err != nil {
+		return err
+	}
+	if kept {
+		s.flash(r, "Found at the gateway and kept as an external order.")
+	}
+	return redirect(w, r, orderHref(kind, ref))
 }
 
 // orderRow maps a summary to a list row.
 func (s *Server) orderRow(o store.OrderSummary) views.OrderRow {
 	return views.OrderRow{Kind: o.Kind, KindText: kindText(o.Kind), Href: orderHref(o.Kind, o.ID), MchNo: o.MchNo, GateNo: orDash(o.GateNo),
 		Amount: views.Money(o.Amount), StatusText: statusText(o.Kind, o.Status), StatusTone: statusTone(o.Kind, o.Status),
-		Origin: map[string]string{"console": "Paydesk", "external": "external"}[o.Origin], Created: views.Time(o.CreatedAt, s.cfg.Location)}
+		Origin: map[string]string{"console": "Paydesk", "external": "external"}[o.Origin], Created: views.Time(o.CreatedAt, s.loc)}
 }
 
 // orderFilter reads the orders list filter from a query string or form.

@@ -34,7 +34,7 @@ func cbWait(t *testing.T, what string, d time.Duration, cond func() bool) {
 func (e *testEnv) cbSandboxPay(no string, amount int64, notify string, keep bool) (string, store.PayOrder) {
 	e.t.Helper()
 	ctx := context.Background()
-	c, err := e.srv.gatewayClient(e.account)
+	c, err := e.gatewayClient()
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestLookupKeepsExternalOrders(t *testing.T) {
 	if err := env.sb.Pay(payID); err != nil {
 		t.Fatal(err)
 	}
-	c, _ := env.srv.gatewayClient(env.account)
+	c, _ := env.gatewayClient()
 	tr, err := c.CreateTransOrder(ctx, payments.TransOrderRequest{MchTransOrderNo: "SHOP-T-9", Amount: 10000, ClientIP: "127.0.0.1",
 		NotifyURL: "http://127.0.0.1:9/notify", AccountAttr: "0", BankCode: "HPT00001", BankName: "中国工商银行", AccountType: "1",
 		AccountName: "张三", AccountNo: "6222000011112222", Province: "广东", City: "深圳"})
@@ -144,7 +144,7 @@ func TestLookupKeepsExternalOrders(t *testing.T) {
 
 func TestResendAndTimeline(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{})
-	notify := env.srv.notifyURL(env.account, "pay")
+	notify := env.desk.NotifyURL(env.account, "pay")
 	payID, o := env.cbSandboxPay("M-RS-1", 4200, notify, true)
 	_, unpaid := env.cbSandboxPay("M-RS-2", 100, notify, true)
 	if err := env.sb.Pay(payID); err != nil {
@@ -229,8 +229,15 @@ func TestTimelinePredictsGatewayRetries(t *testing.T) {
 	// Paid learned without a callback: the next attempt of the chain is predicted.
 	o2 := env.cbPayOrder(acct.ID, "M-PR-2", "P-PR-2", 500, payments.PayPaying)
 	err = env.db.InTx(ctx, func(tx *sql.Tx) error {
-		_, _, err := env.srv.applyPayObservation(ctx, tx, o2, observation{Source: sourceQuery, Actor: "t", Status: 2, SuccTime: env.srv.now().Add(-90 * time.Second).UnixMilli()})
-		return err
+		// As a query would record it.
+		st := payments.PayPaid
+		next := o2
+		next.Status, next.PaySuccAt = &st, env.now().Add(-90*time.Second)
+		if err := env.db.UpdatePayOrderTx(ctx, tx, o2, next); err != nil {
+			return err
+		}
+		return env.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o2.ID, Type: store.EventStatus, Actor: "t", Status: &st,
+			Summary: "Status paying → paid (from query)"})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -253,8 +260,8 @@ func TestTimelinePredictsGatewayRetries(t *testing.T) {
 func TestReconcilerFlagsMissedCallbacks(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{RefuseNotifies: 6})
 	ctx := context.Background()
-	payID, o := env.cbSandboxPay("M-RC-1", 800, env.srv.notifyURL(env.account, "pay"), true)
-	_, open := env.cbSandboxPay("M-RC-2", 800, env.srv.notifyURL(env.account, "pay"), true)
+	payID, o := env.cbSandboxPay("M-RC-1", 800, env.desk.NotifyURL(env.account, "pay"), true)
+	_, open := env.cbSandboxPay("M-RC-2", 800, env.desk.NotifyURL(env.account, "pay"), true)
 	if err := env.sb.Pay(payID); err != nil {
 		t.Fatal(err)
 	}
@@ -262,8 +269,8 @@ func TestReconcilerFlagsMissedCallbacks(t *testing.T) {
 	if env.cbPayStatus(o.ID) != payments.PayCreated {
 		t.Fatal("a refused callback arrived")
 	}
-	time.Sleep(10 * time.Millisecond)
-	n, err := env.srv.reconcileOnce(ctx, time.Millisecond)
+	env.advance(11 * time.Minute) // past the reconciler's 10 minutes without news
+	n, err := env.desk.Reconcile(ctx)
 	if err != nil || n != 2 {
 		t.Fatalf("reconciled %d: %v", n, err)
 	}
@@ -275,7 +282,7 @@ func TestReconcilerFlagsMissedCallbacks(t *testing.T) {
 		t.Fatalf("alerts %+v", alerts)
 	}
 	// The unpaid order is not asked again at once (backoff).
-	if n, _ := env.srv.reconcileOnce(ctx, time.Hour); n != 0 {
+	if n, _ := env.desk.Reconcile(ctx); n != 0 {
 		t.Errorf("asked again: %d", n)
 	}
 	b, _ := env.signedIn(store.RoleOperator)
@@ -336,7 +343,7 @@ func TestNotificationLogFilters(t *testing.T) {
 
 func TestBulkResend(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{})
-	notify := env.srv.notifyURL(env.account, "pay")
+	notify := env.desk.NotifyURL(env.account, "pay")
 	var paid []store.PayOrder
 	for i := range 3 {
 		id, o := env.cbSandboxPay(fmt.Sprintf("M-BR-%d", i), 100, notify, true)
@@ -413,12 +420,12 @@ func TestBulkResendCancel(t *testing.T) {
 func TestReconcilerPayouts(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{RefuseNotifies: 6})
 	ctx := context.Background()
-	c, _ := env.srv.gatewayClient(env.account)
+	c, _ := env.gatewayClient()
 	var ids []int64
 	for _, no := range []string{"6222000011112222", "6222000011112224"} { // ends in 4: the sandbox fails it
 		mch := "MT-RC-" + no[len(no)-1:]
 		tr, err := c.CreateTransOrder(ctx, payments.TransOrderRequest{MchTransOrderNo: mch, Amount: 5000, ClientIP: "127.0.0.1",
-			NotifyURL: env.srv.notifyURL(env.account, "trans"), AccountAttr: "0", BankCode: "HPT00001", BankName: "中国工商银行",
+			NotifyURL: env.desk.NotifyURL(env.account, "trans"), AccountAttr: "0", BankCode: "HPT00001", BankName: "中国工商银行",
 			AccountType: "1", AccountName: "张三", AccountNo: no, Province: "广东", City: "深圳"})
 		if err != nil {
 			t.Fatal(err)
@@ -427,8 +434,8 @@ func TestReconcilerPayouts(t *testing.T) {
 		ids = append(ids, p.ID)
 		cbWait(t, "the refused chain", 5*time.Second, func() bool { return len(env.sb.Attempts(tr.TransOrderID)) == 6 })
 	}
-	time.Sleep(10 * time.Millisecond)
-	if n, err := env.srv.reconcileOnce(ctx, time.Millisecond); err != nil || n != 2 {
+	env.advance(11 * time.Minute)
+	if n, err := env.desk.Reconcile(ctx); err != nil || n != 2 {
 		t.Fatalf("reconciled %d: %v", n, err)
 	}
 	ok, _ := env.db.PayoutByID(ctx, ids[0])

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"paydesk/desk"
 	bt "paydesk/internal/browsertest"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
@@ -98,7 +99,7 @@ func TestBrowserEveryPageFits(t *testing.T) {
 		bt.New(t) // skips, or fails when browser tests are required
 	}
 	env, base := newBrowserEnv(t, sandbox.Faults{})
-	env.startWorker(PayoutWorkerOptions{})
+	env.startWorker(desk.PayoutOptions{})
 	f := seedEveryPage(t, env)
 
 	visits := f.adminPages()

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -61,7 +62,7 @@ func (s *Server) publicLive(link store.PayLink, o store.PayOrder) (views.PublicL
 		a, err := payments.ParsePayURL(o.PayURL)
 		if err != nil {
 			// The order may still turn paid or be cancelled: keep following it.
-			l.State, l.Message, l.Poll = "unavailable", "This payment cannot be paid online. Ask the merchant for a new link.", payWaiting(o)
+			l.State, l.Message, l.Poll = "unavailable", "This payment cannot be paid online. Ask the merchant for a new link.", desk.PaymentWaiting(o)
 			break
 		}
 		action = a
@@ -71,7 +72,7 @@ func (s *Server) publicLive(link store.PayLink, o store.PayOrder) (views.PublicL
 			l.QRURL = "/pay/" + link.Token + "/qr.png"
 		}
 		if !o.ExpiresAt.IsZero() {
-			l.Expires = views.Time(o.ExpiresAt, s.cfg.Location)
+			l.Expires = views.Time(o.ExpiresAt, s.loc)
 		}
 	}
 	return l, action
@@ -94,7 +95,7 @@ func (s *Server) publicPayPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.linkLive(link, o) {
-		o = s.refreshPayment(r, o, "paydesk")
+		o = s.desk.RefreshPayment(r.Context(), o)
 	}
 	g, err := s.db.GatewayAccount(r.Context(), o.AccountID)
 	if err != nil {
@@ -114,7 +115,7 @@ func (s *Server) publicPayStatus(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.linkLive(link, o) {
-		o = s.refreshPayment(r, o, "paydesk")
+		o = s.desk.RefreshPayment(r.Context(), o)
 	}
 	live, _ := s.publicLive(link, o)
 	publicHeaders(w)
@@ -196,7 +197,7 @@ func (s *Server) paymentCard(w http.ResponseWriter, r *http.Request) error {
 	c := views.PayCard{MerchantName: s.merchantName(g), Amount: views.Money(o.Amount), Subject: o.Subject,
 		QRURL: fmt.Sprintf("/payments/%d/qr.png", o.ID), LinkURL: s.linkURL(link.Token)}
 	if !o.ExpiresAt.IsZero() {
-		c.Expires = views.Time(o.ExpiresAt, s.cfg.Location)
+		c.Expires = views.Time(o.ExpiresAt, s.loc)
 	}
 	return s.render(w, r, http.StatusOK, views.PublicPayCard(c))
 }

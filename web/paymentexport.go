@@ -2,17 +2,16 @@ package web
 
 import (
 	"bufio"
-	"database/sql"
 	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"paydesk/desk/payoutcsv"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
 )
 
 // paymentsCSV exports every payment matching the list's filters: UTF-8
@@ -31,23 +30,18 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 	for _, g := range accts {
 		names[g.ID] = g.Name
 	}
-	u, _ := userFrom(r.Context())
 	q := r.URL.Query()
 	q.Del("after")
 	q.Del("before")
-	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: "payment.export", Subject: "payments",
-			Detail: "CSV export, filters: " + q.Encode() + ifEmpty(q.Encode(), "none"), ClientAddr: s.clientAddr(r)})
-	})
-	if err != nil {
+	if err := s.desk.RecordExport(r.Context(), s.actor(r), "payment.export", "payments", "CSV export, filters: "+q.Encode()+ifEmpty(q.Encode(), "none")); err != nil {
 		return err
 	}
-	name := "payments-" + s.now().In(s.cfg.Location).Format("20060102-150405") + ".csv"
+	name := "payments-" + s.now().In(s.loc).Format("20060102-150405") + ".csv"
 	csvDownload(w, name)
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("\ufeff")
 	cw := csv.NewWriter(bw)
-	zone := s.cfg.Location.String()
+	zone := s.loc.String()
 	cw.Write([]string{"created (" + zone + ")", "merchant order no", "gateway order no", "channel order no", "account",
 		"product id", "product", "amount (yuan)", "currency", "status", "paid at (" + zone + ")", "subject", "body",
 		"param1", "param2", "link expires (" + zone + ")", "created by"})
@@ -55,11 +49,11 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 		var v string
 		switch which {
 		case "created":
-			v = views.Time(o.CreatedAt, s.cfg.Location)
+			v = views.Time(o.CreatedAt, s.loc)
 		case "paid":
-			v = views.Time(o.PaySuccAt, s.cfg.Location)
+			v = views.Time(o.PaySuccAt, s.loc)
 		case "expires":
-			v = views.Time(o.ExpiresAt, s.cfg.Location)
+			v = views.Time(o.ExpiresAt, s.loc)
 		}
 		if v == "—" {
 			return ""

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,47 +8,36 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
 )
 
-// settingMaxPaymentFen is the settings key of the largest amount a payment
-// may have, in fen.
-const settingMaxPaymentFen = "payments.max_amount_fen"
-
-// defaultMaxPaymentFen is ¥1,000,000.00.
-const defaultMaxPaymentFen = 100_000_000
-
 // pageCheckGap is how often page views and pollers may ask the gateway about
 // one payment that is still waiting (when no callback has come).
 const pageCheckGap = 3 * time.Second
 
-type expiryChoice struct {
-	minutes int
-	label   string
-}
-
-// expiryChoices are the new-payment form's link lifetimes.
-func expiryChoices() []expiryChoice {
-	return []expiryChoice{
-		{0, "never"}, {15, "in 15 minutes"}, {60, "in 1 hour"}, {24 * 60, "in 24 hours"}, {3 * 24 * 60, "in 3 days"}, {7 * 24 * 60, "in 7 days"},
+// expiryLabel names a link lifetime of the new-payment form.
+func expiryLabel(minutes int) string {
+	switch minutes {
+	case 0:
+		return "never"
+	case 15:
+		return "in 15 minutes"
+	case 60:
+		return "in 1 hour"
+	case 24 * 60:
+		return "in 24 hours"
+	case 3 * 24 * 60:
+		return "in 3 days"
+	case 7 * 24 * 60:
+		return "in 7 days"
 	}
-}
-
-func (s *Server) maxPaymentFen(r *http.Request) int64 {
-	v, err := s.db.Setting(r.Context(), settingMaxPaymentFen, "")
-	if err != nil {
-		s.log.Error("read setting", "key", settingMaxPaymentFen, "err", err)
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-		return n
-	}
-	return defaultMaxPaymentFen
+	return fmt.Sprintf("in %d minutes", minutes)
 }
 
 func productLabel(id int) string {
@@ -84,16 +71,16 @@ func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.Paymen
 	}
 	f.Products = productOptions()
 	f.Expiries = nil
-	for _, e := range expiryChoices() {
+	for _, minutes := range desk.LinkLifetimes() {
 		v := ""
-		if e.minutes > 0 {
-			v = strconv.Itoa(e.minutes)
+		if minutes > 0 {
+			v = strconv.Itoa(minutes)
 		}
-		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: e.label})
+		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: expiryLabel(minutes)})
 	}
-	f.MaxAmount = views.Yuan(s.maxPaymentFen(r))
+	f.MaxAmount = views.Yuan(s.desk.MaxPaymentFen(r.Context()))
 	if f.FormToken == "" {
-		f.FormToken = newFormToken()
+		f.FormToken = desk.NewFormToken()
 	}
 	return f, nil
 }
@@ -108,70 +95,6 @@ func (s *Server) newPaymentPage(w http.ResponseWriter, r *http.Request) error {
 		p.Error = "No gateway account is enabled. An admin must add one under Settings → Gateway accounts."
 	}
 	return s.render(w, r, http.StatusOK, views.PaymentNew(p, f))
-}
-
-// readPaymentForm validates a posted new-payment form into an order.
-func (s *Server) readPaymentForm(r *http.Request, f *views.PaymentForm) (store.PayOrder, int) {
-	f.Errors = map[string]string{}
-	pf := r.PostForm
-	f.FormToken = pf.Get("form_token")
-	f.AccountID, f.ProductID, f.Amount = pf.Get("account"), pf.Get("product"), pf.Get("amount")
-	f.Subject, f.Body = strings.TrimSpace(pf.Get("subject")), strings.TrimSpace(pf.Get("body"))
-	f.Param1, f.Param2, f.Expiry = strings.TrimSpace(pf.Get("param1")), strings.TrimSpace(pf.Get("param2")), pf.Get("expiry")
-	var o store.PayOrder
-	var minutes int
-
-	if fen, err := payments.ParseYuan(f.Amount); err != nil {
-		f.Errors["amount"] = sentence(err.Error())
-	} else if max := s.maxPaymentFen(r); fen > max {
-		f.Errors["amount"] = fmt.Sprintf("The amount is above the largest a payment may have here, %s.", views.Money(max))
-	} else {
-		o.Amount = fen
-	}
-	if id, err := strconv.Atoi(f.ProductID); err != nil {
-		f.Errors["product"] = "Choose a pay product."
-	} else if _, ok := payments.ProductByID(id); !ok {
-		f.Errors["product"] = "Choose one of the pay products 8000–8019."
-	} else {
-		o.ProductID = id
-	}
-	if id, err := strconv.ParseInt(f.AccountID, 10, 64); err != nil || id <= 0 {
-		f.Errors["account"] = "Choose a gateway account."
-	} else if g, err := s.db.GatewayAccount(r.Context(), id); err != nil || g.Disabled {
-		f.Errors["account"] = "That gateway account does not exist or is disabled; choose another."
-	} else {
-		o.AccountID = g.ID
-	}
-	text := func(name, value, what string, max int, required bool) string {
-		switch {
-		case required && value == "":
-			f.Errors[name] = "Enter the " + what + "."
-		case !utf8.ValidString(value) || strings.ContainsRune(value, 0):
-			f.Errors[name] = "The " + what + " contains characters that are not allowed."
-		case utf8.RuneCountInString(value) > max:
-			f.Errors[name] = fmt.Sprintf("The %s is longer than %d characters (it has %d).", what, max, utf8.RuneCountInString(value))
-		}
-		return value
-	}
-	o.Subject = text("subject", f.Subject, "subject", 64, true)
-	o.Body = text("body", f.Body, "description", 256, false)
-	o.Param1 = text("param1", f.Param1, "param1", 64, false)
-	o.Param2 = text("param2", f.Param2, "param2", 64, false)
-	if f.Expiry != "" {
-		ok := false
-		for _, e := range expiryChoices() {
-			if strconv.Itoa(e.minutes) == f.Expiry && e.minutes > 0 {
-				ok, minutes = true, e.minutes
-			}
-		}
-		if !ok {
-			f.Errors["expiry"] = "Choose when the link expires."
-		}
-	}
-	if minutes > 0 {
-		o.ExpiresAt = s.now().Add(time.Duration(minutes) * time.Minute)
-	}
-	return o, minutes
 }
 
 // sentence capitalises an error message and ends it with a full stop.
@@ -190,50 +113,31 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	u, _ := userFrom(r.Context())
-	var f views.PaymentForm
-	o, _ := s.readPaymentForm(r, &f)
-	if !validFormToken(f.FormToken) {
-		// A form from elsewhere or an old page: show a fresh one.
-		f.FormToken = ""
-		f.Errors["form"] = "This form has expired."
-	} else if id, err := s.db.PayOrderIDByFormToken(r.Context(), nil, f.FormToken); err == nil {
+	pf := r.PostForm
+	in := desk.PaymentInput{FormToken: pf.Get("form_token"), AccountID: pf.Get("account"), ProductID: pf.Get("product"), Amount: pf.Get("amount"),
+		Subject: pf.Get("subject"), Body: pf.Get("body"), Param1: pf.Get("param1"), Param2: pf.Get("param2"), Expiry: pf.Get("expiry")}
+	order, err := s.desk.CreatePayment(r.Context(), s.actor(r), in)
+	var exists *desk.PaymentExists
+	if errors.As(err, &exists) {
 		s.flash(r, "This form was submitted before; here is the payment it created.")
-		return redirect(w, r, fmt.Sprintf("/payments/%d", id))
+		return redirect(w, r, fmt.Sprintf("/payments/%d", exists.ID))
 	}
-	if len(f.Errors) > 0 {
-		f, err := s.paymentForm(r, f)
-		if err != nil {
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		f := views.PaymentForm{FormToken: in.FormToken, AccountID: in.AccountID, ProductID: in.ProductID, Amount: in.Amount,
+			Subject: strings.TrimSpace(in.Subject), Body: strings.TrimSpace(in.Body), Param1: strings.TrimSpace(in.Param1), Param2: strings.TrimSpace(in.Param2),
+			Expiry: in.Expiry, Errors: refusal.FieldErrors()}
+		if _, expired := f.Errors["form"]; expired {
+			f.FormToken = "" // a fresh one
+		}
+		if f, err = s.paymentForm(r, f); err != nil {
 			return err
 		}
 		p := s.page(r, "New payment", "payments")
-		p.Error = "The payment was not created. Correct what is marked below and submit again."
-		if msg, ok := f.Errors["form"]; ok {
-			p.Error = msg + " Check the fields and submit again."
-		}
+		p.Error = refusal.Error()
 		return s.render(w, r, http.StatusUnprocessableEntity, views.PaymentNew(p, f))
 	}
-	g, err := s.db.GatewayAccount(r.Context(), o.AccountID)
 	if err != nil {
 		return err
-	}
-	o.MchOrderNo = newMchOrderNo(s.now())
-	o.State = store.PayStateCreating
-	o.CreatedBy = u.Username
-	o.Origin = "console"
-	order, err := s.insertPayment(r.Context(), o, f.FormToken, s.clientAddr(r))
-	var exists errPaymentExists
-	if errors.As(err, &exists) {
-		s.flash(r, "This form was submitted before; here is the payment it created.")
-		return redirect(w, r, fmt.Sprintf("/payments/%d", exists.id))
-	}
-	if err != nil {
-		return err
-	}
-	// The call goes on if the browser goes away: its outcome must be recorded.
-	ctx := context.WithoutCancel(r.Context())
-	if err := s.sendPayment(ctx, order, g, s.clientAddr(r)); err != nil {
-		s.log.Error("record payment create outcome", "mchOrderNo", order.MchOrderNo, "err", err)
 	}
 	return redirect(w, r, fmt.Sprintf("/payments/%d", order.ID))
 }
@@ -283,41 +187,6 @@ func payStatusText(o store.PayOrder) string {
 	return payments.PayStatusText(*o.Status)
 }
 
-// payWaiting reports whether an order may still change by itself soon:
-// its create is unsettled, or it is open and not yet paid or failed.
-func payWaiting(o store.PayOrder) bool {
-	switch o.State {
-	case store.PayStateCreating, store.PayStateUnknown:
-		return true
-	case store.PayStateOpen:
-		return !payments.PayFinal(o.StatusOr(payments.PayCreated))
-	}
-	return false
-}
-
-// refreshPayment asks the gateway about a waiting order when no one has
-// for pageCheckGap, so that pages show the truth even when a callback is
-// late or lost. Errors are logged, not shown: the page shows what is known.
-func (s *Server) refreshPayment(r *http.Request, o store.PayOrder, actor string) store.PayOrder {
-	if !payWaiting(o) || (o.State == store.PayStateCreating && s.now().Sub(o.UpdatedAt) < s.cfg.GatewayTimeout) {
-		return o
-	}
-	ok, err := s.db.ClaimPayOrderCheck(r.Context(), o.ID, pageCheckGap)
-	if err != nil || !ok {
-		return o
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.GatewayTimeout)
-	defer cancel()
-	if _, err := s.checkPayment(ctx, o, actor, "automatic query", false); err != nil {
-		s.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
-		return o
-	}
-	if fresh, err := s.db.PayOrderByID(r.Context(), o.ID); err == nil {
-		return fresh
-	}
-	return o
-}
-
 // paymentTimeline is the payment's whole story: its events, every callback
 // and what the gateway is expected to do next (timeline.go).
 func (s *Server) paymentTimeline(r *http.Request, id int64) ([]views.TimelineEntry, error) {
@@ -325,18 +194,21 @@ func (s *Server) paymentTimeline(r *http.Request, id int64) ([]views.TimelineEnt
 }
 
 func (s *Server) paymentLive(r *http.Request, o store.PayOrder) (views.PaymentLive, error) {
-	u, _ := userFrom(r.Context())
 	tl, err := s.paymentTimeline(r, o.ID)
+	if err != nil {
+		return views.PaymentLive{}, err
+	}
+	link, err := s.db.PayLinkByOrder(r.Context(), o.ID)
 	if err != nil {
 		return views.PaymentLive{}, err
 	}
 	l := views.PaymentLive{
 		ID: o.ID, StatusText: payStatusText(o), Tone: payTone(o), PayOrderID: o.PayOrderID, LastError: o.LastError,
-		Poll: payWaiting(o), Timeline: tl,
-		CanCheck: roleAccess(u.Role) >= operator && o.State != store.PayStateCreating && o.State != store.PayStateRefused,
+		Poll: desk.PaymentWaiting(o), Timeline: tl,
+		CanCheck: desk.PaymentActionsFor(s.actor(r), o, link).Check,
 	}
 	if !o.PaySuccAt.IsZero() && payments.IsPaid(o.StatusOr(-99)) {
-		l.PaidAt = views.Time(o.PaySuccAt, s.cfg.Location)
+		l.PaidAt = views.Time(o.PaySuccAt, s.loc)
 	}
 	switch {
 	case o.State == store.PayStateCreating:
@@ -346,7 +218,7 @@ func (s *Server) paymentLive(r *http.Request, o store.PayOrder) (views.PaymentLi
 		l.LastError = ""
 	case o.State == store.PayStateOpen && o.PayURL == "":
 		l.Note = "The gateway has the order, but its answer with the pay link was lost, so customers cannot pay it through Paydesk. Create a new payment if the customer still has to pay."
-	case payWaiting(o):
+	case desk.PaymentWaiting(o):
 		l.Note = "Waiting for the customer to pay. This page updates by itself."
 	}
 	return l, nil
@@ -357,8 +229,7 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o = s.refreshPayment(r, o, "paydesk")
-	u, _ := userFrom(r.Context())
+	o = s.desk.RefreshPayment(r.Context(), o)
 	live, err := s.paymentLive(r, o)
 	if err != nil {
 		return err
@@ -375,11 +246,13 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 		ID: o.ID, MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID, ChannelOrderNo: o.ChannelOrderNo,
 		Account: g.Name, Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
 		Subject: o.Subject, Body: o.Body, Param1: o.Param1, Param2: o.Param2, PayURL: o.PayURL,
-		Expires: "never", Created: views.Time(o.CreatedAt, s.cfg.Location), CreatedBy: o.CreatedBy,
-		CanOperate: roleAccess(u.Role) >= operator, Live: live,
+		Expires: "never", Created: views.Time(o.CreatedAt, s.loc), CreatedBy: o.CreatedBy,
+		Live: live,
 	}
+	acts := desk.PaymentActionsFor(s.actor(r), o, link)
+	v.CanOperate = acts.Deactivate || acts.Reactivate
 	if !o.ExpiresAt.IsZero() {
-		v.Expires = views.Time(o.ExpiresAt, s.cfg.Location)
+		v.Expires = views.Time(o.ExpiresAt, s.loc)
 	}
 	if o.PayURL != "" {
 		if a, err := payments.ParsePayURL(o.PayURL); err == nil {
@@ -391,7 +264,7 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 		v.LinkActive = link.Active
 		switch {
 		case !link.Active:
-			v.LinkNote = fmt.Sprintf("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.cfg.Location))
+			v.LinkNote = fmt.Sprintf("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.loc))
 		case !o.ExpiresAt.IsZero() && !s.now().Before(o.ExpiresAt) && !payments.IsPaid(o.StatusOr(-99)):
 			v.LinkNote = "The link has expired; customers who open it see that."
 		case o.State == store.PayStateOpen && o.PayURL == "":
@@ -405,7 +278,7 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 
 // linkURL is the public payment link with token.
 func (s *Server) linkURL(token string) string {
-	return strings.TrimRight(s.cfg.PublicURL, "/") + "/pay/" + token
+	return strings.TrimRight(s.desk.PublicURL(), "/") + "/pay/" + token
 }
 
 // paymentStatus is the refreshing fragment of a payment's page.
@@ -414,7 +287,7 @@ func (s *Server) paymentStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o = s.refreshPayment(r, o, "paydesk")
+	o = s.desk.RefreshPayment(r.Context(), o)
 	live, err := s.paymentLive(r, o)
 	if err != nil {
 		return err
@@ -428,17 +301,9 @@ func (s *Server) checkPaymentNow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, _ := userFrom(r.Context())
-	if o.State == store.PayStateCreating {
-		return errStatus(http.StatusConflict, "The payment is still being created; wait a moment.")
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), s.cfg.GatewayTimeout)
-	defer cancel()
-	s.db.ClaimPayOrderCheck(ctx, o.ID, 0)
-	msg, err := s.checkPayment(ctx, o, u.Username, "status check by "+u.Username, true)
+	msg, err := s.desk.CheckPayment(r.Context(), s.actor(r), o.ID)
 	if err != nil {
-		s.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
-		msg = "The gateway could not be asked: " + err.Error() + ". Try again in a moment."
+		return err
 	}
 	if r.Header.Get("HX-Request") == "true" {
 		fresh, err := s.db.PayOrderByID(r.Context(), o.ID)
@@ -469,30 +334,20 @@ func (s *Server) setPaymentLinkActive(w http.ResponseWriter, r *http.Request, ac
 	if err != nil {
 		return err
 	}
-	u, _ := userFrom(r.Context())
-	action, word := "payment.link_deactivate", "deactivated"
-	if active {
-		action, word = "payment.link_reactivate", "reactivated"
-	}
-	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		if err := s.db.SetPayLinkActiveTx(r.Context(), tx, o.ID, active, u.Username); err != nil {
-			return err
-		}
-		if err := s.db.AddEventTx(r.Context(), tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventNote, Actor: u.Username,
-			Summary: "Payment link " + word}); err != nil {
-			return err
-		}
-		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: u.Username, Action: action, Subject: "pay:" + o.MchOrderNo,
-			Detail: "payment link " + word, ClientAddr: s.clientAddr(r)})
-	})
-	if errors.Is(err, store.ErrConflict) {
-		s.flash(r, "The link was already "+word+".")
-		return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
-	}
+	changed, err := s.desk.SetPaymentLinkActive(r.Context(), s.actor(r), o.ID, active)
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Payment link "+word+".")
+	switch {
+	case !changed && active:
+		s.flash(r, "The link was already reactivated.")
+	case !changed:
+		s.flash(r, "The link was already deactivated.")
+	case active:
+		s.flash(r, "Payment link reactivated.")
+	default:
+		s.flash(r, "Payment link deactivated.")
+	}
 	return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
 }
 
@@ -588,7 +443,7 @@ func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
 	l.Products = productOptions()
 	for _, o := range page.Orders {
 		l.Rows = append(l.Rows, views.PaymentRow{
-			ID: o.ID, Created: views.Time(o.CreatedAt, s.cfg.Location), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
+			ID: o.ID, Created: views.Time(o.CreatedAt, s.loc), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
 			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
 			StatusText: payStatusText(o), Tone: payTone(o), Subject: o.Subject,
 		})

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
@@ -81,18 +82,18 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{7}, 32)}, db, nil, nil)
+	srv, err := testServer(b, testConfig{}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	g, err := srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
+	g, err := srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: "http://127.0.0.1:1", MchID: "20001222", AppID: "app", Key: "k"})
 	if err != nil {
 		b.Fatal(err)
 	}
 	start := time.Now()
 	seedPayOrders(b, db, g.ID, n)
 	b.Logf("seeded %d pay orders in %s", n, time.Since(start).Round(time.Millisecond))
-	hash, _ := HashPassword(testPassword)
+	hash, _ := desk.HashPassword(testPassword)
 	if _, err := db.CreateUser(ctx, "viewer", store.RoleViewer, hash, false); err != nil {
 		b.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func newBrowserEnv(t *testing.T, faults sandbox.Faults) (*testEnv, string) {
 	t.Helper()
 	bts := httptest.NewUnstartedServer(nil)
 	base := "http://" + bts.Listener.Addr().String()
-	env := newSandboxEnv(t, faults, fastGateway, func(c *Config) { c.PublicURL = base })
+	env := newSandboxEnv(t, faults, fastGateway, func(c *testConfig) { c.Core.PublicURL = base })
 	bts.Config.Handler = env.srv.Handler(os.DirFS("../static"))
 	bts.Start()
 	t.Cleanup(bts.Close)

@@ -21,7 +21,7 @@ import (
 
 // fastGateway makes gateway calls give up quickly, so that faults that hold
 // answers cost little test time.
-func fastGateway(c *Config) { c.GatewayTimeout = 400 * time.Millisecond }
+func fastGateway(c *testConfig) { c.Core.GatewayTimeout = 400 * time.Millisecond }
 
 var formTokenRE = regexp.MustCompile(`name="form_token" value="([^"]+)"`)
 
@@ -98,7 +98,7 @@ func TestPaymentAmountsThroughTheForm(t *testing.T) {
 				max = strconv.FormatInt(tt.max, 10)
 			}
 			err := env.db.InTx(context.Background(), func(tx *sql.Tx) error {
-				return env.db.SetSettingTx(context.Background(), tx, settingMaxPaymentFen, max)
+				return env.db.SetSettingTx(context.Background(), tx, "payments.max_amount_fen", max)
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -208,8 +208,8 @@ func TestPaymentUnknownThenResolved(t *testing.T) {
 	env.sb.SetFaults(sandbox.Faults{LostAnswer: true})
 	id2 := paymentID(t, op.postForm("/payments", paymentForm(t, env, op)))
 	env.sb.SetFaults(sandbox.Faults{})
-	time.Sleep(resolverEvery + 100*time.Millisecond) // the create call's own wait counts as a check
-	env.srv.resolvePayments(ctx)
+	env.advance(3*time.Second + 100*time.Millisecond) // the resolver's gap: the create call's own wait counts as a check
+	env.desk.ResolvePayments(ctx)
 	o2, _ := env.db.PayOrderByID(ctx, id2)
 	if o2.State != store.PayStateOpen || o2.PayOrderID == "" || env.sb.CreateCount(o2.MchOrderNo) != 1 {
 		t.Fatalf("after the resolver: %+v, creates %d", o2, env.sb.CreateCount(o2.MchOrderNo))

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"paydesk/desk"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -62,7 +63,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	state, tone := batchState(b)
 	v := views.BatchView{
 		ID: b.ID, Kind: b.Kind, RetryOf: b.RetryOf, FileName: b.FileName, Encoding: b.Encoding, State: state, StateTone: tone,
-		CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.cfg.Location), FileRows: b.FileRows, ErrorRows: b.ErrorRows,
+		CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc), FileRows: b.FileRows, ErrorRows: b.ErrorRows,
 		WarningRows: b.WarningRows, Dropped: b.ErrorsDropped, Count: n, Sum: views.Yuan(sum),
 		TwoPersonOff: !b.TwoPerson, NeedsSecond: b.NeedsSecond, SentBy: b.SentBy, ApprovedBy: b.ApprovedBy,
 		ApprovalNote: b.ApprovalNote, SecondBy: b.SecondApprovedBy, RejectedBy: b.RejectedBy, RejectReason: b.RejectReason,
@@ -77,43 +78,48 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		v.Account = g.Name + " (" + g.MchID + ")"
 	}
 	if !b.SentAt.IsZero() {
-		v.Sent = views.Time(b.SentAt, s.cfg.Location)
+		v.Sent = views.Time(b.SentAt, s.loc)
 	}
 	if !b.ApprovedAt.IsZero() {
-		v.Approved = views.Time(b.ApprovedAt, s.cfg.Location)
+		v.Approved = views.Time(b.ApprovedAt, s.loc)
 	}
 	if b.State == store.BatchAwaitingApproval {
-		v.Expires = views.Time(b.ExpiresAt, s.cfg.Location)
+		v.Expires = views.Time(b.ExpiresAt, s.loc)
 	}
-	if b.State == store.BatchDraft && roleAccess(u.Role) >= operator {
-		v.CanEdit = true
-		switch {
-		case b.ErrorRows > 0 && !b.ErrorsDropped:
-			v.SendBlocked = "Drop the rows with errors, or fix the file and upload it again, before sending the batch for approval."
-		case n == 0:
-			v.SendBlocked = "The batch has no payouts to send."
-		}
+	acts, err := s.desk.BatchActions(ctx, s.actor(r), b, counts)
+	if err != nil {
+		return v, b, err
+	}
+	if v.CanEdit = acts.Edit; acts.Edit {
+		v.SendBlocked = acts.SendBlocked
 	}
 	if b.State == store.BatchAwaitingApproval {
-		v.ApproveNote = s.approveRefusal(b, u)
-		v.CanApprove = v.ApproveNote == ""
-		if v.CanApprove {
-			need, limit, err := s.stepUpNeeded(ctx, b)
-			if err != nil {
-				return v, b, err
-			}
-			if need {
-				v.StepUp, v.StepUpCode = views.Money(limit), u.TwoFactor
-			}
+		v.ApproveNote, v.CanApprove = acts.ApproveNote, acts.Approve
+		if acts.StepUp > 0 {
+			v.StepUp, v.StepUpCode = views.Money(acts.StepUp), u.TwoFactor
 		}
 	}
 	if b.State == store.BatchApproved {
-		pv := s.progressView(ctx, b, counts)
+		pv := s.progressView(ctx, b, counts, acts)
 		v.Progress = &pv
 	}
-	history, err := s.db.BatchHistory(ctx, id)
-	if err != nil {
+	if err := s.batchHistory(ctx, b, &v); err != nil {
 		return v, b, err
+	}
+	if err := s.batchIssues(ctx, b, &v); err != nil {
+		return v, b, err
+	}
+	if err := s.batchRows(r, b, counts, &v); err != nil {
+		return v, b, err
+	}
+	return v, b, nil
+}
+
+// batchHistory adds a batch's transitions (its audit rows) to v.
+func (s *Server) batchHistory(ctx context.Context, b store.Batch, v *views.BatchView) error {
+	history, err := s.db.BatchHistory(ctx, b.ID)
+	if err != nil {
+		return err
 	}
 	for _, e := range history {
 		tone := ""
@@ -123,17 +129,22 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		case "payout.batch.reject", "payout.batch.expire", "payout.batch.cancel", "payout.batch.step_up_failed":
 			tone = "err"
 		}
-		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.cfg.Location), Type: "note", Actor: e.Actor,
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.loc), Type: "note", Actor: e.Actor,
 			Summary: batchActionText(e.Action) + ": " + e.Detail, Tone: tone})
 	}
 	if !b.FinishedAt.IsZero() {
-		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.cfg.Location), Type: "status",
+		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.loc), Type: "status",
 			Summary: "Every payout is final: " + outcomeText(b.Outcome), Tone: map[bool]string{true: "ok", false: "err"}[b.Outcome == store.OutcomeSucceeded]})
 	}
+	return nil
+}
+
+// batchIssues adds the first of a batch's row errors and warnings to v.
+func (s *Server) batchIssues(ctx context.Context, b store.Batch, v *views.BatchView) error {
 	const issueRows = 100
-	errs, err := s.db.BatchIssues(ctx, id, store.IssueError, 0, issueRows)
+	errs, err := s.db.BatchIssues(ctx, b.ID, store.IssueError, 0, issueRows)
 	if err != nil {
-		return v, b, err
+		return err
 	}
 	for _, i := range errs {
 		v.Errors = append(v.Errors, views.IssueRow{RowNo: i.RowNo, Message: i.Message, Raw: i.Raw})
@@ -141,9 +152,9 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.ErrorRows > len(errs) {
 		v.MoreErrors = b.ErrorRows - len(errs)
 	}
-	warns, err := s.db.BatchIssues(ctx, id, store.IssueWarning, 0, issueRows)
+	warns, err := s.db.BatchIssues(ctx, b.ID, store.IssueWarning, 0, issueRows)
 	if err != nil {
-		return v, b, err
+		return err
 	}
 	for _, i := range warns {
 		v.Warnings = append(v.Warnings, views.IssueRow{RowNo: i.RowNo, Message: i.Message})
@@ -151,6 +162,11 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.WarningRows > len(warns) {
 		v.MoreWarns = b.WarningRows - len(warns)
 	}
+	return nil
+}
+
+// batchRows adds the page of the batch's payouts the request asks for.
+func (s *Server) batchRows(r *http.Request, b store.Batch, counts []store.StateCount, v *views.BatchView) error {
 	total := 0
 	for _, c := range counts {
 		total += c.Count
@@ -158,20 +174,20 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	v.Pages = max(1, (total+pageRows-1)/pageRows)
 	v.Page, _ = strconv.Atoi(r.URL.Query().Get("page"))
 	v.Page = min(max(v.Page, 1), v.Pages)
-	rows, err := s.db.BatchPayouts(ctx, id, (v.Page-1)*pageRows, pageRows)
+	rows, err := s.db.BatchPayouts(r.Context(), b.ID, (v.Page-1)*pageRows, pageRows)
 	if err != nil {
-		return v, b, err
+		return err
 	}
 	for _, p := range rows {
 		v.Rows = append(v.Rows, s.payoutRow(p))
 	}
 	if v.Page > 1 {
-		v.PrevURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page-1)
+		v.PrevURL = fmt.Sprintf("/payouts/batches/%d?page=%d", b.ID, v.Page-1)
 	}
 	if v.Page < v.Pages {
-		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", id, v.Page+1)
+		v.NextURL = fmt.Sprintf("/payouts/batches/%d?page=%d", b.ID, v.Page+1)
 	}
-	return v, b, nil
+	return nil
 }
 
 // readAs lists the first payees' names of an uploaded batch as they were
@@ -194,23 +210,8 @@ func (s *Server) readAs(ctx context.Context, batchID int64) (string, error) {
 	return text, nil
 }
 
-// approveRefusal says why u may not approve b now, or "" when u may.
-func (s *Server) approveRefusal(b store.Batch, u store.User) string {
-	switch {
-	case roleAccess(u.Role) < approver:
-		return "Waiting for an approver. Your role cannot approve payouts."
-	case b.TwoPerson && (b.CreatedBy == u.Username || b.SentBy == u.Username):
-		return "Waiting for approval by someone else: you made this batch, and the two-person rule is on."
-	case b.NeedsSecond && b.ApprovedBy == u.Username:
-		return "You approved this batch. A second approver must approve it too."
-	case !b.ExpiresAt.IsZero() && !s.now().Before(b.ExpiresAt):
-		return "The time for approval has run out; the batch will expire."
-	}
-	return ""
-}
-
 // progressView counts an approved batch's payouts for the progress bar.
-func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store.StateCount) views.ProgressView {
+func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store.StateCount, acts desk.BatchActions) views.ProgressView {
 	pv := views.ProgressView{BatchID: b.ID}
 	type agg struct {
 		n   int
@@ -224,7 +225,7 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 	for _, c := range counts {
 		p := store.Payout{State: c.State, Status: c.Status}
 		label, _ := payoutState(p)
-		if c.State == store.PayoutSubmitted && !payoutFinal(p) {
+		if c.State == store.PayoutSubmitted && !desk.PayoutFinal(p) {
 			label = "transferring"
 		}
 		if groups[label] == nil {
@@ -236,9 +237,9 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 			continue
 		}
 		pv.Total += c.Count
-		if payoutFinal(p) {
+		if desk.PayoutFinal(p) {
 			pv.Done += c.Count
-			if payoutFailed(p) {
+			if desk.PayoutFailed(p) {
 				pv.Err += c.Count
 			} else {
 				pv.OK += c.Count
@@ -250,30 +251,21 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 			pv.Counts = append(pv.Counts, views.CountRow{Label: o.label, Tone: o.tone, Count: g.n, Sum: views.Yuan(g.sum)})
 		}
 	}
-	pv.Failed = pv.Err
+	pv.Failed, pv.RetryOut = acts.RetryCount, acts.RetryNote
 	if pv.Total > 0 && pv.Done == pv.Total {
 		pv.Finished = true
-		outcome := batchOutcome(pv.OK, pv.Err)
+		outcome := desk.BatchOutcome(pv.OK, pv.Err)
 		if b.Outcome == "" {
-			if err := s.db.SetBatchOutcome(ctx, b.ID, outcome); err != nil {
+			// The worker records it within a second; the page need not wait.
+			if _, err := s.desk.FinishBatch(ctx, b.ID); err != nil {
 				s.log.Error("set batch outcome", "batch", b.ID, "err", err)
 			}
 		}
 		pv.Outcome = outcomeText(outcome)
 		pv.Tone = map[string]string{store.OutcomeSucceeded: "ok", store.OutcomePartiallySucceeded: "warn", store.OutcomeFailed: "err"}[outcome]
-		pv.CanRetry = pv.Err > 0
+		pv.CanRetry = acts.Retry
 	}
 	return pv
-}
-
-func batchOutcome(ok, failed int) string {
-	switch {
-	case failed == 0:
-		return store.OutcomeSucceeded
-	case ok == 0:
-		return store.OutcomeFailed
-	}
-	return store.OutcomePartiallySucceeded
 }
 
 func (s *Server) batchProgress(w http.ResponseWriter, r *http.Request) error {

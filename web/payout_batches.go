@@ -2,18 +2,16 @@ package web
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"paydesk/desk"
+	"paydesk/desk/payoutcsv"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
 )
 
 // maxUploadBytes bounds a batch upload request: the file limit plus room
@@ -43,31 +41,25 @@ func (s *Server) batchesView(ctx context.Context, before int64) (views.BatchesVi
 		}
 		state, tone := batchState(b)
 		v.Batches = append(v.Batches, views.BatchListRow{ID: b.ID, Kind: b.Kind, FileName: b.FileName, State: state, Tone: tone,
-			Outcome: outcomeText(b.Outcome), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.cfg.Location)})
+			Outcome: outcomeText(b.Outcome), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc)})
 	}
 	return v, nil
 }
 
+// batchState is how a batch's state reads to staff, and the badge tone.
 func batchState(b store.Batch) (string, string) {
-	switch b.State {
-	case store.BatchDraft:
-		return "draft", ""
-	case store.BatchAwaitingApproval:
-		return "awaiting approval", "info"
-	case store.BatchApproved:
-		switch b.Outcome {
-		case store.OutcomeSucceeded:
-			return "succeeded", "ok"
-		case store.OutcomePartiallySucceeded:
-			return "partially succeeded", "warn"
-		case store.OutcomeFailed:
-			return "failed", "err"
-		}
-		return "approved, sending", "info"
-	case store.BatchRejected:
-		return "rejected", "err"
+	tone := ""
+	switch {
+	case b.State == store.BatchAwaitingApproval, b.State == store.BatchApproved && b.Outcome == "":
+		tone = "info"
+	case b.Outcome == store.OutcomeSucceeded:
+		tone = "ok"
+	case b.Outcome == store.OutcomePartiallySucceeded:
+		tone = "warn"
+	case b.Outcome == store.OutcomeFailed, b.State == store.BatchRejected:
+		tone = "err"
 	}
-	return b.State, ""
+	return desk.BatchStateText(b), tone
 }
 
 func outcomeText(o string) string { return strings.ReplaceAll(o, "_", " ") }
@@ -119,163 +111,15 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) error {
 		return fail("Choose a CSV file to upload.")
 	}
 	defer file.Close()
-	if payoutcsv.HasControl(hdr.Filename, false) {
-		return fail("The file's name contains a control character; rename the file and upload it again.")
-	}
 	if hdr.Size > payoutcsv.MaxBytes {
 		return failWith(http.StatusRequestEntityTooLarge, tooLarge)
 	}
-	acct, err := s.pickAccount(ctx, r.FormValue("account_id"))
-	if err != nil {
-		return err
-	}
-	u, _ := userFrom(ctx)
-	id, err := s.importBatch(ctx, importInput{Account: acct, FileName: filepath.Base(hdr.Filename), File: file, By: u.Username, ClientAddr: s.clientAddr(r)})
-	var fe *payoutcsv.FileError
-	if errors.As(err, &fe) {
-		return fail(fe.Msg)
+	id, err := s.desk.ImportBatch(ctx, s.actor(r), desk.BatchFile{AccountID: r.FormValue("account_id"), Name: filepath.Base(hdr.Filename), File: file})
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return fail(refusal.Error())
 	}
 	if err != nil {
 		return err
 	}
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
-}
-
-type importInput struct {
-	Account    store.GatewayAccount
-	FileName   string
-	File       io.ReadSeeker
-	By         string
-	ClientAddr string
-}
-
-// importBatch parses, checks and stores a CSV file as a draft batch in one
-// transaction; a *payoutcsv.FileError leaves nothing behind.
-func (s *Server) importBatch(ctx context.Context, in importInput) (int64, error) {
-	rules, err := s.payoutRules(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var id int64
-	err = s.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := s.now()
-		b := store.Batch{AccountID: in.Account.ID, Kind: store.BatchCSV, FileName: in.FileName, State: store.BatchDraft,
-			TwoPerson: rules.TwoPerson, CreatedBy: in.By}
-		var err error
-		if id, err = s.db.CreateBatchTx(ctx, tx, b); err != nil {
-			return err
-		}
-		bw, err := s.db.NewBatchWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer bw.Close()
-		errorRows := 0
-		sum, err := payoutcsv.Parse(in.File, func(row *payoutcsv.Row) error {
-			if len(row.Errors) == 0 {
-				var err error
-				if row.MchTransOrderNo == "" {
-					err = bw.Payout(ctx, rowPayout(row, in.Account.ID, id, mchNo(now, id, row.RowNo), store.PayoutDraft, in.By))
-				} else {
-					err = bw.PayoutNow(ctx, rowPayout(row, in.Account.ID, id, row.MchTransOrderNo, store.PayoutDraft, in.By))
-				}
-				no := row.MchTransOrderNo
-				if errors.Is(err, store.ErrConflict) {
-					row.Errors = append(row.Errors, fmt.Sprintf("Row %d: merchant payout number %s was used before; every payout needs a number never used before (or leave the column empty)", row.RowNo, no))
-					row.Raw = row.AccountName + ", " + row.AccountNo + ", " + views.YuanPlain(row.Amount)
-				} else if err != nil {
-					return err
-				}
-			}
-			if len(row.Errors) > 0 {
-				errorRows++
-				for _, msg := range row.Errors {
-					if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueError, Message: msg, Raw: row.Raw}); err != nil {
-						return err
-					}
-				}
-			}
-			for _, msg := range row.Warnings {
-				if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueWarning, Message: msg}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := bw.Flush(ctx); err != nil {
-			return err
-		}
-		twins, err := bw.RecentTwins(ctx, id, s.now().Add(-twinWindow))
-		if err != nil {
-			return err
-		}
-		err = s.twinWarnings(twins, func(rowNo int, msg string) error {
-			return bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: rowNo, Severity: store.IssueWarning, Message: msg})
-		})
-		if err != nil {
-			return err
-		}
-		bw.Close()
-		prev, err := s.db.BatchByIDTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		next := prev
-		next.Encoding, next.FileRows, next.ErrorRows = sum.Encoding, sum.Rows, errorRows
-		if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT row_no) FROM payout_batch_issues WHERE batch_id = ? AND severity = 'warning'`, id).Scan(&next.WarningRows); err != nil {
-			return err
-		}
-		if err := s.db.UpdateBatchTx(ctx, tx, prev, next); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE payout_batches SET encoding = ? WHERE id = ?`, sum.Encoding, id); err != nil {
-			return err
-		}
-		return s.db.AuditTx(ctx, tx, store.AuditEntry{Actor: in.By, Action: "payout.batch.upload", Subject: fmt.Sprintf("batch:%d", id),
-			Detail:     fmt.Sprintf("file %q (%s): %d rows, %d with errors, %d payouts, %s", in.FileName, sum.Encoding, sum.Rows, errorRows, sum.Rows-errorRows, views.Money(sum.Total)),
-			ClientAddr: in.ClientAddr})
-	})
-	return id, err
-}
-
-// addBatchTwinWarnings warns about payouts of a batch that repeat an
-// earlier payout (same account number and amount) of the last 7 days.
-func (s *Server) addBatchTwinWarnings(ctx context.Context, tx *sql.Tx, batchID int64) error {
-	twins, err := s.db.RecentTwinsTx(ctx, tx, batchID, s.now().Add(-twinWindow))
-	if err != nil {
-		return err
-	}
-	return s.twinWarnings(twins, func(rowNo int, msg string) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message) VALUES (?, ?, 'warning', ?)`, batchID, rowNo, msg)
-		return err
-	})
-}
-
-// twinWarnings calls add with the warning for each row that twins (by
-// row, as RecentTwinsTx gives them) names.
-func (s *Server) twinWarnings(twins []store.RecentTwin, add func(rowNo int, msg string) error) error {
-	last := -1
-	for _, t := range twins {
-		if t.RowNo == last {
-			continue // one warning per row is enough
-		}
-		last = t.RowNo
-		what := "was sent"
-		if t.Succeeded {
-			what = "was paid"
-		}
-		where := ""
-		if t.BatchID != 0 {
-			where = fmt.Sprintf(" in batch #%d", t.BatchID)
-		}
-		msg := fmt.Sprintf("Row %d: a payout to the same account with the same amount %s%s on %s (%s); check that it is not paid twice",
-			t.RowNo, what, where, views.Time(t.CreatedAt, s.cfg.Location), t.MchTransOrderNo)
-		if err := add(t.RowNo, msg); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -7,9 +7,10 @@ import (
 	"net/http"
 	"strconv"
 
+	"paydesk/desk"
+	"paydesk/desk/payoutcsv"
 	"paydesk/store"
 	"paydesk/views"
-	"paydesk/web/payoutcsv"
 )
 
 // batchResults is the results CSV: every payout's numbers, status and
@@ -36,7 +37,7 @@ func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) error {
 			status = strconv.Itoa(*p.Status)
 		}
 		errText := ""
-		if payoutFailed(p) || p.State == store.PayoutUnknown {
+		if desk.PayoutFailed(p) || p.State == store.PayoutUnknown {
 			errText = p.LastError
 		}
 		rec := []string{strconv.Itoa(p.RowNo), p.MchTransOrderNo, p.TransOrderID, p.AccountName, p.AccountNo, p.BankCode, p.BankName,

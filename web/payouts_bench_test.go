@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/internal/payoutfile"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -48,14 +49,14 @@ func newPayoutBench(b *testing.B, withSandbox bool) *payoutBench {
 	b.Cleanup(func() { db.Close() })
 	c := &payoutBench{db: db}
 	c.ts = httptest.NewUnstartedServer(nil)
-	srv, err := New(Config{MasterKey: bytes.Repeat([]byte{42}, 32), PublicURL: "http://" + c.ts.Listener.Addr().String()}, db, nil, nil)
+	srv, err := testServer(b, testConfig{Core: desk.Config{PublicURL: "http://" + c.ts.Listener.Addr().String()}}, db, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	c.srv = srv
 	c.ts.Config.Handler = srv.Handler(testStatic())
 	c.ts.Start()
-	b.Cleanup(func() { c.ts.Close(); srv.Close(ctx) })
+	b.Cleanup(func() { c.ts.Close() })
 	sbURL := "http://127.0.0.1:1"
 	if withSandbox {
 		sbts := httptest.NewUnstartedServer(nil)
@@ -65,10 +66,10 @@ func newPayoutBench(b *testing.B, withSandbox bool) *payoutBench {
 		b.Cleanup(func() { c.sb.Close(); sbts.Close() })
 		sbURL = sbts.URL
 	}
-	if c.acct, err = srv.EnsureSandboxAccount(ctx, SandboxAccount{BaseURL: sbURL, MchID: testMchID, AppID: testAppID, Key: testKey}); err != nil {
+	if c.acct, err = srv.desk.EnsureSandboxAccount(ctx, desk.SandboxAccount{BaseURL: sbURL, MchID: testMchID, AppID: testAppID, Key: testKey}); err != nil {
 		b.Fatal(err)
 	}
-	hash, _ := HashPassword(testPassword)
+	hash, _ := desk.HashPassword(testPassword)
 	if _, err := db.CreateUser(ctx, "maker", store.RoleOperator, hash, false); err != nil {
 		b.Fatal(err)
 	}
@@ -259,8 +260,12 @@ func vmRSS() int64 { return procStatus("VmRSS:") }
 func BenchmarkPayoutSubmission(b *testing.B) {
 	c := newPayoutBench(b, true)
 	ctx, cancel := context.WithCancel(context.Background())
-	wait := c.srv.StartPayoutWorker(ctx, PayoutWorkerOptions{Poll: 5 * time.Millisecond, FollowUp: time.Hour})
-	b.Cleanup(func() { cancel(); wait() })
+	done := make(chan struct{})
+	go func() {
+		c.srv.desk.RunPayoutWorker(ctx, desk.PayoutOptions{Poll: 5 * time.Millisecond, FollowUp: time.Hour})
+		close(done)
+	}()
+	b.Cleanup(func() { cancel(); <-done })
 	const perRound = 5000
 	var nos []string
 	b.ResetTimer()
@@ -281,7 +286,7 @@ func BenchmarkPayoutSubmission(b *testing.B) {
 			}
 			defer bw.Close()
 			for i := 0; i < perRound; i++ {
-				no := mchNo(time.Now(), batchID, i+2)
+				no := fmt.Sprintf("PD%s%d%06d", time.Now().UTC().Format("060102150405"), batchID, i+2)
 				nos = append(nos, no)
 				if err := bw.Payout(ctx, store.Payout{AccountID: c.acct.ID, BatchID: batchID, RowNo: i + 2, MchTransOrderNo: no, Amount: int64(100 + i),
 					AccountName: "收款人", AccountNo: fmt.Sprintf("62220202%011d", i), BankCode: "HPT00003", BankName: "中国建设银行",
@@ -296,7 +301,6 @@ func BenchmarkPayoutSubmission(b *testing.B) {
 		}
 		b.StartTimer()
 		t0 := time.Now()
-		c.srv.kickPayouts()
 		for {
 			var left int
 			c.db.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE batch_id = ? AND state IN ('approved', 'submitting', 'unknown')`, batchID).Scan(&left)

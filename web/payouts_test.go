@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -91,7 +92,7 @@ func (e *testEnv) batch(id int64) store.Batch {
 }
 
 // startWorker runs the payout worker for the rest of the test.
-func (e *testEnv) startWorker(opt PayoutWorkerOptions) {
+func (e *testEnv) startWorker(opt desk.PayoutOptions) {
 	ctx, cancel := context.WithCancel(context.Background())
 	if opt.Poll == 0 {
 		opt.Poll = 20 * time.Millisecond
@@ -102,8 +103,9 @@ func (e *testEnv) startWorker(opt PayoutWorkerOptions) {
 	if opt.FollowUp == 0 {
 		opt.FollowUp = 100 * time.Millisecond
 	}
-	wait := e.srv.StartPayoutWorker(ctx, opt)
-	e.t.Cleanup(func() { cancel(); wait() })
+	done := make(chan struct{})
+	go func() { e.desk.RunPayoutWorker(ctx, opt); close(done) }()
+	e.t.Cleanup(func() { cancel(); <-done })
 }
 
 // waitFinished waits until every payout of a batch is final.
@@ -113,7 +115,7 @@ func (e *testEnv) waitFinished(id int64, within time.Duration) store.Batch {
 	for time.Now().Before(deadline) {
 		open := 0
 		err := e.db.BatchPayoutsAll(context.Background(), id, func(p store.Payout) error {
-			if !payoutFinal(p) {
+			if !desk.PayoutFinal(p) {
 				open++
 			}
 			return nil
@@ -123,20 +125,15 @@ func (e *testEnv) waitFinished(id int64, within time.Duration) store.Batch {
 		}
 		if open == 0 {
 			// The outcome is recorded by the worker or the next page view.
-			e.srv.progressViewFor(id)
+			if _, err := e.desk.FinishBatch(context.Background(), id); err != nil {
+				e.t.Fatal(err)
+			}
 			return e.batch(id)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	e.t.Fatalf("batch %d not finished within %s", id, within)
 	return store.Batch{}
-}
-
-func (s *Server) progressViewFor(id int64) {
-	ctx := context.Background()
-	b, _ := s.db.BatchByID(ctx, id)
-	counts, _ := s.db.BatchCounts(ctx, id)
-	s.progressView(ctx, b, counts)
 }
 
 func TestBatchPreviewDropAndControlTotals(t *testing.T) {
@@ -393,7 +390,7 @@ func TestRecentTwinWarning(t *testing.T) {
 
 func TestSinglePayout(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{})
-	env.startWorker(PayoutWorkerOptions{})
+	env.startWorker(desk.PayoutOptions{})
 	op, _ := env.signedIn(store.RoleOperator)
 	page := op.get("/payouts/new")
 	if n := len(regexp.MustCompile(`<option value="HPT\d{5}"`).FindAllString(page.body, -1)); n != 97 || !strings.Contains(page.body, "HPT00073 浙江稠州商业银行") {
@@ -437,8 +434,8 @@ func TestSinglePayout(t *testing.T) {
 // 30% of its answers: every payout must end final and be created exactly
 // once.
 func TestNeverTwiceWithFaults(t *testing.T) {
-	env := newSandboxEnv(t, sandbox.Faults{LostAnswer: true, Timeout: true, FaultPercent: 30}, func(c *Config) { c.GatewayTimeout = 300 * time.Millisecond })
-	env.startWorker(PayoutWorkerOptions{Concurrency: 32, Chunk: 64})
+	env := newSandboxEnv(t, sandbox.Faults{LostAnswer: true, Timeout: true, FaultPercent: 30}, func(c *testConfig) { c.Core.GatewayTimeout = 300 * time.Millisecond })
+	env.startWorker(desk.PayoutOptions{Concurrency: 32, Chunk: 64})
 	op, _ := env.signedIn(store.RoleOperator)
 	ap, _ := env.signedIn(store.RoleApprover)
 	const n = 300
@@ -454,10 +451,10 @@ func TestNeverTwiceWithFaults(t *testing.T) {
 			t.Errorf("payout %s created %d times", p.MchTransOrderNo, c)
 		}
 		wantFail := strings.HasSuffix(p.AccountNo, "4")
-		if payoutFailed(p) != wantFail {
+		if desk.PayoutFailed(p) != wantFail {
 			t.Errorf("payout %s to %s: state %s status %v", p.MchTransOrderNo, p.AccountNo, p.State, p.Status)
 		}
-		if payoutFailed(p) {
+		if desk.PayoutFailed(p) {
 			failed++
 		} else {
 			ok++
@@ -524,7 +521,7 @@ func TestNeverTwiceWithFaults(t *testing.T) {
 // are queried, not sent blindly; one the gateway has is not created again,
 // one it lacks is created once with the same number.
 func TestRestartResolvesBeforeSending(t *testing.T) {
-	env := newSandboxEnv(t, sandbox.Faults{}, func(c *Config) { c.GatewayTimeout = 300 * time.Millisecond })
+	env := newSandboxEnv(t, sandbox.Faults{}, func(c *testConfig) { c.Core.GatewayTimeout = 300 * time.Millisecond })
 	op, _ := env.signedIn(store.RoleOperator)
 	ap, _ := env.signedIn(store.RoleApprover)
 	id := op.uploadOK("a.csv", payoutCSV(2, accountNo))
@@ -534,114 +531,19 @@ func TestRestartResolvesBeforeSending(t *testing.T) {
 	// Row 2 reached the gateway before the "crash"; row 3 did not.
 	sent := mchNoOfRow(t, env, id, 2)
 	p, _ := env.db.PayoutByMchTransOrderNo(ctx, env.account.ID, sent)
-	c, _ := env.srv.gatewayClient(env.account)
-	if _, err := c.CreateTransOrder(ctx, transRequest(p, env.srv.notifyURL(env.account, "trans"))); err != nil {
+	c, _ := env.gatewayClient()
+	if _, err := c.CreateTransOrder(ctx, payoutRequest(p, env.desk.NotifyURL(env.account, "trans"))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := env.db.Exec(`UPDATE payouts SET state = 'submitting', submit_attempts = 1 WHERE batch_id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
-	env.startWorker(PayoutWorkerOptions{})
+	env.startWorker(desk.PayoutOptions{})
 	env.waitFinished(id, 10*time.Second)
 	for _, row := range []int{2, 3} {
 		if n := env.sb.CreateCount(mchNoOfRow(t, env, id, row)); n != 1 {
 			t.Errorf("row %d created %d times", row, n)
 		}
-	}
-}
-
-// approvedBatch stores an approved batch of payouts directly.
-func (e *testEnv) approvedBatch(payouts ...store.Payout) int64 {
-	e.t.Helper()
-	ctx := context.Background()
-	var id int64
-	err := e.db.InTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if id, err = e.db.CreateBatchTx(ctx, tx, store.Batch{AccountID: e.account.ID, Kind: store.BatchCSV, State: store.BatchApproved, CreatedBy: "t"}); err != nil {
-			return err
-		}
-		bw, err := e.db.NewBatchWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer bw.Close()
-		for i, p := range payouts {
-			p.AccountID, p.BatchID, p.RowNo, p.State = e.account.ID, id, i+2, store.PayoutApproved
-			if p.MchTransOrderNo == "" {
-				p.MchTransOrderNo = mchNo(time.Now(), id, i+2)
-			}
-			if err := bw.Payout(ctx, p); err != nil {
-				return err
-			}
-		}
-		return bw.Flush(ctx)
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return id
-}
-
-func testPayout(account string) store.Payout {
-	return store.Payout{Amount: 100, AccountName: "张三", AccountNo: account, BankCode: "HPT00003", BankName: "中国建设银行",
-		Province: "上海", City: "上海", AccountType: "1", AccountAttr: "0", CreatedBy: "t"}
-}
-
-// A definite FAIL refuses the payout with the gateway's words; a FAIL that
-// says the number exists already is resolved by query, not by refusing.
-func TestDefiniteRefusalAndDuplicateNumber(t *testing.T) {
-	env := newSandboxEnv(t, sandbox.Faults{})
-	ctx := context.Background()
-	noCity := testPayout("6222020200000000001")
-	noCity.City = ""
-	known := testPayout("6222020200000000002")
-	known.MchTransOrderNo = "PDKNOWN0001"
-	c, _ := env.srv.gatewayClient(env.account)
-	if _, err := c.CreateTransOrder(ctx, transRequest(known, env.srv.notifyURL(env.account, "trans"))); err != nil {
-		t.Fatal(err)
-	}
-	id := env.approvedBatch(noCity, known)
-	env.startWorker(PayoutWorkerOptions{})
-	b := env.waitFinished(id, 10*time.Second)
-	refused, err := env.db.PayoutByMchTransOrderNo(ctx, env.account.ID, mchNoOfRow(t, env, id, 2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if refused.State != store.PayoutRefused || !strings.Contains(refused.LastError, "city") {
-		t.Errorf("payout without a city: state %s, error %q", refused.State, refused.LastError)
-	}
-	got, _ := env.db.PayoutByMchTransOrderNo(ctx, env.account.ID, "PDKNOWN0001")
-	if got.State != store.PayoutSubmitted || got.TransOrderID == "" || env.sb.CreateCount("PDKNOWN0001") != 1 {
-		t.Errorf("payout the gateway had already: %+v, created %d times", got, env.sb.CreateCount("PDKNOWN0001"))
-	}
-	if b.Outcome != store.OutcomePartiallySucceeded {
-		t.Errorf("outcome %q", b.Outcome)
-	}
-}
-
-// Two workers on one database never send the same payout twice.
-func TestTwoWorkers(t *testing.T) {
-	env := newSandboxEnv(t, sandbox.Faults{})
-	var ps []store.Payout
-	for i := 0; i < 200; i++ {
-		ps = append(ps, testPayout(accountNo(i)))
-	}
-	id := env.approvedBatch(ps...)
-	env.startWorker(PayoutWorkerOptions{Chunk: 16})
-	env.startWorker(PayoutWorkerOptions{Chunk: 16})
-	env.waitFinished(id, 30*time.Second)
-	err := env.db.BatchPayoutsAll(context.Background(), id, func(p store.Payout) error {
-		if n := env.sb.CreateCount(p.MchTransOrderNo); n != 1 || p.SubmitAttempts != 1 {
-			t.Errorf("payout %s: created %d times, %d attempts", p.MchTransOrderNo, n, p.SubmitAttempts)
-			evs, _ := env.db.Events(context.Background(), store.KindTrans, p.ID)
-			for _, e := range evs {
-				t.Logf("  %s %s %s", e.At.Format("15:04:05.000000"), e.Type, e.Summary)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -715,7 +617,7 @@ func TestPayoutTimelineRefreshesUntilSettled(t *testing.T) {
 	if page := viewer.get(fmt.Sprintf("/payouts/%d", id)); page.StatusCode != 200 || !strings.Contains(page.body, poll) {
 		t.Fatalf("an unsent payout's page does not refresh its timeline: %d", page.StatusCode)
 	}
-	env.startWorker(PayoutWorkerOptions{})
+	env.startWorker(desk.PayoutOptions{})
 	env.waitFinished(batchID, 30*time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -736,40 +638,67 @@ func TestPayoutTimelineRefreshesUntilSettled(t *testing.T) {
 	}
 }
 
-// A merchant payout number another system already used at the gateway, for
-// another amount: the payout is refused as not sent, an alert is raised, and
-// the other system's payout is not adopted as ours.
-func TestPayoutNumberTakenElsewhere(t *testing.T) {
+// payoutRequest is the create call the console makes for payout p.
+func payoutRequest(p store.Payout, notifyURL string) payments.TransOrderRequest {
+	return payments.TransOrderRequest{
+		MchTransOrderNo: p.MchTransOrderNo, Currency: p.Currency, Amount: p.Amount, NotifyURL: notifyURL,
+		AccountAttr: p.AccountAttr, BankType: p.BankType, BankCode: p.BankCode, BankName: p.BankName, AccountType: p.AccountType,
+		AccountName: p.AccountName, AccountNo: p.AccountNo, Province: p.Province, City: p.City, Param1: p.Param1, Param2: p.Param2,
+	}
+}
+
+// approvedBatch stores an approved batch of payouts directly.
+func (e *testEnv) approvedBatch(payouts ...store.Payout) int64 {
+	e.t.Helper()
+	ctx := context.Background()
+	var id int64
+	err := e.db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if id, err = e.db.CreateBatchTx(ctx, tx, store.Batch{AccountID: e.account.ID, Kind: store.BatchCSV, State: store.BatchApproved, CreatedBy: "t"}); err != nil {
+			return err
+		}
+		bw, err := e.db.NewBatchWriter(ctx, tx)
+		if err != nil {
+			return err
+		}
+		defer bw.Close()
+		for i, p := range payouts {
+			p.AccountID, p.BatchID, p.RowNo, p.State = e.account.ID, id, i+2, store.PayoutApproved
+			if p.MchTransOrderNo == "" {
+				p.MchTransOrderNo = fmt.Sprintf("PD%s%d%06d", time.Now().UTC().Format("060102150405"), id, i+2)
+			}
+			if err := bw.Payout(ctx, p); err != nil {
+				return err
+			}
+		}
+		return bw.Flush(ctx)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return id
+}
+
+func testPayout(account string) store.Payout {
+	return store.Payout{Amount: 100, AccountName: "张三", AccountNo: account, BankCode: "HPT00003", BankName: "中国建设银行",
+		Province: "上海", City: "上海", AccountType: "1", AccountAttr: "0", CreatedBy: "t"}
+}
+
+// The batch page says which refused payouts a retry leaves out, and why:
+// refusals of a payout sent again that no query has confirmed.
+func TestBatchPageSaysWhichRefusalsRetryLeavesOut(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{})
 	ctx := context.Background()
-	c, err := env.srv.gatewayClient(env.account)
-	if err != nil {
+	id := env.approvedBatch(testPayout("6222020200000000011"), testPayout("6222020200000000012"))
+	if _, err := env.db.Exec(`UPDATE payouts SET state = 'refused', submit_attempts = 2, refusal_unconfirmed = (row_no = 2), last_error = 'refused' WHERE batch_id = ?`, id); err != nil {
 		t.Fatal(err)
 	}
-	other := testPayout("6222020200000000009")
-	_, err = c.CreateTransOrder(ctx, payments.TransOrderRequest{MchTransOrderNo: "SHARED-0001", Amount: 99900, NotifyURL: "http://127.0.0.1:9/other-system/notify",
-		BankCode: other.BankCode, BankName: other.BankName, AccountType: "1", AccountName: "其他系统", AccountNo: other.AccountNo, Province: "上海", City: "上海"})
-	if err != nil {
+	if _, err := env.desk.FinishBatch(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	p := testPayout("6222020200000000001")
-	p.MchTransOrderNo = "SHARED-0001"
-	batchID := env.approvedBatch(p)
-	env.startWorker(PayoutWorkerOptions{})
-	env.waitFinished(batchID, 30*time.Second)
-	got, err := env.db.PayoutByMchTransOrderNo(ctx, env.account.ID, "SHARED-0001")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.State != store.PayoutRefused || got.Status != nil || !strings.Contains(got.LastError, "another payout") {
-		t.Fatalf("payout %+v", got)
-	}
-	if n := env.sb.CreateCount("SHARED-0001"); n != 1 {
-		t.Fatalf("the gateway accepted %d creates for the number, want the other system's 1", n)
-	}
-	var alerts int
-	env.db.QueryRow(`SELECT count(*) FROM alerts WHERE kind = ? AND order_ref = ?`, store.AlertMismatch, got.ID).Scan(&alerts)
-	if alerts != 1 {
-		t.Fatalf("%d alerts, want 1", alerts)
+	op, _ := env.signedIn(store.RoleOperator)
+	page := op.get(fmt.Sprintf("/payouts/batches/%d", id))
+	if !strings.Contains(page.body, "One refused payout is not offered for a retry") || !strings.Contains(page.body, "Retry the 1 failed payouts") {
+		t.Fatalf("the batch page:\n%s", page.body)
 	}
 }

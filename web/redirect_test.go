@@ -82,7 +82,7 @@ func TestSignInNextStaysOnTheConsole(t *testing.T) {
 // An htmx poll that meets an ended session sends the browser to sign in
 // and then back to the page it was on, never to the fragment's address.
 func TestEndedSessionPollReturnsToThePage(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.IdleTimeout = time.Minute })
+	env := newTestEnv(t, func(c *testConfig) { c.IdleTimeout = time.Minute })
 	b, _ := env.signedIn(store.RoleViewer)
 	env.advance(2 * time.Minute)
 	poll := func(path, current string) response {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/a-h/templ"
 
+	"paydesk/desk"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -38,10 +39,29 @@ var (
 	errNotFound  = &httpError{http.StatusNotFound, "There is nothing at this address."}
 )
 
+// refusalStatus is the HTTP status of each kind of the core's refusals.
+var refusalStatus = map[desk.Kind]int{
+	desk.Invalid:   http.StatusUnprocessableEntity,
+	desk.Forbidden: http.StatusForbidden,
+	desk.Conflict:  http.StatusConflict,
+	desk.NotFound:  http.StatusNotFound,
+	desk.TooMany:   http.StatusTooManyRequests,
+	desk.Busy:      http.StatusServiceUnavailable,
+}
+
+// refusalError is the httpError answering a refusal of the core.
+func refusalError(r *desk.Refusal) *httpError {
+	status, ok := refusalStatus[r.Kind]
+	if !ok {
+		status = http.StatusUnprocessableEntity
+	}
+	return &httpError{status, r.Error()}
+}
+
 // adapt reads a POST's form (readForm), runs h and answers its error:
-// httpError with its status and sentence, store.ErrNotFound as 404, a body
-// too large or too slow as 413 or 408, anything else as 500 (logged once,
-// never shown).
+// httpError with its status and sentence, a refusal of the core with the
+// status of its kind, store.ErrNotFound as 404, a body too large or too
+// slow as 413 or 408, anything else as 500 (logged once, never shown).
 func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		err := readForm(r)
@@ -52,12 +72,13 @@ func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 			return
 		}
 		var he *httpError
+		var refusal *desk.Refusal
 		switch {
 		case errors.As(err, &he):
+		case errors.As(err, &refusal):
+			he = refusalError(refusal)
 		case errors.Is(err, store.ErrNotFound):
 			he = errNotFound
-		case errors.Is(err, errHashBusy):
-			he = errBusy.(*httpError)
 		case bodyError(err) != nil:
 			he = bodyError(err)
 		default:

@@ -2,9 +2,12 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"paydesk/desk"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -20,7 +23,7 @@ const (
 // newSandboxEnv is a console talking over real HTTP to a real sandbox
 // gateway (retry schedule and payout settling 1000× faster), with the
 // sandbox's gateway account in env.account.
-func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*Config)) *testEnv {
+func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*testConfig)) *testEnv {
 	t.Helper()
 	sbts := httptest.NewUnstartedServer(nil)
 	sb := sandbox.New(sandbox.Config{
@@ -31,7 +34,7 @@ func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*Config)) *
 	})
 	sbts.Config.Handler = sb
 	sbts.Start()
-	edit = append([]func(*Config){func(c *Config) { c.SandboxURL = sbts.URL }}, edit...)
+	edit = append([]func(*testConfig){func(c *testConfig) { c.SandboxURL = sbts.URL }}, edit...)
 	env := newTestEnv(t, edit...)
 	// Registered after newTestEnv's cleanups, so it runs before them: the
 	// sandbox stops sending before the console goes away.
@@ -39,7 +42,7 @@ func newSandboxEnv(t *testing.T, faults sandbox.Faults, edit ...func(*Config)) *
 		sb.Close()
 		sbts.Close()
 	})
-	acct, err := env.srv.EnsureSandboxAccount(context.Background(), SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
+	acct, err := env.desk.EnsureSandboxAccount(context.Background(), desk.SandboxAccount{BaseURL: sbts.URL, MchID: testMchID, AppID: testAppID, Key: testKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,9 +57,15 @@ type sandboxFields struct {
 	account store.GatewayAccount
 }
 
+// gatewayClient is a protocol client of the sandbox's merchant, for tests
+// that act as the merchant's other systems.
+func (e *testEnv) gatewayClient() (*payments.Client, error) {
+	return payments.NewClient(payments.Account{BaseURL: e.sbURL, MchID: testMchID, AppID: testAppID, Key: testKey}, http.DefaultClient, 5*time.Second), nil
+}
+
 func TestSandboxEnvClientRoundTrip(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{})
-	c, err := env.srv.gatewayClient(env.account)
+	c, err := env.gatewayClient()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,28 +1,26 @@
 // Package web is Paydesk's HTTP side: the Server, every route in
 // routes.go, middleware (sessions, roles, cross-origin protection, security
-// headers), one file per resource, and the background work that combines
-// the store with the gateway (payout submission, reconciliation, resends).
+// headers) and one file per resource. A handler reads the request, asks the
+// core (package desk) to do what changes anything, and renders a view
+// model; it reads the store for pages.
 package web
 
 import (
-	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"time"
 
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
 // Config is the console's configuration, passed in by main.
 type Config struct {
-	// Location is the zone times are shown in.
-	Location *time.Location
 	// SecureCookies marks cookies Secure (TLS, or a declared HTTPS proxy).
 	SecureCookies bool
 	// TrustProxy takes the client address from X-Forwarded-For, when the
@@ -44,37 +42,18 @@ type Config struct {
 	// ReadTimeout bounds the reading of a whole request, body included
 	// (see HTTPServer).
 	ReadTimeout time.Duration
-	// MasterKey (32 bytes) seals gateway merchant keys at rest.
-	MasterKey []byte
-	// GatewayTimeout bounds every call to a gateway.
-	GatewayTimeout time.Duration
-	// PublicURL is the console's own base URL as the gateway and customers
-	// reach it (payment links, default notify base URL).
-	PublicURL string
 	// GatewayRetryScale multiplies the gateway's callback retry schedule
 	// (+60 … +300 s) in timeline predictions: the sandbox's TimeScale when
 	// the console runs on a sped-up sandbox. 0 means 1.
 	GatewayRetryScale float64
-	// HashConcurrency bounds how many argon2id password hashes run at once
-	// (sign-in, password change, user creation and reset); 0 means one
-	// fewer than the CPUs, at least one. HashWait is the longest a request waits for a turn before it is
-	// answered busy (default 2 s).
-	HashConcurrency int
-	HashWait        time.Duration
 }
 
 func (c *Config) defaults() {
-	if c.Location == nil {
-		c.Location = time.UTC
-	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = 30 * time.Minute
 	}
 	if c.Lifetime <= 0 {
 		c.Lifetime = 12 * time.Hour
-	}
-	if c.GatewayTimeout <= 0 {
-		c.GatewayTimeout = 15 * time.Second
 	}
 	if c.MaxFormBytes <= 0 {
 		c.MaxFormBytes = 1 << 20
@@ -93,40 +72,26 @@ func (c *Config) defaults() {
 // Server holds what every handler needs.
 type Server struct {
 	cfg      Config
-	db       *store.DB
+	loc      *time.Location // the zone times are shown in: the core's
+	desk     *desk.Desk
+	db       *store.DB // read-only use: pages and lists
 	log      *slog.Logger
 	now      func() time.Time
 	sessions *scs.SessionManager
-	throttle *throttle
-	hasher   *hashLimiter
 	// fragments matches the paths of fragmentRoutes.
 	fragments *chi.Mux
-	sealer    *Sealer
-	gw        *http.Client
-	// payoutKick wakes the payout submission worker (see payout_worker.go).
-	payoutKick chan struct{}
-	notifier   *notifier // the single writer of inbound callbacks
-	keys       *keyCache // merchant keys by mchId, for verifying callbacks
-	rejects    *rejectBudget
-	bg         *background
-	health     healthCache // the last /healthz check
 }
 
-// New builds a Server on an open database.
-func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Server, error) {
+// New builds a Server on the core d and its database db, which the
+// Server only reads. Its clock and zone are the core's.
+func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, error) {
 	cfg.defaults()
-	sealer, err := NewSealer(cfg.MasterKey)
-	if err != nil {
-		return nil, err
-	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if now == nil {
-		now = time.Now
-	}
+	now := d.Now
 	sm := scs.New()
-	sm.Store = hashedTokenStore{sqlite3store.NewWithCleanupInterval(db.DB, 10*time.Minute)}
+	sm.Store = d.SessionStore()
 	sm.IdleTimeout = cfg.IdleTimeout
 	sm.Lifetime = cfg.Lifetime
 	sm.Cookie.Name = "paydesk_session"
@@ -140,25 +105,14 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Ser
 	}
 	s := &Server{
 		cfg:       cfg,
+		loc:       d.Location(),
+		desk:      d,
 		db:        db,
 		log:       log,
 		now:       now,
 		sessions:  sm,
-		throttle:  newThrottle(now),
-		hasher:    newHashLimiter(cfg.HashConcurrency, cfg.HashWait),
 		fragments: newFragmentMatcher(),
-		sealer:    sealer,
-		gw:        newGatewayHTTPClient(),
-
-		payoutKick: make(chan struct{}, 1),
 	}
-	s.keys = newKeyCache(s, 30*time.Second)
-	s.rejects = newRejectBudget()
-	s.bg = newBackground(s)
-	s.notifier = newNotifier(s)
-	go s.notifier.run()
-	s.bg.start(s.runCheckpointer)
-	s.bg.start(s.runHousekeeping)
 	return s, nil
 }
 
@@ -173,14 +127,4 @@ func (s *Server) HTTPServer(static fs.FS) *http.Server {
 		WriteTimeout:      s.cfg.ReadTimeout + 60*time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-}
-
-// Close stops the server's background work.
-func (s *Server) Close(ctx context.Context) error {
-	s.bg.close()
-	s.notifier.close()
-	if st, ok := s.sessions.Store.(hashedTokenStore); ok {
-		st.db.StopCleanup()
-	}
-	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
@@ -74,7 +75,7 @@ func TestSignInRenewsTheSessionToken(t *testing.T) {
 
 func TestSessionCookieAttributes(t *testing.T) {
 	for _, secure := range []bool{false, true} {
-		env := newTestEnv(t, func(c *Config) { c.SecureCookies = secure })
+		env := newTestEnv(t, func(c *testConfig) { c.SecureCookies = secure })
 		name := env.addUser(store.RoleViewer)
 		b := env.browser()
 		res := b.postForm("/login", url.Values{"username": {name}, "password": {testPassword}})
@@ -94,7 +95,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestIdleTimeoutOnTheConsoleClock(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.IdleTimeout = 30 * time.Minute })
+	env := newTestEnv(t, func(c *testConfig) { c.IdleTimeout = 30 * time.Minute })
 	b, _ := env.signedIn(store.RoleViewer)
 	env.advance(29 * time.Minute)
 	if res := b.get("/account"); res.StatusCode != 200 {
@@ -116,7 +117,7 @@ func TestIdleTimeoutOnTheConsoleClock(t *testing.T) {
 
 func TestIdleTimeoutInTheSessionStore(t *testing.T) {
 	// scs expires the stored session on the real clock as well.
-	env := newTestEnv(t, func(c *Config) { c.IdleTimeout = 600 * time.Millisecond })
+	env := newTestEnv(t, func(c *testConfig) { c.IdleTimeout = 600 * time.Millisecond })
 	b, _ := env.signedIn(store.RoleViewer)
 	if res := b.get("/account"); res.StatusCode != 200 {
 		t.Fatalf("right after sign-in: %d", res.StatusCode)
@@ -128,7 +129,7 @@ func TestIdleTimeoutInTheSessionStore(t *testing.T) {
 }
 
 func TestAbsoluteLifetime(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.IdleTimeout = time.Hour; c.Lifetime = 12 * time.Hour })
+	env := newTestEnv(t, func(c *testConfig) { c.IdleTimeout = time.Hour; c.Lifetime = 12 * time.Hour })
 	b, _ := env.signedIn(store.RoleViewer)
 	// Busy all day: a request every 50 minutes.
 	for range 14 {
@@ -260,7 +261,7 @@ func TestThrottleOnTheConsoleClock(t *testing.T) {
 }
 
 func TestThrottlePerUsernameAcrossAddresses(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.TrustProxy = true })
+	env := newTestEnv(t, func(c *testConfig) { c.TrustProxy = true })
 	name := env.addUser(store.RoleViewer)
 	b := env.browser()
 	post := func(addr, pw string) response {
@@ -303,7 +304,7 @@ func TestDisabledUserIsSignedOut(t *testing.T) {
 
 func TestMustChangePasswordFirst(t *testing.T) {
 	env := newTestEnv(t)
-	hash, _ := HashPassword(testPassword)
+	hash, _ := desk.HashPassword(testPassword)
 	if _, err := env.db.CreateUser(context.Background(), "newbie", store.RoleOperator, hash, true); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
@@ -60,7 +61,7 @@ func countPrefix(list []string, prefix string) int {
 // address, must not all be checked: the attempt is counted before its hash.
 func TestParallelGuessesAreCountedBeforeHashing(t *testing.T) {
 	// A long HashWait: on a loaded machine no guess may be answered busy.
-	env := newTestEnv(t, func(c *Config) { c.TrustProxy = true; c.HashWait = time.Minute })
+	env := newTestEnv(t, func(c *testConfig) { c.TrustProxy = true; c.Core.HashWait = time.Minute })
 	env.freeze()
 	name := env.addUser(store.RoleViewer)
 	const guesses = 60
@@ -85,7 +86,7 @@ func TestParallelGuessesAreCountedBeforeHashing(t *testing.T) {
 	if code != http.StatusTooManyRequests || !strings.Contains(body, "Too many failed sign-ins.") {
 		t.Fatalf("right password after %d parallel guesses: %d, want 429", guesses, code)
 	}
-	evaluated := env.srv.hasher.evaluated.Load()
+	_, _, evaluated := env.desk.HashStats()
 	if evaluated > throttleFree+1 {
 		t.Fatalf("%d of %d parallel guesses were hashed; at most %d may be", evaluated, guesses, throttleFree+1)
 	}
@@ -163,8 +164,12 @@ func TestThrottleAuditsOneRowPerEpisode(t *testing.T) {
 // Parallel sign-ins never run more password hashes at once than the limit.
 func TestSignInHashesStayWithinTheLimit(t *testing.T) {
 	const limit, users = 2, 24
-	env := newTestEnv(t, func(c *Config) { c.TrustProxy = true; c.HashConcurrency = limit; c.HashWait = time.Minute })
-	hash, err := HashPassword(testPassword)
+	env := newTestEnv(t, func(c *testConfig) {
+		c.TrustProxy = true
+		c.Core.HashConcurrency = limit
+		c.Core.HashWait = time.Minute
+	})
+	hash, err := desk.HashPassword(testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,48 +190,19 @@ func TestSignInHashesStayWithinTheLimit(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if peak := env.srv.hasher.peak.Load(); peak > limit || peak < 1 {
+	_, peak, evaluated := env.desk.HashStats()
+	if peak > limit || peak < 1 {
 		t.Fatalf("%d hashes ran at once, limit %d", peak, limit)
 	}
-	if n := env.srv.hasher.evaluated.Load(); n != users {
-		t.Fatalf("%d hashes for %d sign-ins", n, users)
+	if evaluated != users {
+		t.Fatalf("%d hashes for %d sign-ins", evaluated, users)
 	}
 }
 
-// When no hashing slot comes free in time, sign-in, password change and
-// user creation answer busy with a sentence, hash nothing, and the sign-in
-// attempt does not count against the throttle.
-func TestBusyHashingAnswersWithoutHashing(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.HashConcurrency = 1; c.HashWait = 20 * time.Millisecond })
-	admin, _ := env.signedIn(store.RoleAdmin)
-	name := env.addUser(store.RoleViewer)
-	before := env.srv.hasher.evaluated.Load()
-	env.srv.hasher.slots <- struct{}{} // every slot taken
-	const busy = "The console is busy checking other sign-ins. Try again in a few seconds."
-	b := env.browser()
-	for i := range throttleFree + 3 {
-		res := b.postForm("/login", url.Values{"username": {name}, "password": {"wrong-password-1"}})
-		if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.body, busy) {
-			t.Fatalf("sign-in %d while busy: %d %.300s", i, res.StatusCode, res.body)
-		}
-	}
-	res := admin.postForm("/account/password", url.Values{"current": {testPassword}, "new": {"another-password-9"}, "confirm": {"another-password-9"}})
-	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.body, busy) {
-		t.Fatalf("password change while busy: %d", res.StatusCode)
-	}
-	res = admin.postForm("/settings/users", url.Values{"username": {"dora"}, "role": {store.RoleViewer}})
-	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.body, busy) {
-		t.Fatalf("user creation while busy: %d", res.StatusCode)
-	}
-	if n := env.srv.hasher.evaluated.Load() - before; n != 0 {
-		t.Fatalf("%d hashes evaluated while busy", n)
-	}
-	if _, err := env.db.UserByName(context.Background(), "dora"); err == nil {
-		t.Fatal("a user was created while hashing was busy")
-	}
-	<-env.srv.hasher.slots
-	// The refused attempts were not counted: the right password goes through.
-	if res := b.postForm("/login", url.Values{"username": {name}, "password": {testPassword}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in once free: %d %.300s", res.StatusCode, res.body)
-	}
-}
+// The throttle's published rules: five failures free, then a wait of 2 s
+// doubling with each further failure, up to 15 minutes.
+const (
+	throttleFree = 5
+	throttleBase = 2 * time.Second
+	throttleMax  = 15 * time.Minute
+)

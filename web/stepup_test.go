@@ -124,7 +124,7 @@ func TestStepUpApproval(t *testing.T) {
 	for range throttleFree + 1 {
 		approve(ap2, again, "wrong-password-1")
 	}
-	if res := approve(ap2, again, testPassword); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Too many wrong passwords or codes") {
+	if res := approve(ap2, again, testPassword); res.StatusCode != http.StatusTooManyRequests || !strings.Contains(res.body, "Too many wrong passwords or codes") {
 		t.Fatalf("while throttled: %d", res.StatusCode)
 	}
 	if env.approvedPayouts(again) != 0 {
@@ -171,7 +171,7 @@ func TestSecuritySettingsRefuseBadLimits(t *testing.T) {
 			t.Errorf("limit %.20q: %d", limit, res.StatusCode)
 		}
 	}
-	if v, _ := env.db.Setting(context.Background(), settingRequireTwoFactor, "0"); v != "0" {
+	if v, _ := env.db.Setting(context.Background(), "auth.require_two_factor", "0"); v != "0" {
 		t.Fatal("a refused form changed the setting")
 	}
 	page := adm.get("/settings/security")

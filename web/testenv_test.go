@@ -18,6 +18,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"paydesk/desk"
 	"paydesk/store"
 )
 
@@ -25,6 +26,7 @@ import (
 type testEnv struct {
 	t    *testing.T
 	db   *store.DB
+	desk *desk.Desk
 	srv  *Server
 	ts   *httptest.Server
 	logs *bytes.Buffer
@@ -53,47 +55,92 @@ func (e *testEnv) freeze() { e.frozen.Store(time.Now().UnixNano()) }
 // advance moves the console's clock forward by d.
 func (e *testEnv) advance(d time.Duration) { e.skew.Add(int64(d)) }
 
+// testConfig is a test console's configuration: the HTTP side's, and the
+// core's.
+type testConfig struct {
+	Config
+	Core desk.Config
+}
+
+// testMasterKey is the test consoles' master key.
+var testMasterKey = bytes.Repeat([]byte{42}, 32)
+
+// startCore makes the core on db with the clock now and runs its loops
+// until the test ends.
+func startCore(t testing.TB, cfg desk.Config, db *store.DB, log *slog.Logger, now func() time.Time) *desk.Desk {
+	t.Helper()
+	d, err := desk.New(cfg, db, log, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the core's loops: %v", err)
+		}
+	})
+	return d
+}
+
+// coreConfig is the core's configuration, with the zone loc and the test
+// master key where the test left them empty.
+func (c *testConfig) coreConfig(loc *time.Location) desk.Config {
+	core := c.Core
+	if core.Location == nil {
+		core.Location = loc
+	}
+	if core.MasterKey == nil {
+		core.MasterKey = testMasterKey
+	}
+	return core
+}
+
 // testPassword is every test user's password.
 const testPassword = "test-password-123"
 
 // newTestEnv starts a console; edit adjusts its Config before start.
-func newTestEnv(t *testing.T, edit ...func(*Config)) *testEnv {
+func newTestEnv(t *testing.T, edit ...func(*testConfig)) *testEnv {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), nil)
+	env := &testEnv{t: t, logs: &bytes.Buffer{}}
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), env.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	env.db = db
 	loc, err := time.LoadLocation("Asia/Shanghai")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Location: loc, MasterKey: bytes.Repeat([]byte{42}, 32)}
+	var cfg testConfig
 	for _, f := range edit {
 		f(&cfg)
 	}
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(logs, nil))
+	log := slog.New(slog.NewTextHandler(env.logs, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	env := &testEnv{t: t, db: db, logs: logs}
 	// The listener exists before the server so that PublicURL can name it.
 	env.ts = httptest.NewUnstartedServer(nil)
-	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + env.ts.Listener.Addr().String()
+	if cfg.Core.PublicURL == "" {
+		cfg.Core.PublicURL = "http://" + env.ts.Listener.Addr().String()
 	}
-	srv, err := New(cfg, db, log, env.now)
+	env.desk = startCore(t, cfg.coreConfig(loc), db, log, env.now)
+	srv, err := New(cfg.Config, env.desk, db, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	env.srv = srv
 	env.ts.Config.Handler = srv.Handler(testStatic())
 	env.ts.Start()
+	// Registered after startCore's, so it runs before it: requests end
+	// before the core's loops stop.
 	t.Cleanup(func() {
 		env.ts.Close()
-		srv.Close(context.Background())
 	})
 	return env
 }
@@ -110,7 +157,7 @@ func testStatic() fstest.MapFS {
 func (e *testEnv) addUser(role string) string {
 	e.t.Helper()
 	name := fmt.Sprintf("%s%d", role, e.seq.Add(1))
-	hash, err := HashPassword(testPassword)
+	hash, err := desk.HashPassword(testPassword)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -184,3 +231,34 @@ func (b *browser) postForm(path string, v url.Values) response {
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	return b.do(req)
 }
+
+// testServer makes a console on db with its core running until the test
+// ends; a nil now is the real clock. The database must be closed after
+// the test's cleanups, not by a defer of the test function.
+func testServer(t testing.TB, cfg testConfig, db *store.DB, log *slog.Logger, now func() time.Time) (*Server, error) {
+	t.Helper()
+	d := startCore(t, cfg.coreConfig(time.UTC), db, log, now)
+	return New(cfg.Config, d, db, log)
+}
+
+// testSeal seals a secret under masterKey as the core does.
+func testSeal(masterKey []byte, context, secret string) []byte {
+	s, err := desk.NewSealer(masterKey)
+	if err != nil {
+		panic(err)
+	}
+	return s.Seal(secret, context)
+}
+
+// testOpen opens what the core sealed under masterKey.
+func testOpen(masterKey []byte, context string, sealed []byte) (string, error) {
+	s, err := desk.NewSealer(masterKey)
+	if err != nil {
+		return "", err
+	}
+	return s.Open(sealed, context)
+}
+
+// gatewayKeyContext is what a gateway account's sealed merchant key is
+// bound to: its id.
+func gatewayKeyContext(id int64) string { return fmt.Sprintf("gateway:%d", id) }

@@ -56,7 +56,7 @@ func (s *Server) timeline(ctx context.Context, o orderInfo) ([]views.TimelineEnt
 	if err != nil {
 		return nil, false, err
 	}
-	loc := s.cfg.Location
+	loc := s.loc
 	var items []timelineItem
 	for _, ev := range events {
 		e := views.TimelineEntry{When: views.Time(ev.At, loc), Type: ev.Type, Actor: ev.Actor, Summary: ev.Summary, Detail: ev.Detail}
@@ -135,14 +135,14 @@ func (s *Server) callbackEntry(n store.Notification) views.TimelineEntry {
 	if n.Reason != "" {
 		detail = "result: " + n.Result + " (" + n.Reason + ")\n\n" + detail
 	}
-	return views.TimelineEntry{When: views.Time(n.ReceivedAt, s.cfg.Location), Type: "callback", Actor: "gateway from " + n.ClientAddr,
+	return views.TimelineEntry{When: views.Time(n.ReceivedAt, s.loc), Type: "callback", Actor: "gateway from " + n.ClientAddr,
 		Summary: summary, Tone: tone, Detail: detail, Href: "/notifications/" + strconv.FormatInt(n.ID, 10)}
 }
 
 // rawFieldsText lists a stored callback's fields, one "key = value" a line,
 // sorted; the raw text when it cannot be read.
 func rawFieldsText(r store.RawNotification) string {
-	n, err := payments.ParseNotification(payments.NotifyKind(r.Kind), r.Method, r.RawQuery, headerValue(r.Headers, "Content-Type"), r.RawBody)
+	n, err := payments.ParseNotification(payments.NotifyKind(r.Kind), r.Method, r.RawQuery, r.Header("Content-Type"), r.RawBody)
 	if err != nil {
 		return "query: " + r.RawQuery + "\nbody: " + string(r.RawBody)
 	}
@@ -167,86 +167,106 @@ func paramsText(p payments.Params) string {
 // chain of an outcome learned without a callback, and the callback a
 // resend asked for. It says whether something is still expected.
 func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.Notification) ([]views.TimelineEntry, bool) {
-	now := s.now()
-	loc := s.cfg.Location
-	var out []views.TimelineEntry
-	expecting := false
-	pending := func(at time.Time, tone, summary string) {
-		out = append(out, views.TimelineEntry{When: views.Time(at, loc), Type: "pending", Tone: tone, Summary: summary})
-	}
+	x := expecter{now: s.now(), loc: s.loc, retryDelay: s.retryDelay}
 	reachesUs := o.origin != "external" || len(notes) > 0
+	x.retryChain(notes)
+	x.outcomeWithoutCallback(o, events, notes, reachesUs)
+	x.resendCallback(o, events, notes, reachesUs)
+	return x.out, x.expecting
+}
 
-	// The retry chain after deliveries we did not acknowledge.
-	if len(notes) > 0 && notes[len(notes)-1].ReplyCode != http.StatusOK {
-		k := 0
-		for i := len(notes) - 1; i >= 0 && notes[i].ReplyCode != http.StatusOK; i-- {
-			k++
-		}
-		last := notes[len(notes)-1].ReceivedAt
-		if k >= gatewayAttempts {
-			pending(last, "err", fmt.Sprintf("The gateway's retry chain is exhausted: %d deliveries were not acknowledged. Fix the cause, then resend the notification.", k))
-		} else {
-			next := last.Add(s.retryDelay(k))
-			pending(next, "pending", fmt.Sprintf("The gateway will try again: attempt %d of 6 expected around %s (+%s after the last delivery).",
-				k+1, views.Time(next, loc), waitText(s.retryDelay(k))))
-			expecting = true
+// expecter collects the entries of expectations.
+type expecter struct {
+	now        time.Time
+	loc        *time.Location
+	retryDelay func(n int) time.Duration
+	out        []views.TimelineEntry
+	expecting  bool
+}
+
+func (x *expecter) pending(at time.Time, tone, summary string) {
+	x.out = append(x.out, views.TimelineEntry{When: views.Time(at, x.loc), Type: "pending", Tone: tone, Summary: summary})
+}
+
+// retryChain predicts the gateway's next attempt after deliveries we did
+// not acknowledge.
+func (x *expecter) retryChain(notes []store.Notification) {
+	if len(notes) == 0 || notes[len(notes)-1].ReplyCode == http.StatusOK {
+		return
+	}
+	k := 0
+	for i := len(notes) - 1; i >= 0 && notes[i].ReplyCode != http.StatusOK; i-- {
+		k++
+	}
+	last := notes[len(notes)-1].ReceivedAt
+	if k >= gatewayAttempts {
+		x.pending(last, "err", fmt.Sprintf("The gateway's retry chain is exhausted: %d deliveries were not acknowledged. Fix the cause, then resend the notification.", k))
+		return
+	}
+	next := last.Add(x.retryDelay(k))
+	x.pending(next, "pending", fmt.Sprintf("The gateway will try again: attempt %d of 6 expected around %s (+%s after the last delivery).",
+		k+1, views.Time(next, x.loc), waitText(x.retryDelay(k))))
+	x.expecting = true
+}
+
+// outcomeWithoutCallback predicts the chain of an outcome known from a
+// query or a create answer, which no callback brought yet.
+func (x *expecter) outcomeWithoutCallback(o orderInfo, events []store.Event, notes []store.Notification, reachesUs bool) {
+	if !o.notifiable() || !reachesUs || slices.ContainsFunc(notes, func(n store.Notification) bool { return n.Status != nil && o.sameOutcome(*n.Status) }) {
+		return
+	}
+	start := o.succAt
+	if start.IsZero() {
+		for _, ev := range events {
+			if ev.Type == store.EventStatus && ev.Status != nil && o.sameOutcome(*ev.Status) {
+				start = ev.At
+				break
+			}
 		}
 	}
-
-	// An outcome known from a query or a create answer, without a callback.
-	if o.notifiable() && reachesUs && !slices.ContainsFunc(notes, func(n store.Notification) bool { return n.Status != nil && o.sameOutcome(*n.Status) }) {
-		start := o.succAt
-		if start.IsZero() {
-			for _, ev := range events {
-				if ev.Type == store.EventStatus && ev.Status != nil && o.sameOutcome(*ev.Status) {
-					start = ev.At
-					break
-				}
-			}
-		}
-		if !start.IsZero() {
-			at, attempt := start, 1
-			for attempt <= gatewayAttempts && !at.After(now) {
-				if attempt < gatewayAttempts {
-					at = at.Add(s.retryDelay(attempt))
-				}
-				attempt++
-			}
-			if attempt <= gatewayAttempts {
-				pending(at, "pending", fmt.Sprintf("No callback for this outcome has reached Paydesk yet. The gateway's attempt %d of 6 is expected around %s; the earlier ones did not arrive (refused or lost on the way).",
-					attempt, views.Time(at, loc)))
-				expecting = true
-			} else {
-				pending(now, "err", "No callback for this outcome reached Paydesk during the gateway's whole retry chain: a missed callback. Resend the notification.")
-			}
-		}
+	if start.IsZero() {
+		return
 	}
+	at, attempt := start, 1
+	for attempt <= gatewayAttempts && !at.After(x.now) {
+		if attempt < gatewayAttempts {
+			at = at.Add(x.retryDelay(attempt))
+		}
+		attempt++
+	}
+	if attempt > gatewayAttempts {
+		x.pending(x.now, "err", "No callback for this outcome reached Paydesk during the gateway's whole retry chain: a missed callback. Resend the notification.")
+		return
+	}
+	x.pending(at, "pending", fmt.Sprintf("No callback for this outcome has reached Paydesk yet. The gateway's attempt %d of 6 is expected around %s; the earlier ones did not arrive (refused or lost on the way).",
+		attempt, views.Time(at, x.loc)))
+	x.expecting = true
+}
 
-	// The callback a resend asked for.
+// resendCallback follows the callback the last resend asked for.
+func (x *expecter) resendCallback(o orderInfo, events []store.Event, notes []store.Notification, reachesUs bool) {
 	var lastResend time.Time
 	for _, ev := range events {
 		if ev.Type == store.EventResend {
 			lastResend = ev.At
 		}
 	}
-	if !lastResend.IsZero() {
+	switch {
+	case lastResend.IsZero():
+	case !reachesUs:
+		x.pending(lastResend, "", "Callbacks for this order go to the merchant's other systems, not to Paydesk, so the resent callback cannot be seen here.")
+	case !o.notifiable():
+		x.pending(lastResend, "", "The gateway re-notifies only "+o.notifiableText()+"; no callback is expected from this resend.")
+	default:
+		i := slices.IndexFunc(notes, func(n store.Notification) bool { return !n.ReceivedAt.Before(lastResend) })
 		switch {
-		case !reachesUs:
-			pending(lastResend, "", "Callbacks for this order go to the merchant's other systems, not to Paydesk, so the resent callback cannot be seen here.")
-		case !o.notifiable():
-			pending(lastResend, "", "The gateway re-notifies only "+o.notifiableText()+"; no callback is expected from this resend.")
+		case i >= 0:
+			x.pending(notes[i].ReceivedAt, "ok", fmt.Sprintf("The callback asked for by the resend arrived %s after it.", waitText(notes[i].ReceivedAt.Sub(lastResend))))
+		case x.now.Sub(lastResend) < resendWindow:
+			x.pending(x.now, "pending", fmt.Sprintf("Waiting for the callback the resend asked for (%s so far).", waitText(x.now.Sub(lastResend))))
+			x.expecting = true
 		default:
-			i := slices.IndexFunc(notes, func(n store.Notification) bool { return !n.ReceivedAt.Before(lastResend) })
-			switch {
-			case i >= 0:
-				pending(notes[i].ReceivedAt, "ok", fmt.Sprintf("The callback asked for by the resend arrived %s after it.", waitText(notes[i].ReceivedAt.Sub(lastResend))))
-			case now.Sub(lastResend) < resendWindow:
-				pending(now, "pending", fmt.Sprintf("Waiting for the callback the resend asked for (%s so far).", waitText(now.Sub(lastResend))))
-				expecting = true
-			default:
-				pending(lastResend.Add(resendWindow), "err", "No callback arrived within a minute of the resend.")
-			}
+			x.pending(lastResend.Add(resendWindow), "err", "No callback arrived within a minute of the resend.")
 		}
 	}
-	return out, expecting
 }

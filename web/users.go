@@ -1,16 +1,14 @@
 package web
 
 import (
-	"database/sql"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 
+	"paydesk/desk"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -25,18 +23,26 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 }
 
 // renderUsersNotice renders the users page with notice in place of the
-// flash message.
+// flash message. What each row offers is what the core allows.
 func (s *Server) renderUsersNotice(w http.ResponseWriter, r *http.Request, status int, m views.UsersPage, errMsg, notice string) error {
-	me, _ := userFrom(r.Context())
+	me := s.actor(r)
 	users, err := s.db.Users(r.Context())
 	if err != nil {
 		return err
 	}
+	admins := 0
 	for _, u := range users {
+		if u.Role == store.RoleAdmin && !u.Disabled {
+			admins++
+		}
+	}
+	for _, u := range users {
+		acts := desk.UserActionsFor(me, u, admins)
 		m.Users = append(m.Users, views.UserRow{
 			ID: u.ID, Username: u.Username, Role: u.Role, Disabled: u.Disabled, MustChange: u.MustChangePassword,
-			Self: u.ID == me.ID, Created: views.Time(u.CreatedAt, s.cfg.Location),
-			TwoFactor: u.TwoFactor,
+			Self: u.ID == me.UserID, Created: views.Time(u.CreatedAt, s.loc), TwoFactor: u.TwoFactor,
+			CanChangeRole: acts.ChangeRole, CanDisable: acts.Disable, CanEnable: acts.Enable,
+			CanResetPassword: acts.ResetPassword, CanResetTwoFactor: acts.ResetTwoFactor, Note: acts.Note,
 		})
 	}
 	m.Roles = store.Roles()
@@ -48,9 +54,18 @@ func (s *Server) renderUsersNotice(w http.ResponseWriter, r *http.Request, statu
 	return s.render(w, r, status, views.Users(p, m))
 }
 
+// usersRefused shows the users page again with a refusal of the core;
+// it reports false for any other error.
+func (s *Server) usersRefused(w http.ResponseWriter, r *http.Request, err error) (error, bool) {
+	refusal, ok := desk.AsRefusal(err)
+	if !ok || refusal.Kind != desk.Invalid {
+		return err, false
+	}
+	return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: views.NewUserForm{Role: store.RoleViewer}}, refusal.Error()), true
+}
+
 // createUser adds a user with a generated password, shown once.
 func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
-	me, _ := userFrom(r.Context())
 	if err := parseForm(r); err != nil {
 		return err
 	}
@@ -58,33 +73,14 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		Username: strings.TrimSpace(r.PostForm.Get("username")),
 		Role:     r.PostForm.Get("role"),
 	}
-	fail := func(msg string) error {
+	password, err := s.desk.CreateUser(r.Context(), s.actor(r), form.Username, form.Role)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
 		// Never echo bytes that are not text, nor a whole oversized field.
-		form.Username = truncate(strings.ToValidUTF8(form.Username, "?"), maxUsername)
+		form.Username = truncate(strings.ToValidUTF8(form.Username, "?"), desk.MaxUsername)
 		if !store.ValidRole(form.Role) {
 			form.Role = store.RoleViewer
 		}
-		return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: form}, msg)
-	}
-	if err := ValidateUsername(form.Username); err != nil {
-		return fail(err.Error())
-	}
-	if !store.ValidRole(form.Role) {
-		return fail(roleSentence(form.Role))
-	}
-	password := RandomPassword()
-	hash, err := s.hasher.hash(r.Context(), password)
-	if err != nil {
-		return err
-	}
-	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		if _, err := s.db.CreateUserTx(r.Context(), tx, form.Username, form.Role, hash, true); err != nil {
-			return err
-		}
-		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: me.Username, Action: "user.create", Subject: "user:" + form.Username, Detail: "role " + form.Role, ClientAddr: s.clientAddr(r)})
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return fail(fmt.Sprintf("The username %s is taken (usernames are compared without case). Choose another.", form.Username))
+		return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: form}, refusal.Error())
 	}
 	if err != nil {
 		return err
@@ -102,13 +98,6 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request, username, passwor
 	return s.renderUsersNotice(w, r, http.StatusOK, m, "", notice)
 }
 
-func roleSentence(role string) string {
-	if !utf8.ValidString(role) || len(role) > 20 {
-		return "Choose one of the roles: " + strings.Join(store.Roles(), ", ") + "."
-	}
-	return fmt.Sprintf("There is no role %q. Choose one of: %s.", role, strings.Join(store.Roles(), ", "))
-}
-
 // userParam loads the user named by the {id} in the path; a malformed or
 // unknown id is 404.
 func (s *Server) userParam(r *http.Request) (store.User, error) {
@@ -119,43 +108,11 @@ func (s *Server) userParam(r *http.Request) (store.User, error) {
 	return s.db.UserByID(r.Context(), id)
 }
 
-// changeUser runs one admin change on a user, with its audit row in the
-// same transaction, and answers with the users page (303) or, when the
-// change is refused, the page with a sentence (422).
-// done, when not nil, answers instead after the commit.
-func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, change func(tx *sql.Tx, me, u store.User) (action, detail, flash string, err error), done func(u store.User, flash string) error) error {
-	me, _ := userFrom(r.Context())
-	if err := parseForm(r); err != nil {
-		return err
-	}
-	u, err := s.userParam(r)
-	if err != nil {
-		return err
-	}
-	var flash string
-	err = s.db.InTx(r.Context(), func(tx *sql.Tx) error {
-		action, detail, f, err := change(tx, me, u)
-		if err != nil {
-			return err
-		}
-		flash = f
-		return s.db.AuditTx(r.Context(), tx, store.AuditEntry{Actor: me.Username, Action: action, Subject: "user:" + u.Username, Detail: detail, ClientAddr: s.clientAddr(r)})
-	})
-	var he *httpError
-	switch {
-	case errors.Is(err, store.ErrLastAdmin):
-		return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: views.NewUserForm{Role: store.RoleViewer}},
-			fmt.Sprintf("%s is the last enabled admin: make another user admin first, so that someone can still manage users.", u.Username))
-	case errors.As(err, &he) && he.status == http.StatusUnprocessableEntity:
-		return s.renderUsers(w, r, he.status, views.UsersPage{Form: views.NewUserForm{Role: store.RoleViewer}}, he.msg)
-	case err != nil:
-		return err
-	}
-	if done != nil {
-		return done(u, flash)
-	}
+// userChanged answers an admin change of user u: the users page (303),
+// or the start page when the admin gave up their own admin role.
+func (s *Server) userChanged(w http.ResponseWriter, r *http.Request, u store.User, flash string) error {
 	s.flash(r, flash)
-	if u.ID == me.ID {
+	if me, _ := userFrom(r.Context()); u.ID == me.ID {
 		// An admin who gave up their own admin role may no longer see the page.
 		if now, err := s.db.UserByID(r.Context(), me.ID); err == nil && now.Role != store.RoleAdmin {
 			return redirect(w, r, "/")
@@ -165,19 +122,19 @@ func (s *Server) changeUser(w http.ResponseWriter, r *http.Request, change func(
 }
 
 func (s *Server) setUserRole(w http.ResponseWriter, r *http.Request) error {
-	return s.changeUser(w, r, func(tx *sql.Tx, me, u store.User) (string, string, string, error) {
-		role := r.PostForm.Get("role")
-		if !store.ValidRole(role) {
-			return "", "", "", errStatus(http.StatusUnprocessableEntity, "%s", roleSentence(role))
-		}
-		if role == u.Role {
-			return "", "", "", errStatus(http.StatusUnprocessableEntity, "%s already has the role %s.", u.Username, role)
-		}
-		if err := s.db.SetRoleTx(r.Context(), tx, u.ID, role); err != nil {
-			return "", "", "", err
-		}
-		return "user.role", u.Role + " → " + role, fmt.Sprintf("%s now has the role %s.", u.Username, role), nil
-	}, nil)
+	if err := parseForm(r); err != nil {
+		return err
+	}
+	u, err := s.userParam(r)
+	if err != nil {
+		return err
+	}
+	role := r.PostForm.Get("role")
+	u, err = s.desk.SetUserRole(r.Context(), s.actor(r), u.ID, role)
+	if err, refused := s.usersRefused(w, r, err); refused || err != nil {
+		return err
+	}
+	return s.userChanged(w, r, u, fmt.Sprintf("%s now has the role %s.", u.Username, role))
 }
 
 func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) error {
@@ -189,36 +146,30 @@ func (s *Server) enableUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request, disabled bool) error {
-	return s.changeUser(w, r, func(tx *sql.Tx, me, u store.User) (string, string, string, error) {
-		if disabled && u.ID == me.ID {
-			return "", "", "", errStatus(http.StatusUnprocessableEntity, "You cannot disable your own account. Another admin can.")
-		}
-		if err := s.db.SetDisabledTx(r.Context(), tx, u.ID, disabled); err != nil {
-			return "", "", "", err
-		}
-		if disabled {
-			return "user.disable", "sessions ended", fmt.Sprintf("%s is disabled and signed out everywhere.", u.Username), nil
-		}
-		return "user.enable", "", fmt.Sprintf("%s is enabled again.", u.Username), nil
-	}, nil)
+	u, err := s.userParam(r)
+	if err != nil {
+		return err
+	}
+	u, err = s.desk.SetUserDisabled(r.Context(), s.actor(r), u.ID, disabled)
+	if err, refused := s.usersRefused(w, r, err); refused || err != nil {
+		return err
+	}
+	if disabled {
+		return s.userChanged(w, r, u, fmt.Sprintf("%s is disabled and signed out everywhere.", u.Username))
+	}
+	return s.userChanged(w, r, u, fmt.Sprintf("%s is enabled again.", u.Username))
 }
 
 // resetPassword gives a user a generated password, shown once to the admin,
 // which the user must change at next sign-in; their sessions end.
 func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
-	password := RandomPassword()
-	hash, err := s.hasher.hash(r.Context(), password)
+	u, err := s.userParam(r)
 	if err != nil {
 		return err
 	}
-	return s.changeUser(w, r, func(tx *sql.Tx, me, u store.User) (string, string, string, error) {
-		if u.ID == me.ID {
-			return "", "", "", errStatus(http.StatusUnprocessableEntity, "Change your own password on your account page instead.")
-		}
-		if _, err := s.db.SetPasswordTx(r.Context(), tx, u.ID, hash, true); err != nil {
-			return "", "", "", err
-		}
-		return "user.password_reset", "generated password; must change; sessions ended",
-			fmt.Sprintf("The password of %s has been reset and their sessions ended.", u.Username), nil
-	}, func(u store.User, flash string) error { return s.issue(w, r, u.Username, password, flash) })
+	password, err := s.desk.ResetPassword(r.Context(), s.actor(r), u.ID)
+	if err, refused := s.usersRefused(w, r, err); refused || err != nil {
+		return err
+	}
+	return s.issue(w, r, u.Username, password, fmt.Sprintf("The password of %s has been reset and their sessions ended.", u.Username))
 }

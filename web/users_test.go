@@ -268,7 +268,7 @@ func TestHTMXErrorsAreFragments(t *testing.T) {
 }
 
 func TestLayoutShowsSandboxBannerAndAdminOnlyNav(t *testing.T) {
-	env := newTestEnv(t, func(c *Config) { c.SandboxURL = "http://127.0.0.1:3020" })
+	env := newTestEnv(t, func(c *testConfig) { c.SandboxURL = "http://127.0.0.1:3020" })
 	viewerB, viewerName := env.signedIn(store.RoleViewer)
 	res := viewerB.get("/")
 	for _, want := range []string{`data-testid="sandbox-banner"`, "no real money moves", `data-testid="whoami">` + viewerName, ">viewer<", `href="/payments"`, `href="/payouts"`, `href="/orders"`, `href="/notifications"`, `data-testid="logout"`} {

@@ -29,6 +29,18 @@ func systemError() payments.Params {
 	return payments.Params{"errCode": "0010", "errDes": "请联系技术人员查看", "retCode": "FAIL", "retMsg": "支付中心系统异常"}
 }
 
+// duplicateAnswer answers a create of a merchant order number used before
+// (field names the number: mchOrderNo or mchTransOrderNo).
+func duplicateAnswer(f Faults, field, no string) payments.Params {
+	switch {
+	case f.DuplicateSystemError:
+		return systemError()
+	case f.DuplicateMessage != "":
+		return failParam(f.DuplicateMessage)
+	}
+	return failParam(fmt.Sprintf("商户订单号重复[%s=%s]", field, no))
+}
+
 func transNotFound() payments.Params {
 	return payments.Params{"errCode": "0112", "errDes": "代付订单不存在", "retCode": "FAIL", "retMsg": "代付订单不存在"}
 }
@@ -198,7 +210,7 @@ func (s *Sandbox) apiPayCreate(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	if _, dup := s.payByNo[o.MchOrderNo]; dup {
 		s.mu.Unlock()
-		writeJSON(w, failParam(fmt.Sprintf("商户订单号重复[mchOrderNo=%s]", o.MchOrderNo)))
+		writeJSON(w, duplicateAnswer(f, "mchOrderNo", o.MchOrderNo))
 		return
 	}
 	s.pays[o.ID] = o
@@ -369,16 +381,20 @@ func (s *Sandbox) apiTransCreate(w http.ResponseWriter, r *http.Request) {
 	o.CreateTime = now.UnixMilli()
 	o.ChannelOrderNo = "SBX" + strings.TrimPrefix(o.ID, "T")
 	s.mu.Lock()
-	if _, dup := s.transByNo[o.MchTransOrderNo]; dup {
+	_, dup := s.transByNo[o.MchTransOrderNo]
+	if _, late := s.lateTrans[o.MchTransOrderNo]; dup || late {
 		s.mu.Unlock()
-		writeJSON(w, failParam(fmt.Sprintf("商户订单号重复[mchTransOrderNo=%s]", o.MchTransOrderNo)))
+		writeJSON(w, duplicateAnswer(f, "mchTransOrderNo", o.MchTransOrderNo))
 		return
 	}
-	s.trans[o.ID] = o
-	s.transByNo[o.MchTransOrderNo] = o
-	s.transList = append(s.transList, o)
 	s.creates[o.MchTransOrderNo]++
-	s.goLocked(func() { s.settle(o.ID) })
+	if f.LostAnswer && f.LateCreate {
+		s.lateTrans[o.MchTransOrderNo] = o
+		s.mu.Unlock()
+		s.hold(r)
+		return
+	}
+	s.landTransLocked(o)
 	snap := *o
 	s.mu.Unlock()
 
@@ -396,6 +412,15 @@ func (s *Sandbox) apiTransCreate(w http.ResponseWriter, r *http.Request) {
 		"channelOrderNo":  snap.ChannelOrderNo,
 		"createTime":      snap.CreateTime,
 	}, f))
+}
+
+// landTransLocked stores a created payout and starts its settling. s.mu is
+// held.
+func (s *Sandbox) landTransLocked(o *transOrder) {
+	s.trans[o.ID] = o
+	s.transByNo[o.MchTransOrderNo] = o
+	s.transList = append(s.transList, o)
+	s.goLocked(func() { s.settle(o.ID) })
 }
 
 func (s *Sandbox) apiTransQuery(w http.ResponseWriter, r *http.Request) {
@@ -438,6 +463,11 @@ func (s *Sandbox) apiTransQuery(w http.ResponseWriter, r *http.Request) {
 		o = s.transByNo[mchTransOrderNo]
 	}
 	if o == nil {
+		if late := s.lateTrans[mchTransOrderNo]; late != nil && transOrderID == "" {
+			// Answered "not found" while it was on its way; it lands now.
+			delete(s.lateTrans, mchTransOrderNo)
+			s.landTransLocked(late)
+		}
 		s.mu.Unlock()
 		writeJSON(w, transNotFound())
 		return

@@ -25,6 +25,18 @@ type Faults struct {
 	OutOfOrder       bool          // after a notification with a newer status, an older status is also sent
 	RefuseNotifies   int           // the first N attempts of every notification chain are not delivered (recorded as failed)
 	PostFormProducts []int         // these productIds answer payUrl as "POST;<cashier-url>?a=1&b=2"
+	// LateCreate, with LostAnswer: a payout create is accepted (and
+	// counted) but lands only once a query of its merchant payout number
+	// has answered "not found": a create still on its way while the query
+	// was answered. A create of the number meanwhile is a duplicate.
+	LateCreate bool
+	// DuplicateMessage is the retMsg of the FAIL that answers a create of
+	// a merchant order number used before; empty: 商户订单号重复[…].
+	DuplicateMessage string
+	// DuplicateSystemError answers a create of a merchant order number
+	// used before with the system error 0010 instead of a FAIL, as the
+	// reference gateway does in some paths.
+	DuplicateSystemError bool
 }
 
 func (f Faults) clone() Faults {
@@ -54,6 +66,9 @@ func (f Faults) String() string {
 	add(f.BadSign, "bad-sign")
 	add(f.DuplicateNotify, "duplicate")
 	add(f.OutOfOrder, "out-of-order")
+	add(f.LateCreate, "late-create")
+	add(f.DuplicateSystemError, "dup-0010")
+	add(f.DuplicateMessage != "", "dup-msg="+f.DuplicateMessage)
 	add(f.RefuseNotifies > 0, "refuse="+strconv.Itoa(f.RefuseNotifies))
 	add(f.Latency > 0, "latency="+f.Latency.String())
 	add(f.FaultPercent > 0 && f.FaultPercent < 100, "percent="+strconv.Itoa(f.FaultPercent))
@@ -68,7 +83,8 @@ func (f Faults) String() string {
 }
 
 // ParseFaults reads a comma-separated fault list such as
-// "lost-answer,timeout,500,0010,garbage,bad-sign,duplicate,out-of-order,refuse=2,latency=200ms,percent=30,post-form=8002+8003".
+// "lost-answer,timeout,500,0010,garbage,bad-sign,duplicate,out-of-order,refuse=2,latency=200ms,percent=30,post-form=8002+8003,
+// late-create,dup-msg=商户单号已使用,dup-0010".
 // An empty spec (or "none") is a well-behaved gateway.
 func ParseFaults(spec string) (Faults, error) {
 	var f Faults
@@ -98,12 +114,21 @@ func ParseFaults(spec string) (Faults, error) {
 				f.DuplicateNotify = true
 			case "out-of-order":
 				f.OutOfOrder = true
+			case "late-create":
+				f.LateCreate = true
+			case "dup-0010":
+				f.DuplicateSystemError = true
 			default:
 				return Faults{}, fmt.Errorf("sandbox: unknown fault %q", tok)
 			}
 			continue
 		}
 		switch name {
+		case "dup-msg":
+			if val == "" {
+				return Faults{}, fmt.Errorf("sandbox: fault %q: want the message, such as dup-msg=商户单号已使用", tok)
+			}
+			f.DuplicateMessage = val
 		case "refuse":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {

@@ -2,7 +2,9 @@ package sandbox
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"paydesk/payments"
 )
 
@@ -27,6 +30,8 @@ func TestParseFaults(t *testing.T) {
 				FaultPercent: 30, PostFormProducts: []int{8002, 8003}}},
 		{" timeout , http500 ,system-error", Faults{Timeout: true, HTTP500: true, SystemError: true}},
 		{"post-form=8001", Faults{PostFormProducts: []int{8001}}},
+		{"lost-answer,late-create,dup-msg=商户单号已使用", Faults{LostAnswer: true, LateCreate: true, DuplicateMessage: "商户单号已使用"}},
+		{"dup-0010", Faults{DuplicateSystemError: true}},
 	}
 	for _, tt := range tests {
 		got, err := ParseFaults(tt.spec)
@@ -42,7 +47,7 @@ func TestParseFaults(t *testing.T) {
 			t.Errorf("String() %q does not parse back: %v %v", got.String(), again, err)
 		}
 	}
-	for _, bad := range []string{"slow", "refuse=-1", "refuse=x", "latency=soon", "percent=101", "post-form=abc", "timeout=1"} {
+	for _, bad := range []string{"slow", "refuse=-1", "refuse=x", "latency=soon", "percent=101", "post-form=abc", "timeout=1", "dup-msg=", "late-create=1"} {
 		if _, err := ParseFaults(bad); err == nil {
 			t.Errorf("ParseFaults(%q) accepted", bad)
 		}
@@ -204,5 +209,54 @@ func TestFaultsAPI(t *testing.T) {
 	f.PostFormProducts[0] = 1
 	if sb.Faults().PostFormProducts[0] != 8002 {
 		t.Error("Faults() shares its slice with the sandbox")
+	}
+}
+
+// late-create: a payout create whose answer is lost lands only once a
+// query has said "not found"; a create of the number after that is a
+// duplicate, answered in the chosen words or with 0010, and never a second
+// payout.
+func TestLateCreateAndDuplicateAnswers(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name   string
+		f      Faults
+		answer func(err error) bool
+	}{
+		{"dup-msg", Faults{DuplicateMessage: "商户单号已使用"}, func(err error) bool {
+			var g *payments.GatewayError
+			return errors.As(err, &g) && g.RetMsg == "商户单号已使用" && !payments.IsUnclear(err) && !payments.IsDuplicateNumber(err)
+		}},
+		{"dup-0010", Faults{DuplicateSystemError: true}, func(err error) bool {
+			var u *payments.UnclearError
+			return errors.As(err, &u) && u.Reason == payments.ReasonGatewaySystem
+		}},
+		{"default wording", Faults{}, payments.IsDuplicateNumber},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sb, srv := startSandbox(t, Config{TimeScale: 1000})
+			f := tt.f
+			f.LostAnswer, f.LateCreate = true, true
+			sb.SetFaults(f)
+			c := newClient(srv, testKey, 200*time.Millisecond)
+			req := transRequest("LATE-1", "6222000011112222", srv.URL+"/notify")
+			if _, err := c.CreateTransOrder(ctx, req); !payments.IsUnclear(err) {
+				t.Fatalf("the first create: %v, want its answer lost", err)
+			}
+			if sb.CreateCount("LATE-1") != 1 {
+				t.Fatalf("the create was not accepted")
+			}
+			if _, err := c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: "LATE-1"}); !payments.IsNotFound(err) {
+				t.Fatalf("the query while it is on its way: %v, want not found", err)
+			}
+			_, err := c.CreateTransOrder(ctx, req)
+			if !tt.answer(err) {
+				t.Fatalf("the second create: %v", err)
+			}
+			got, err := c.QueryTransOrder(ctx, payments.TransQuery{MchTransOrderNo: "LATE-1"})
+			if err != nil || got.Amount != req.Amount || sb.CreateCount("LATE-1") != 1 {
+				t.Fatalf("after landing: %+v %v, %d creates", got, err, sb.CreateCount("LATE-1"))
+			}
+		})
 	}
 }

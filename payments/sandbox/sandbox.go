@@ -96,9 +96,10 @@ type Sandbox struct {
 	trans      map[string]*transOrder
 	transByNo  map[string]*transOrder
 	transList  []*transOrder
-	creates    map[string]int       // accepted creates by merchant order number
-	attempts   map[string][]Attempt // by order id
-	attemptLog []Attempt            // every attempt, in order, for the overview page
+	lateTrans  map[string]*transOrder // accepted payouts not landed yet (LateCreate), by merchant number
+	creates    map[string]int         // accepted creates by merchant order number
+	attempts   map[string][]Attempt   // by order id
+	attemptLog []Attempt              // every attempt, in order, for the overview page
 }
 
 // New returns a running sandbox. Call Close to stop its timers and
@@ -117,6 +118,7 @@ func New(cfg Config) *Sandbox {
 		payByNo:   make(map[string]*payOrder),
 		trans:     make(map[string]*transOrder),
 		transByNo: make(map[string]*transOrder),
+		lateTrans: make(map[string]*transOrder),
 		creates:   make(map[string]int),
 		attempts:  make(map[string][]Attempt),
 	}

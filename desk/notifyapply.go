@@ -1,0 +1,242 @@
+package desk
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"paydesk/payments"
+	"paydesk/store"
+)
+
+// handleNotification decides what a stored callback means and applies it
+// inside tx: the order's status through applyPayObservation /
+// applyTransObservation, a new external order, or an alert. It returns the
+// outcome to record, with the reply the gateway gets.
+func (d *Desk) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJob) (store.NotificationOutcome, error) {
+	out := store.NotificationOutcome{ID: j.id}
+	if rej, ok := j.rejection(); ok {
+		out.Result, out.Reason = store.NotifyRejected, rej.reason
+		rep := rej.reply()
+		out.ReplyCode, out.ReplyBody = rep.Code, rep.Body
+		if len(j.accounts) > 0 {
+			out.SigValid = &j.signed
+		}
+		_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: rej.alert, DedupeKey: j.alertKey(rej), NotificationID: j.id, Summary: j.alertSummary(rej)})
+		return out, err
+	}
+	valid := true
+	out.SigValid = &valid
+	out.AccountID = j.acct.ID
+	return d.notifyOrder(ctx, tx, j.raw.Kind, j, out)
+}
+
+func succeed(out store.NotificationOutcome, result, reason string) store.NotificationOutcome {
+	out.Result, out.Reason = result, reason
+	out.ReplyCode, out.ReplyBody = http.StatusOK, payments.NotifyReply
+	return out
+}
+
+// ownsAccount reports whether an order's account is one of the accounts
+// with the callback's merchant id.
+func ownsAccount(j *notifyJob, accountID int64) bool {
+	return slices.ContainsFunc(j.accounts, func(a acctKey) bool { return a.acct.ID == accountID })
+}
+
+// verifiedBy reports whether the key of account accountID verified the
+// callback: only then may it change that account's order.
+func verifiedBy(j *notifyJob, accountID int64) bool {
+	return slices.ContainsFunc(j.verified, func(a *store.GatewayAccount) bool { return a.ID == accountID })
+}
+
+// mismatch records a signed callback that does not fit the order held.
+func (d *Desk) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome, kind string, ref int64, reason string) (store.NotificationOutcome, error) {
+	out.Result, out.Reason = store.NotifyAlert, reason
+	out.ReplyCode, out.ReplyBody = http.StatusConflict, "fail: "+reason
+	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: kind + ":" + strconv.FormatInt(ref, 10),
+		NotificationID: j.id, OrderKind: kind, OrderRef: ref,
+		Summary: fmt.Sprintf("A correctly signed %s callback does not match the order held: %s. Nothing was changed.", j.raw.Kind, reason)})
+	return out, err
+}
+
+// notifyOrder applies a correctly signed callback to the order it names
+// (kind store.KindPay or store.KindTrans), or records the order as external.
+func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+	n := j.n
+	o, err := d.callbackOrder(ctx, tx, kind, j)
+	if errors.Is(err, store.ErrNotFound) {
+		if kind == store.KindTrans {
+			return d.externalPayout(ctx, tx, j, out)
+		}
+		return d.externalPayOrder(ctx, tx, j, out)
+	}
+	if err != nil {
+		return out, err
+	}
+	out.OrderKind, out.OrderRef = kind, o.ID
+	what, statusText := "order", payments.PayStatusText
+	if kind == store.KindTrans {
+		what, statusText = "payout", payments.TransStatusText
+	}
+	if reason := callbackMismatch(j, kind, o); reason != "" {
+		return d.mismatch(ctx, tx, j, out, kind, o.ID, reason)
+	}
+	out.AccountID = o.AccountID
+	prev := o.Status
+	settled := store.PayStateOpen
+	if kind == store.KindTrans {
+		settled = store.PayoutSubmitted
+	}
+	if prev != nil && *prev == n.Status && o.GateNo == n.OrderID && o.State == settled &&
+		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) {
+		// Nothing for the apply functions to change: the usual duplicate.
+		return succeed(out, store.NotifyDuplicate, "the "+what+" is "+statusText(n.Status)+" already"), nil
+	}
+	obs := observation{Source: sourceCallback, Actor: "gateway", Status: n.Status, GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
+		SuccTime: n.SuccTime, NotificationID: j.id}
+	var changed bool
+	if kind == store.KindTrans {
+		obs.ErrMsg = payments.ValueString(n.Fields["channelErrMsg"])
+		_, changed, err = d.applyTransObservation(ctx, tx, store.Payout{ID: o.ID}, obs)
+	} else {
+		_, changed, err = d.applyPayObservation(ctx, tx, store.PayOrder{ID: o.ID}, obs)
+	}
+	if err != nil {
+		return out, err
+	}
+	cur := "unknown"
+	if prev != nil {
+		cur = statusText(*prev)
+	}
+	switch {
+	case changed:
+		return succeed(out, store.NotifyApplied, "status "+statusText(n.Status)), nil
+	case prev != nil && (*prev == n.Status || kind == store.KindTrans && payments.IsTransSucceeded(*prev) && payments.IsTransSucceeded(n.Status)):
+		return succeed(out, store.NotifyDuplicate, "the "+what+" is "+cur+" already"), nil
+	case kind == store.KindTrans && prev != nil && payments.TransFinal(*prev) && payments.TransFinal(n.Status):
+		// A success after a failure or the other way round: the gateway
+		// contradicts itself. Nothing changes; a person must look. The
+		// callback is acknowledged, since sending it again changes nothing.
+		reason := fmt.Sprintf("the payout is %s, the callback says %s", cur, statusText(n.Status))
+		out = succeed(out, store.NotifyAlert, reason)
+		_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(o.ID, 10),
+			NotificationID: j.id, OrderKind: store.KindTrans, OrderRef: o.ID,
+			Summary: "A correctly signed payout callback contradicts the payout's outcome: " + reason + ". Nothing was changed."})
+		return out, err
+	}
+	return succeed(out, store.NotifyStale, fmt.Sprintf("the %s is %s; %s does not move it forward", what, cur, statusText(n.Status))), nil
+}
+
+// callbackOrder finds the order a correctly signed callback names: by the
+// gateway's number, else by the merchant number under the accounts of its
+// merchant id, the ones whose key verified it first.
+func (d *Desk) callbackOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob) (store.OrderBrief, error) {
+	n := j.n
+	var o store.OrderBrief
+	err := store.ErrNotFound
+	if n.OrderID != "" {
+		// Gateway numbers are unique across accounts: found here, the
+		// order may be another account's, which callbackMismatch refuses.
+		o, err = d.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
+	}
+	if errors.Is(err, store.ErrNotFound) && n.MchOrderNo != "" {
+		// Merchant numbers are unique per merchant id: look under every
+		// account of it, the ones whose key verified the callback first.
+		for _, a := range j.verified {
+			if o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo); !errors.Is(err, store.ErrNotFound) {
+				break
+			}
+		}
+		for i := 0; i < len(j.accounts) && errors.Is(err, store.ErrNotFound); i++ {
+			if a := &j.accounts[i].acct; !verifiedBy(j, a.ID) {
+				o, err = d.db.OrderBriefByMchNoTx(ctx, tx, kind, a.ID, n.MchOrderNo)
+			}
+		}
+	}
+	return o, err
+}
+
+// callbackMismatch says why a correctly signed callback does not fit the
+// order o it names, or "".
+func callbackMismatch(j *notifyJob, kind string, o store.OrderBrief) string {
+	n := j.n
+	what, idName := "order", "payOrderId"
+	if kind == store.KindTrans {
+		what, idName = "payout", "transOrderId"
+	}
+	switch {
+	case ownsAccount(j, o.AccountID) && !verifiedBy(j, o.AccountID):
+		return "the " + what + " belongs to another gateway account with merchant id " + n.MchID + ", whose key did not sign this callback"
+	case !ownsAccount(j, o.AccountID):
+		return "the " + what + " belongs to another merchant id than " + n.MchID
+	case n.MchOrderNo != o.MchNo:
+		return fmt.Sprintf("merchant number %q, the %s has %q", n.MchOrderNo, what, o.MchNo)
+	case n.OrderID != "" && o.GateNo != "" && n.OrderID != o.GateNo:
+		return fmt.Sprintf("%s %q, the %s has %q", idName, n.OrderID, what, o.GateNo)
+	case n.Amount != o.Amount:
+		return fmt.Sprintf("amount %d fen, the %s is for %d fen", n.Amount, what, o.Amount)
+	}
+	return ""
+}
+
+// externalPayOrder records a correctly signed callback's order that Paydesk
+// did not create, so that it can be looked up.
+func (d *Desk) externalPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+	n := j.n
+	if n.MchOrderNo == "" || n.Amount <= 0 {
+		return d.unrecordable(ctx, tx, j, out)
+	}
+	st := n.Status
+	o := store.PayOrder{AccountID: j.acct.ID, MchOrderNo: n.MchOrderNo, PayOrderID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
+		ProductID: n.ProductID, Amount: n.Amount, Param1: n.Param1, Param2: n.Param2, Status: &st, State: store.PayStateOpen,
+		Origin: "external", CreatedBy: "gateway callback"}
+	if n.SuccTime > 0 {
+		o.PaySuccAt = time.UnixMilli(n.SuccTime)
+	}
+	id, err := d.db.InsertPayOrderTx(ctx, tx, o)
+	if err != nil {
+		return out, err
+	}
+	out.OrderKind, out.OrderRef = store.KindPay, id
+	err = d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
+		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.PayStatusText(st),
+		Status:  &st, NotificationID: j.id})
+	return succeed(out, store.NotifyApplied, "external order recorded"), err
+}
+
+func (d *Desk) unrecordable(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+	reason := "unknown order without a merchant order number and a positive amount; it cannot be recorded"
+	out.Result, out.Reason = store.NotifyAlert, reason
+	out.ReplyCode, out.ReplyBody = http.StatusUnprocessableEntity, "fail: "+reason
+	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertUnrecordable, DedupeKey: j.n.MchID + ":" + j.n.OrderID, NotificationID: j.id,
+		Summary: fmt.Sprintf("A correctly signed %s callback for order %q: %s.", j.raw.Kind, j.n.OrderID, reason)})
+	return out, err
+}
+
+func (d *Desk) externalPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome) (store.NotificationOutcome, error) {
+	n := j.n
+	if n.MchOrderNo == "" || n.Amount <= 0 {
+		return d.unrecordable(ctx, tx, j, out)
+	}
+	st := n.Status
+	p := store.Payout{AccountID: j.acct.ID, MchTransOrderNo: n.MchOrderNo, TransOrderID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
+		Amount: n.Amount, Param1: n.Param1, Param2: n.Param2, Status: &st, State: store.PayoutSubmitted,
+		Origin: "external", CreatedBy: "gateway callback"}
+	if n.SuccTime > 0 {
+		p.TransSuccAt = time.UnixMilli(n.SuccTime)
+	}
+	id, err := d.db.InsertPayoutTx(ctx, tx, p)
+	if err != nil {
+		return out, err
+	}
+	out.OrderKind, out.OrderRef = store.KindTrans, id
+	err = d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
+		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.TransStatusText(st),
+		Status:  &st, NotificationID: j.id})
+	return succeed(out, store.NotifyApplied, "external payout recorded"), err
+}
