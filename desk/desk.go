@@ -143,7 +143,10 @@ func (d *Desk) Run(ctx context.Context) error {
 		d.log.Error("mark interrupted resend jobs", "err", err)
 	}
 	d.bg.spawn(d.notifier.run)
-	d.bg.spawn(d.runCheckpointer)
+	if !d.db.Postgres() {
+		// The WAL is SQLite's; PostgreSQL checkpoints by itself.
+		d.bg.spawn(d.runCheckpointer)
+	}
 	d.bg.spawn(d.runHousekeeping)
 	d.bg.spawn(d.runSessionCleanup)
 	if d.cfg.PaymentResolver {

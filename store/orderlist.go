@@ -88,7 +88,7 @@ func (db *DB) Orders(ctx context.Context, f OrderFilter) ([]OrderSummary, error)
 			where, args = append(where, `created_at < ?`), append(args, timeText(f.Before))
 		}
 		q := `SELECT t.id, t.account_id, t.` + mch + `, coalesce(t.` + gate + `, ''), t.amount, t.status, t.state, t.origin, t.created_at,
-			coalesce((SELECT max(e.at) FROM order_events e WHERE e.order_kind = '` + kind + `' AND e.order_ref = t.id AND e.type = 'resend'), '')
+			coalesce(CAST((SELECT max(e.at) FROM order_events e WHERE e.order_kind = '` + kind + `' AND e.order_ref = t.id AND e.type = 'resend') AS TEXT), '')
 			FROM ` + table + ` t`
 		if len(where) > 0 {
 			q += ` WHERE ` + strings.Join(where, ` AND `)

@@ -4,14 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
+	"paydesk/internal/dbtest"
 	"testing"
 	"time"
 )
 
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), nil)
+	db, err := Open(context.Background(), dbtest.URL(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ func (o PayOrder) StatusOr(def int) int {
 }
 
 const payOrderCols = `id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, product_id, amount, currency,
-	subject, body, param1, param2, status, state, pay_url, coalesce(pay_succ_at, ''), coalesce(expires_at, ''), origin, created_by,
+	subject, body, param1, param2, status, state, pay_url, coalesce(CAST(pay_succ_at AS TEXT), ''), coalesce(CAST(expires_at AS TEXT), ''), origin, created_by,
 	last_error, created_at, updated_at`
 
 func scanPayOrder(row rowScanner) (PayOrder, error) {
@@ -150,7 +150,7 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 	if o.Origin == "" {
 		o.Origin = "console"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO pay_orders (account_id, mch_order_no, pay_order_id, channel_order_no, product_id, amount, currency,
+	id, err := db.insertID(ctx, tx, `INSERT INTO pay_orders (account_id, mch_order_no, pay_order_id, channel_order_no, product_id, amount, currency,
 		subject, body, param1, param2, status, state, pay_url, pay_succ_at, expires_at, origin, created_by, last_error, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.AccountID, o.MchOrderNo, nullString(o.PayOrderID), o.ChannelOrderNo, o.ProductID, o.Amount, o.Currency,
@@ -162,7 +162,7 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 		}
 		return 0, fmt.Errorf("insert pay order: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // UpdatePayOrderTx writes the mutable fields of o (gateway ids, status,
@@ -170,12 +170,22 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 // the status and state it had when read (prev). It returns ErrConflict when
 // another writer got there first, so that callers re-read and decide again.
 func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder) error {
-	res, err := db.execTx(ctx, tx, `UPDATE pay_orders SET pay_order_id = ?, channel_order_no = ?, status = ?, state = ?, pay_url = ?,
-		pay_succ_at = ?, expires_at = ?, last_error = ?, updated_at = ?
-		WHERE id = ? AND state = ? AND status IS ?`,
-		nullString(o.PayOrderID), o.ChannelOrderNo, nullStatus(o.Status), o.State, o.PayURL,
-		nullTime(o.PaySuccAt), nullTime(o.ExpiresAt), o.LastError, timeText(db.now()),
-		o.ID, prev.State, nullStatus(prev.Status))
+	var res sql.Result
+	update := func() (err error) {
+		res, err = db.execTx(ctx, tx, `UPDATE pay_orders SET pay_order_id = ?, channel_order_no = ?, status = ?, state = ?, pay_url = ?,
+			pay_succ_at = ?, expires_at = ?, last_error = ?, updated_at = ?
+			WHERE id = ? AND state = ? AND status IS NOT DISTINCT FROM ?`,
+			nullString(o.PayOrderID), o.ChannelOrderNo, nullStatus(o.Status), o.State, o.PayURL,
+			nullTime(o.PaySuccAt), nullTime(o.ExpiresAt), o.LastError, timeText(db.now()),
+			o.ID, prev.State, nullStatus(prev.Status))
+		return err
+	}
+	var err error
+	if o.PayOrderID != prev.PayOrderID {
+		err = db.guard(ctx, tx, update) // the unique gateway id is set
+	} else {
+		err = update()
+	}
 	if err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("pay order id %s belongs to another order: %w", o.PayOrderID, ErrConflict)

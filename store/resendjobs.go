@@ -43,14 +43,10 @@ type ResendItem struct {
 
 // CreateResendJobTx stores a running job with its orders inside tx.
 func (db *DB) CreateResendJobTx(ctx context.Context, tx *sql.Tx, j ResendJob, items []ResendItem) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO resend_jobs (created_at, created_by, filter, total, state) VALUES (?, ?, ?, ?, ?)`,
+	id, err := db.insertID(ctx, tx, `INSERT INTO resend_jobs (created_at, created_by, filter, total, state) VALUES (?, ?, ?, ?, ?)`,
 		timeText(db.now()), j.CreatedBy, j.Filter, len(items), ResendRunning)
 	if err != nil {
 		return 0, fmt.Errorf("create resend job: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO resend_job_items (job_id, seq, order_kind, order_ref) VALUES (?, ?, ?, ?)`)
 	if err != nil {
@@ -69,7 +65,7 @@ func (db *DB) CreateResendJobTx(ctx context.Context, tx *sql.Tx, j ResendJob, it
 func (db *DB) ResendJobByID(ctx context.Context, id int64) (ResendJob, []ResendItem, error) {
 	var j ResendJob
 	var created, finished string
-	err := db.QueryRowContext(ctx, `SELECT id, created_at, created_by, filter, total, done, sent, skipped, failed, state, coalesce(finished_at, '')
+	err := db.QueryRowContext(ctx, `SELECT id, created_at, created_by, filter, total, done, sent, skipped, failed, state, coalesce(CAST(finished_at AS TEXT), '')
 		FROM resend_jobs WHERE id = ?`, id).Scan(&j.ID, &created, &j.CreatedBy, &j.Filter, &j.Total, &j.Done, &j.Sent, &j.Skipped, &j.Failed, &j.State, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, nil, fmt.Errorf("resend job %d: %w", id, ErrNotFound)
