@@ -139,3 +139,17 @@ func Schema(t testing.TB) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// PostgresURL returns a new schema's URL for a test that needs PostgreSQL
+// itself (several consoles on one database): it skips t, saying so, when
+// URLEnv is not set, and fails it when URLEnv is "required".
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	switch os.Getenv(URLEnv) {
+	case "":
+		t.Skipf("needs PostgreSQL: set %s=postgres://… to run it", URLEnv)
+	case "required":
+		t.Fatalf("%s=required, but no PostgreSQL database is named", URLEnv)
+	}
+	return Schema(t)
+}
