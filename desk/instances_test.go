@@ -2,6 +2,8 @@ package desk
 
 import (
 	"context"
+	"fmt"
+	"paydesk/payments/sandbox"
 	"testing"
 	"time"
 
@@ -76,5 +78,65 @@ func TestCallbackSweptByAnotherInstanceIsAppliedOnce(t *testing.T) {
 	}
 	if got, _ := e.db.PayOrderByID(ctx, o.ID); got.StatusOr(-1) != payments.PayPaying {
 		t.Errorf("the order moved to %d on a callback for another amount", got.StatusOr(-1))
+	}
+}
+
+// Two consoles on one database send one batch under lost answers and
+// timeouts; one of them stops mid-way (its payouts left "submitting") and
+// the other takes its work over once that is older than any call: every
+// payout is created at the gateway exactly once and ends final.
+func TestTwoInstancesNeverPayTwice(t *testing.T) {
+	fast := func(c *Config) { c.GatewayTimeout = 300 * time.Millisecond }
+	e := newCoreEnv(t, fast).withSandbox(sandbox.Faults{LostAnswer: true, FaultPercent: 40})
+	ctx := context.Background()
+	var ps []store.Payout
+	for i := range 120 {
+		ps = append(ps, testPayout(fmt.Sprintf("62220202%011d", i)))
+	}
+	id := e.approvedBatch(ps...)
+	other, _ := e.instance(fast)
+	opt := PayoutOptions{Concurrency: 8, Chunk: 8, Poll: 20 * time.Millisecond, Backoff: 30 * time.Millisecond, FollowUp: 100 * time.Millisecond}
+	ctxA, stopA := context.WithCancel(ctx)
+	doneA := make(chan struct{})
+	go func() { e.d.RunPayoutWorker(ctxA, opt); close(doneA) }()
+	ctxB, stopB := context.WithCancel(ctx)
+	doneB := make(chan struct{})
+	go func() { other.RunPayoutWorker(ctxB, opt); close(doneB) }()
+	t.Cleanup(func() { stopA(); stopB(); <-doneA; <-doneB })
+
+	// The first console stops once a third of the batch has left "approved".
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		counts, err := e.db.BatchCounts(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := 0
+		for _, c := range counts {
+			if c.State != store.PayoutApproved {
+				left += c.Count
+			}
+		}
+		if left >= 40 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d payouts left approved", left)
+		}
+	}
+	stopA()
+	<-doneA
+	e.clock.Advance(3 * time.Minute) // what it left "submitting" is now older than any call
+	e.waitFinished(id, 60*time.Second)
+	err := e.db.BatchPayoutsAll(ctx, id, func(p store.Payout) error {
+		if n := e.sb.CreateCount(p.MchTransOrderNo); n != 1 {
+			t.Errorf("payout %s created %d times", p.MchTransOrderNo, n)
+		}
+		if !PayoutFinal(p) {
+			t.Errorf("payout %s ended %s", p.MchTransOrderNo, p.State)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
