@@ -3,11 +3,11 @@ package desk
 import (
 	"context"
 	"fmt"
-	"paydesk/payments/sandbox"
 	"testing"
 	"time"
 
 	"paydesk/payments"
+	"paydesk/payments/sandbox"
 	"paydesk/store"
 )
 
@@ -138,5 +138,38 @@ func TestTwoInstancesNeverPayTwice(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A bulk resend runs on the console that started it: another console
+// starting on the database leaves it running (it is not abandoned), and a
+// cancel on that other console stops it.
+func TestResendJobSurvivesAnotherConsolesStart(t *testing.T) {
+	e := newCoreEnv(t).withSandbox(sandbox.Faults{})
+	ctx := context.Background()
+	var rows []store.OrderSummary
+	for i := range 40 {
+		o := e.payOrder(e.account.ID, fmt.Sprintf("R-%d", i), fmt.Sprintf("P-R-%d", i), 100, payments.PayPaid)
+		rows = append(rows, store.OrderSummary{Kind: store.KindPay, ID: o.ID, Status: o.Status})
+	}
+	id, err := e.d.StartBulkResend(ctx, admin, "test", rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := e.instance()
+	time.Sleep(200 * time.Millisecond)
+	j, _, err := e.db.ResendJobByID(ctx, id)
+	if err != nil || j.State != store.ResendRunning {
+		t.Fatalf("after another console started: job %s (%v), want running", j.State, err)
+	}
+	if err := other.CancelResendJob(ctx, admin, id); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // longer than one order takes
+	before, _, _ := e.db.ResendJobByID(ctx, id)
+	time.Sleep(300 * time.Millisecond)
+	after, _, _ := e.db.ResendJobByID(ctx, id)
+	if after.State != store.ResendCancelled || after.Done != before.Done || after.Done == 40 {
+		t.Fatalf("after a cancel on the other console: %s, %d then %d of 40 done; want cancelled and stopped", after.State, before.Done, after.Done)
 	}
 }
