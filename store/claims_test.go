@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"paydesk/internal/dbtest"
 )
 
 // Two consoles claiming due payouts at once take each at most once; a
@@ -70,5 +72,72 @@ func TestClaimedPayoutsAreTakenOnce(t *testing.T) {
 	}
 	if list, err := other.ClaimPayoutsDue(ctx, PayoutUnknown, lease, lease.Add(time.Minute), 100); err != nil || len(list) != 60 {
 		t.Fatalf("after the lease: %d taken over, want 60 (%v)", len(list), err)
+	}
+}
+
+// The reconciler's orders are claimed alike: of two consoles asking at once
+// each order goes to one, and none again before the lease ends.
+func TestReconcileCandidatesClaimedOnce(t *testing.T) {
+	ctx := context.Background()
+	created := time.Now().Add(-time.Hour)
+	clock := created
+	db, err := Open(ctx, dbtest.URL(t), func() time.Time { return clock })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	acct := testAccount(t, db)
+	err = db.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range 30 {
+			if _, err := db.InsertPayOrderTx(ctx, tx, PayOrder{AccountID: acct, MchOrderNo: fmt.Sprintf("R%d", i), ProductID: 8000, Amount: 100, State: PayStateOpen}); err != nil {
+				return err
+			}
+			if _, err := db.InsertPayoutTx(ctx, tx, Payout{AccountID: acct, MchTransOrderNo: fmt.Sprintf("RT%d", i), Amount: 100, State: PayoutSubmitted}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	lease := now.Add(time.Minute)
+	taken := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			for {
+				list, err := db.ClaimReconcileCandidates(ctx, now, 10*time.Minute, 24*time.Hour, lease, 4)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(list) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, o := range list {
+					taken[fmt.Sprint(o.Kind, o.ID)]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(taken) != 60 {
+		t.Fatalf("%d orders claimed, want 60", len(taken))
+	}
+	for k, n := range taken {
+		if n != 1 {
+			t.Errorf("%s claimed %d times", k, n)
+		}
+	}
+	if list, _ := db.ReconcileCandidates(ctx, now, 10*time.Minute, 24*time.Hour, 100); len(list) != 0 {
+		t.Errorf("%d orders due during the lease", len(list))
+	}
+	if list, _ := db.ReconcileCandidates(ctx, lease, 10*time.Minute, 24*time.Hour, 100); len(list) != 60 {
+		t.Errorf("%d orders due after the lease, want 60", len(list))
 	}
 }
