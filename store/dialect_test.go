@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,5 +104,49 @@ func TestOpenAtOnceMigratesOnce(t *testing.T) {
 	var n, distinct int
 	if err := db.QueryRowContext(ctx, `SELECT count(*), count(DISTINCT version) FROM schema_migrations`).Scan(&n, &distinct); err != nil || n != distinct || n == 0 {
 		t.Fatalf("%d migrations recorded, %d distinct: %v", n, distinct, err)
+	}
+}
+
+// Every migration is in the folder of its dialect, and every SQLite
+// migration after the PostgreSQL baseline has a PostgreSQL twin under the
+// same number (and no PostgreSQL one is without its SQLite twin): a
+// migration left in store/migrations itself would not be embedded, and
+// one without its twin would leave the stores apart.
+func TestMigrationsHaveTwins(t *testing.T) {
+	top, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range top {
+		if !e.IsDir() {
+			t.Errorf("migrations/%s: put it in migrations/sqlite, with its twin in migrations/postgres", e.Name())
+		}
+	}
+	numbers := func(dir string) map[string]string {
+		entries, err := migrationFS.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, e := range entries {
+			num, _, _ := strings.Cut(e.Name(), "_")
+			out[num] = e.Name()
+		}
+		return out
+	}
+	lite, pg := numbers("migrations/sqlite"), numbers("migrations/postgres")
+	const baseline = "0060"
+	if pg[baseline] == "" {
+		t.Fatalf("no PostgreSQL baseline %s", baseline)
+	}
+	for num, name := range lite {
+		if num > baseline && pg[num] == "" {
+			t.Errorf("sqlite/%s has no PostgreSQL twin postgres/%s_….sql", name, num)
+		}
+	}
+	for num, name := range pg {
+		if num < baseline || (num > baseline && lite[num] == "") {
+			t.Errorf("postgres/%s has no SQLite twin", name)
+		}
 	}
 }
