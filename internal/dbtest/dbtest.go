@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,7 +75,15 @@ func Main(m *testing.M) {
 		os.Exit(1)
 	}
 	fmt.Println("dbtest: the same tests on PostgreSQL")
-	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	// The child runs the same tests with the same flags, but leaves go
+	// test's record of what the tests read (for its cache) to this process.
+	var args []string
+	for _, a := range os.Args[1:] {
+		if !strings.HasPrefix(a, "-test.testlogfile=") {
+			args = append(args, a)
+		}
+	}
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), storeEnv+"=postgres")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
