@@ -165,10 +165,17 @@ func TestResendJobSurvivesAnotherConsolesStart(t *testing.T) {
 	if err := other.CancelResendJob(ctx, admin, id); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(300 * time.Millisecond) // longer than one order takes
-	before, _, _ := e.db.ResendJobByID(ctx, id)
-	time.Sleep(300 * time.Millisecond)
-	after, _, _ := e.db.ResendJobByID(ctx, id)
+	// The order in hand is finished; then nothing more is done, although
+	// the job would run for another second or more.
+	var before, after store.ResendJob
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		before, _, _ = e.db.ResendJobByID(ctx, id)
+		time.Sleep(500 * time.Millisecond)
+		after, _, _ = e.db.ResendJobByID(ctx, id)
+		if after.Done == before.Done || time.Now().After(deadline) {
+			break
+		}
+	}
 	if after.State != store.ResendCancelled || after.Done != before.Done || after.Done == 40 {
 		t.Fatalf("after a cancel on the other console: %s, %d then %d of 40 done; want cancelled and stopped", after.State, before.Done, after.Done)
 	}
