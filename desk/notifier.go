@@ -17,9 +17,6 @@ type notifier struct {
 	sweep chan chan error
 	stop  chan struct{} // closed when the writer takes no more jobs
 	done  chan struct{} // closed when the writer has returned
-	// ckpt asks the writer to finish a checkpoint between two of its
-	// transactions; it closes the channel sent once done.
-	ckpt chan chan struct{}
 }
 
 func newNotifier(d *Desk) *notifier {
@@ -29,37 +26,7 @@ func newNotifier(d *Desk) *notifier {
 		sweep: make(chan chan error),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
-		ckpt:  make(chan chan struct{}),
 	}
-}
-
-// finishCheckpoint has the writer copy into the database file, between
-// two of its transactions, what the WAL holds beyond the last checkpoint,
-// so that its next transaction starts the WAL again (see runCheckpointer).
-// It waits until that is done, so that no other checkpoint runs meanwhile:
-// one would keep the writer from starting the WAL again.
-func (nf *notifier) finishCheckpoint(ctx context.Context) {
-	done := make(chan struct{})
-	select {
-	case nf.ckpt <- done:
-	case <-nf.done:
-		return
-	case <-ctx.Done():
-		return
-	}
-	select {
-	case <-done:
-	case <-nf.done:
-	case <-ctx.Done():
-	}
-}
-
-// checkpoint is the writer's half of finishCheckpoint.
-func (nf *notifier) checkpoint(ctx context.Context, done chan struct{}) {
-	if _, _, err := nf.d.db.Checkpoint(ctx); err != nil {
-		nf.d.log.Warn("wal checkpoint", "err", err)
-	}
-	close(done)
 }
 
 // submit queues a job and waits for its answer.
@@ -137,9 +104,6 @@ func (nf *notifier) run(runCtx context.Context) {
 	for {
 		if len(stored) > 0 {
 			select {
-			case done := <-nf.ckpt:
-				nf.checkpoint(ctx, done)
-				continue
 			case <-tick.C:
 				sweep(nil)
 				continue
@@ -152,8 +116,6 @@ func (nf *notifier) run(runCtx context.Context) {
 			continue
 		}
 		select {
-		case done := <-nf.ckpt:
-			nf.checkpoint(ctx, done)
 		case j := <-nf.jobs:
 			stored = nf.cycle(ctx, nil, nf.fill([]*notifyJob{j}))
 		case ch := <-nf.sweep:
