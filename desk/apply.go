@@ -45,6 +45,13 @@ func (d *Desk) applyPayObservation(ctx context.Context, tx *sql.Tx, order store.
 	if err != nil {
 		return order, false, err
 	}
+	return d.applyPayObservationTo(ctx, tx, prev, obs)
+}
+
+// applyPayObservationTo is applyPayObservation on the order prev as read
+// inside tx: at least its mutable fields (store.OrderBrief.PayOrder), so
+// that a callback reads its order once.
+func (d *Desk) applyPayObservationTo(ctx context.Context, tx *sql.Tx, prev store.PayOrder, obs observation) (store.PayOrder, bool, error) {
 	next := prev
 	if next.PayOrderID == "" && obs.GatewayID != "" {
 		next.PayOrderID = obs.GatewayID

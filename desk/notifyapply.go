@@ -104,7 +104,7 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		obs.ErrMsg = payments.ValueString(n.Fields["channelErrMsg"])
 		_, changed, err = d.applyTransObservation(ctx, tx, store.Payout{ID: o.ID}, obs)
 	} else {
-		_, changed, err = d.applyPayObservation(ctx, tx, store.PayOrder{ID: o.ID}, obs)
+		_, changed, err = d.applyPayObservationTo(ctx, tx, o.PayOrder(), obs)
 	}
 	if err != nil {
 		return out, err

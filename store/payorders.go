@@ -85,6 +85,10 @@ func nullString(s string) any {
 	return s
 }
 
+func sameInt(a, b *int) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
 func nullStatus(s *int) any {
 	if s == nil {
 		return nil
@@ -166,16 +170,47 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 }
 
 // UpdatePayOrderTx writes the mutable fields of o (gateway ids, status,
-// state, pay URL, times, error) inside tx, but only if the row still has
-// the status and state it had when read (prev). It returns ErrConflict when
-// another writer got there first, so that callers re-read and decide again.
+// state, pay URL, times, error) that differ from prev, the row as read
+// inside tx, but only if the row still has the status and state it had
+// when read. It returns ErrConflict when another writer got there first,
+// so that callers re-read and decide again. Only the columns that change
+// are written: each index on a written column is updated, whether or not
+// its value changed, and this runs for every callback.
 func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder) error {
-	res, err := db.execTx(ctx, tx, `UPDATE pay_orders SET pay_order_id = ?, channel_order_no = ?, status = ?, state = ?, pay_url = ?,
-		pay_succ_at = ?, expires_at = ?, last_error = ?, updated_at = ?
-		WHERE id = ? AND state = ? AND status IS ?`,
-		nullString(o.PayOrderID), o.ChannelOrderNo, nullStatus(o.Status), o.State, o.PayURL,
-		nullTime(o.PaySuccAt), nullTime(o.ExpiresAt), o.LastError, timeText(db.now()),
-		o.ID, prev.State, nullStatus(prev.Status))
+	var set strings.Builder
+	args := make([]any, 0, 12)
+	col := func(name string, v any) {
+		set.WriteString(name)
+		set.WriteString(" = ?, ")
+		args = append(args, v)
+	}
+	if o.PayOrderID != prev.PayOrderID {
+		col("pay_order_id", nullString(o.PayOrderID))
+	}
+	if o.ChannelOrderNo != prev.ChannelOrderNo {
+		col("channel_order_no", o.ChannelOrderNo)
+	}
+	if !sameInt(o.Status, prev.Status) {
+		col("status", nullStatus(o.Status))
+	}
+	if o.State != prev.State {
+		col("state", o.State)
+	}
+	if o.PayURL != prev.PayURL {
+		col("pay_url", o.PayURL)
+	}
+	if !o.PaySuccAt.Equal(prev.PaySuccAt) {
+		col("pay_succ_at", nullTime(o.PaySuccAt))
+	}
+	if !o.ExpiresAt.Equal(prev.ExpiresAt) {
+		col("expires_at", nullTime(o.ExpiresAt))
+	}
+	if o.LastError != prev.LastError {
+		col("last_error", o.LastError)
+	}
+	set.WriteString("updated_at = ?")
+	args = append(args, timeText(db.now()), o.ID, prev.State, nullStatus(prev.Status))
+	res, err := db.execTx(ctx, tx, `UPDATE pay_orders SET `+set.String()+` WHERE id = ? AND state = ? AND status IS ?`, args...)
 	if err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("pay order id %s belongs to another order: %w", o.PayOrderID, ErrConflict)

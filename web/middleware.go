@@ -62,6 +62,30 @@ const (
 	sessFlash  = "flash"
 )
 
+// seenSteps is how finely the last request's time (the seen mark) is
+// kept: it is rewritten, and the session with it, only once older than
+// IdleTimeout/seenSteps, so that a page view does not write. A session
+// then ends between IdleTimeout-IdleTimeout/seenSteps and IdleTimeout
+// after its last request (29.5 to 30 minutes by default), never later.
+const seenSteps = 60
+
+// idleStore is the session store with the idle timeout: a session's row
+// expires IdleTimeout after it was last written, or at its lifetime's end
+// if sooner, so that scs ends an idle session on the real clock as well.
+type idleStore struct {
+	*store.SessionStore
+	idle time.Duration
+}
+
+// Commit stores the session until expiry, or until idle from now if
+// sooner.
+func (s idleStore) Commit(token string, b []byte, expiry time.Time) error {
+	if idle := time.Now().Add(s.idle); idle.Before(expiry) {
+		expiry = idle
+	}
+	return s.SessionStore.Commit(token, b, expiry)
+}
+
 // authenticate loads the signed-in user, if any, into the context. A
 // session ends when its user is gone or disabled, when the user signed out
 // everywhere or changed password since (session generation), after
@@ -104,7 +128,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.sessions.Put(ctx, sessSeen, now.UnixNano())
+		if now.Sub(seen) >= s.cfg.IdleTimeout/seenSteps {
+			s.sessions.Put(ctx, sessSeen, now.UnixNano())
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, userKey, u)))
 	})
 }

@@ -91,8 +91,11 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 	}
 	now := d.Now
 	sm := scs.New()
-	sm.Store = d.SessionStore()
-	sm.IdleTimeout = cfg.IdleTimeout
+	// scs with an IdleTimeout rewrites the session on every request: a
+	// write that waits behind the callback writer on every page view. The
+	// idle timeout is kept by authenticate (the seen mark, rewritten only
+	// now and then) and by idleStore, which caps the stored expiry.
+	sm.Store = idleStore{d.SessionStore(), cfg.IdleTimeout}
 	sm.Lifetime = cfg.Lifetime
 	sm.Cookie.Name = "paydesk_session"
 	sm.Cookie.HttpOnly = true
