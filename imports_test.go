@@ -27,6 +27,7 @@ func TestImportDirection(t *testing.T) {
 		{pkg: "paydesk/payments/sandbox", stdOnly: true, allowed: []string{"paydesk/payments"}},
 		{pkg: "paydesk/desk", forbidden: []string{"paydesk/web", "paydesk/views", "paydesk/payments/sandbox", "paydesk/internal/browsertest"}},
 		{pkg: "paydesk/desk/payoutcsv", forbidden: []string{"paydesk/web", "paydesk/views", "paydesk/store", "paydesk/desk"}},
+		{pkg: "paydesk/internal/i18n", forbidden: []string{"paydesk/store", "paydesk/payments", "paydesk/web", "paydesk/views", "paydesk/desk"}},
 		{pkg: "paydesk/web", forbidden: []string{"paydesk/payments/sandbox", "paydesk/internal/browsertest"}},
 	}
 	for _, r := range rules {

@@ -3,7 +3,11 @@
 // the store or the gateway protocol: handlers map rows to view models.
 package views
 
-import "strconv"
+import (
+	"strconv"
+
+	"paydesk/internal/i18n"
+)
 
 // Page is what the layout needs on every page.
 type Page struct {
@@ -43,25 +47,40 @@ type NavItem struct {
 // Nav lists the main navigation.
 func Nav() []NavItem {
 	return []NavItem{
-		{"payments", "Payments", "/payments"},
-		{"payouts", "Payouts", "/payouts"},
-		{"orders", "Orders", "/orders"},
-		{"notifications", "Notifications", "/notifications"},
-		{"settings", "Settings", "/settings"},
+		{"payments", i18n.N("Payments"), "/payments"},
+		{"payouts", i18n.N("Payouts"), "/payouts"},
+		{"orders", i18n.N("Orders"), "/orders"},
+		{"notifications", i18n.N("Notifications"), "/notifications"},
+		{"settings", i18n.N("Settings"), "/settings"},
 	}
 }
 
-// RoleText says in a few words what a role may do.
+// RoleName is the key of a role's name.
+func RoleName(role string) string {
+	switch role {
+	case "viewer":
+		return i18n.N("viewer")
+	case "operator":
+		return i18n.N("operator")
+	case "approver":
+		return i18n.N("approver")
+	case "admin":
+		return i18n.N("admin")
+	}
+	return role
+}
+
+// RoleText is the key of a few words on what a role may do.
 func RoleText(role string) string {
 	switch role {
 	case "viewer":
-		return "sees everything, changes nothing"
+		return i18n.N("sees everything, changes nothing")
 	case "operator":
-		return "creates payments, payouts, batches and resends"
+		return i18n.N("creates payments, payouts, batches and resends")
 	case "approver":
-		return "also approves or rejects payout batches"
+		return i18n.N("also approves or rejects payout batches")
 	case "admin":
-		return "also manages users, gateway accounts and settings"
+		return i18n.N("also manages users, gateway accounts and settings")
 	}
 	return ""
 }

@@ -44,7 +44,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	in, err := s.desk.SignIn(r.Context(), username, password, addr)
 	if refusal, ok := desk.AsRefusal(err); ok {
 		he := refusalError(refusal)
-		return fail(he.status, he.msg)
+		return fail(he.status, he.text(r))
 	}
 	if err != nil {
 		return err
@@ -99,10 +99,11 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 		Role:      u.Role,
 		Since:     views.Time(u.CreatedAt, s.loc),
 		SignedIn:  views.Time(timeFromNanos(s.sessions.GetInt64(r.Context(), sessAuthAt)), s.loc),
-		Idle:      durationText(s.cfg.IdleTimeout),
-		Lifetime:  durationText(s.cfg.Lifetime),
+		Idle:      durationText(tr(r), s.cfg.IdleTimeout),
+		Lifetime:  durationText(tr(r), s.cfg.Lifetime),
 		MustReset: u.MustChangePassword,
 		TwoFactor: u.TwoFactor,
+		Language:  u.Language,
 	}
 	return s.render(w, r, http.StatusOK, views.AccountPage(s.page(r, "Your account", ""), a))
 }
@@ -122,7 +123,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	gen, err := s.desk.ChangePassword(r.Context(), s.actor(r), r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm"))
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
 		p := s.page(r, "Change password", "")
-		p.Error = refusal.Error()
+		p.Error = tr(r).Msg(refusal.Message())
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ChangePassword(p, views.PasswordForm{Forced: u.MustChangePassword}))
 	}
 	if err != nil {
@@ -138,5 +139,5 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
 	p := s.page(r, "Settings", "settings")
-	return s.render(w, r, http.StatusOK, views.Settings(p))
+	return s.render(w, r, http.StatusOK, views.Settings(p, string(s.desk.TeamLanguage(r.Context()))))
 }

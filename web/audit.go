@@ -75,7 +75,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	m.CSVURL = withQuery("/settings/audit.csv", filterValues(form))
 	p := s.page(r, "Audit log", "settings")
 	if he, ok := err.(*httpError); ok {
-		p.Error = he.msg
+		p.Error = he.text(r)
 		return s.render(w, r, he.status, views.Audit(p, m))
 	}
 	f.Limit = auditPageSize + 1

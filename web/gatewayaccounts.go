@@ -78,9 +78,9 @@ func (s *Server) gatewayFormRefused(w http.ResponseWriter, r *http.Request, titl
 	if !ok || refusal.Kind != desk.Invalid {
 		return err, false
 	}
-	f.Errors = refusal.FieldErrors()
+	f.Errors = fieldErrors(tr(r), refusal)
 	p := s.page(r, title, "settings")
-	p.Error = refusal.Error()
+	p.Error = tr(r).Msg(refusal.Message())
 	return s.render(w, r, http.StatusUnprocessableEntity, views.GatewayEdit(p, f, nil)), true
 }
 

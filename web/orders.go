@@ -254,7 +254,7 @@ func (s *Server) lookupOrder(w http.ResponseWriter, r *http.Request) error {
 	id, _ := strconv.ParseInt(acctID, 10, 64)
 	kind, ref, kept, err := s.desk.LookupOrder(r.Context(), s.actor(r), id, q)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		return s.renderOrders(w, r, http.StatusUnprocessableEntity, q, acctID, refusal.Error())
+		return s.renderOrders(w, r, http.StatusUnprocessableEntity, q, acctID, tr(r).Msg(refusal.Message()))
 	}
 	if err != nil {
 		return err

@@ -125,7 +125,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
 		f := views.PaymentForm{FormToken: in.FormToken, AccountID: in.AccountID, ProductID: in.ProductID, Amount: in.Amount,
 			Subject: strings.TrimSpace(in.Subject), Body: strings.TrimSpace(in.Body), Param1: strings.TrimSpace(in.Param1), Param2: strings.TrimSpace(in.Param2),
-			Expiry: in.Expiry, Errors: refusal.FieldErrors()}
+			Expiry: in.Expiry, Errors: fieldErrors(tr(r), refusal)}
 		if _, expired := f.Errors["form"]; expired {
 			f.FormToken = "" // a fresh one
 		}
@@ -133,7 +133,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p := s.page(r, "New payment", "payments")
-		p.Error = refusal.Error()
+		p.Error = tr(r).Msg(refusal.Message())
 		return s.render(w, r, http.StatusUnprocessableEntity, views.PaymentNew(p, f))
 	}
 	if err != nil {

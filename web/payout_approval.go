@@ -16,7 +16,7 @@ func (s *Server) batchRefused(w http.ResponseWriter, r *http.Request, err error,
 	if !ok || refusal.Kind == desk.Forbidden || refusal.Kind == desk.NotFound {
 		return err, false
 	}
-	return s.renderBatch(w, r, refusalError(refusal).status, refusal.Error(), ctlCount, ctlSum), true
+	return s.renderBatch(w, r, refusalError(refusal).status, tr(r).Msg(refusal.Message()), ctlCount, ctlSum), true
 }
 
 func (s *Server) dropBatchErrors(w http.ResponseWriter, r *http.Request) error {
@@ -43,7 +43,7 @@ func (s *Server) sendBatch(w http.ResponseWriter, r *http.Request) error {
 	ctlCount, ctlSum := r.PostForm.Get("control_count"), r.PostForm.Get("control_sum")
 	_, err = s.desk.SendBatch(r.Context(), s.actor(r), id, ctlCount, ctlSum)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		return s.renderBatch(w, r, http.StatusUnprocessableEntity, refusal.Error(), ctlCount, ctlSum)
+		return s.renderBatch(w, r, http.StatusUnprocessableEntity, tr(r).Msg(refusal.Message()), ctlCount, ctlSum)
 	}
 	if err != nil {
 		return err

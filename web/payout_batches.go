@@ -116,7 +116,7 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := s.desk.ImportBatch(ctx, s.actor(r), desk.BatchFile{AccountID: r.FormValue("account_id"), Name: filepath.Base(hdr.Filename), File: file})
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		return fail(refusal.Error())
+		return fail(tr(r).Msg(refusal.Message()))
 	}
 	if err != nil {
 		return err

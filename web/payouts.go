@@ -228,9 +228,9 @@ func (s *Server) createPayout(w http.ResponseWriter, r *http.Request) error {
 		"bank_type": f.BankType, "param1": f.Param1, "param2": f.Param2,
 	}})
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid && len(refusal.Fields) > 0 {
-		f.Errors = refusal.FieldErrors()
+		f.Errors = fieldErrors(tr(r), refusal)
 		p := s.page(r, "New payout", "payouts")
-		p.Error = refusal.Error()
+		p.Error = tr(r).Msg(refusal.Message())
 		return s.render(w, r, http.StatusUnprocessableEntity, views.NewPayout(p, f))
 	}
 	if err != nil {
@@ -268,7 +268,7 @@ func (s *Server) savePayoutSettings(w http.ResponseWriter, r *http.Request) erro
 	}
 	err := s.desk.SetPayoutRules(r.Context(), s.actor(r), f.TwoPerson, f.SecondLimit, f.ExpiryDays)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		f.Errors = refusal.FieldErrors()
+		f.Errors = fieldErrors(tr(r), refusal)
 		return s.render(w, r, http.StatusUnprocessableEntity, views.PayoutSettings(s.page(r, "Payout settings", "settings"), f))
 	}
 	if err != nil {

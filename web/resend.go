@@ -19,7 +19,7 @@ func (s *Server) resendOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.desk.ResendOrder(r.Context(), s.actor(r), o.kind, o.id)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.TooMany {
-		s.flash(r, refusal.Error())
+		s.flash(r, tr(r).Msg(refusal.Message()))
 		return redirect(w, r, o.href())
 	}
 	if err != nil {
@@ -44,7 +44,7 @@ func (s *Server) bulkResend(w http.ResponseWriter, r *http.Request) error {
 	}
 	plan := s.desk.PlanResend(rows)
 	v := views.ResendPreviewView{Filter: fv, FilterText: filterText(fv), Total: len(rows), Max: desk.MaxBulkResend, TooMany: plan.TooMany,
-		CooldownTxt: waitText(desk.ResendCooldown), Ineligible: plan.Ineligible, Cooling: plan.Cooling, Eligible: len(plan.Items)}
+		CooldownTxt: waitText(tr(r), desk.ResendCooldown), Ineligible: plan.Ineligible, Cooling: plan.Cooling, Eligible: len(plan.Items)}
 	if r.PostForm.Get("confirm") != "1" || plan.TooMany || len(plan.Items) == 0 {
 		return s.render(w, r, http.StatusOK, views.ResendPreview(s.page(r, "Resend notifications", "orders"), v))
 	}

@@ -39,7 +39,7 @@ func (s *Server) saveSecuritySettings(w http.ResponseWriter, r *http.Request) er
 	}
 	err := s.desk.SetSecurity(r.Context(), s.actor(r), f.RequireTwoFactor, f.StepUpLimit)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		f.Errors = refusal.FieldErrors()
+		f.Errors = fieldErrors(tr(r), refusal)
 		f.StepUpLimit = strings.ToValidUTF8(f.StepUpLimit, "?")
 		return s.renderSecuritySettings(w, r, http.StatusUnprocessableEntity, f)
 	}

@@ -176,12 +176,23 @@ type browser struct {
 	header http.Header
 }
 
-func (e *testEnv) browser() *browser {
+// Its Accept-Language asks for English: most tests are about behaviour
+// and read the English sentences; those about the wording in Chinese use
+// browserIn.
+func (e *testEnv) browser() *browser { return e.browserIn("en") }
+
+// browserIn is a browser whose Accept-Language is acceptLanguage ("" for
+// none).
+func (e *testEnv) browserIn(acceptLanguage string) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: e.t, env: e, c: &http.Client{
+	b := &browser{t: e.t, env: e, header: http.Header{}, c: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+	if acceptLanguage != "" {
+		b.header.Set("Accept-Language", acceptLanguage)
+	}
+	return b
 }
 
 // signedIn returns a browser signed in as a new user with role.

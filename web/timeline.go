@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -81,7 +82,7 @@ func (s *Server) timeline(ctx context.Context, o orderInfo) ([]views.TimelineEnt
 	for _, it := range items {
 		entries = append(entries, it.e)
 	}
-	expect, expecting := s.expectations(o, events, notes)
+	expect, expecting := s.expectations(i18n.FromContext(ctx), o, events, notes)
 	entries = append(entries, expect...)
 	return entries, expecting || !o.final(), nil
 }
@@ -166,8 +167,8 @@ func paramsText(p payments.Params) string {
 // has seen: the retry chain after callbacks we did not acknowledge, the
 // chain of an outcome learned without a callback, and the callback a
 // resend asked for. It says whether something is still expected.
-func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.Notification) ([]views.TimelineEntry, bool) {
-	x := expecter{now: s.now(), loc: s.loc, retryDelay: s.retryDelay}
+func (s *Server) expectations(p *i18n.Printer, o orderInfo, events []store.Event, notes []store.Notification) ([]views.TimelineEntry, bool) {
+	x := expecter{p: p, now: s.now(), loc: s.loc, retryDelay: s.retryDelay}
 	reachesUs := o.origin != "external" || len(notes) > 0
 	x.retryChain(notes)
 	x.outcomeWithoutCallback(o, events, notes, reachesUs)
@@ -177,6 +178,7 @@ func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.N
 
 // expecter collects the entries of expectations.
 type expecter struct {
+	p          *i18n.Printer
 	now        time.Time
 	loc        *time.Location
 	retryDelay func(n int) time.Duration
@@ -205,7 +207,7 @@ func (x *expecter) retryChain(notes []store.Notification) {
 	}
 	next := last.Add(x.retryDelay(k))
 	x.pending(next, "pending", fmt.Sprintf("The gateway will try again: attempt %d of 6 expected around %s (+%s after the last delivery).",
-		k+1, views.Time(next, x.loc), waitText(x.retryDelay(k))))
+		k+1, views.Time(next, x.loc), waitText(x.p, x.retryDelay(k))))
 	x.expecting = true
 }
 
@@ -261,9 +263,9 @@ func (x *expecter) resendCallback(o orderInfo, events []store.Event, notes []sto
 		i := slices.IndexFunc(notes, func(n store.Notification) bool { return !n.ReceivedAt.Before(lastResend) })
 		switch {
 		case i >= 0:
-			x.pending(notes[i].ReceivedAt, "ok", fmt.Sprintf("The callback asked for by the resend arrived %s after it.", waitText(notes[i].ReceivedAt.Sub(lastResend))))
+			x.pending(notes[i].ReceivedAt, "ok", fmt.Sprintf("The callback asked for by the resend arrived %s after it.", waitText(x.p, notes[i].ReceivedAt.Sub(lastResend))))
 		case x.now.Sub(lastResend) < resendWindow:
-			x.pending(x.now, "pending", fmt.Sprintf("Waiting for the callback the resend asked for (%s so far).", waitText(x.now.Sub(lastResend))))
+			x.pending(x.now, "pending", fmt.Sprintf("Waiting for the callback the resend asked for (%s so far).", waitText(x.p, x.now.Sub(lastResend))))
 			x.expecting = true
 		default:
 			x.pending(lastResend.Add(resendWindow), "err", "No callback arrived within a minute of the resend.")

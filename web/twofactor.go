@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -60,7 +61,7 @@ func (s *Server) pendingUser(ctx context.Context) (u store.User, why string, err
 		return u, "Sign in with your username and password first.", nil
 	}
 	if !s.now().Before(time.Unix(0, s.sessions.GetInt64(ctx, sessPendingUntil))) {
-		return u, fmt.Sprintf("The code was not typed within %s. Sign in again.", durationText(secondStepTime)), nil
+		return u, i18n.FromContext(ctx).T("The code was not typed within %s. Sign in again.", durationText(i18n.FromContext(ctx), secondStepTime)), nil
 	}
 	u, err = s.db.UserByID(ctx, id)
 	if err != nil {
@@ -126,7 +127,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.desk.SignInCode(ctx, u, r.PostForm.Get("code"), s.clientAddr(r))
 	if refusal, ok := desk.AsRefusal(err); ok {
 		he := refusalError(refusal)
-		return s.renderLoginCode(w, r, he.status, u, he.msg)
+		return s.renderLoginCode(w, r, he.status, u, he.text(r))
 	}
 	if err != nil {
 		return err

@@ -60,7 +60,7 @@ func (s *Server) twoFactorRefused(w http.ResponseWriter, r *http.Request, err er
 		return err, false
 	}
 	he := refusalError(refusal)
-	return s.renderTwoFactor(w, r, he.status, he.msg, form), true
+	return s.renderTwoFactor(w, r, he.status, he.text(r), form), true
 }
 
 // startEnrolment makes a new secret and keeps it, sealed, until the user

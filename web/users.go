@@ -61,7 +61,7 @@ func (s *Server) usersRefused(w http.ResponseWriter, r *http.Request, err error)
 	if !ok || refusal.Kind != desk.Invalid {
 		return err, false
 	}
-	return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: views.NewUserForm{Role: store.RoleViewer}}, refusal.Error()), true
+	return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: views.NewUserForm{Role: store.RoleViewer}}, tr(r).Msg(refusal.Message())), true
 }
 
 // createUser adds a user with a generated password, shown once.
@@ -80,7 +80,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		if !store.ValidRole(form.Role) {
 			form.Role = store.RoleViewer
 		}
-		return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: form}, refusal.Error())
+		return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: form}, tr(r).Msg(refusal.Message()))
 	}
 	if err != nil {
 		return err

@@ -1,0 +1,66 @@
+package i18n
+
+import (
+	"context"
+	"testing"
+)
+
+func TestFromAcceptLanguage(t *testing.T) {
+	for _, c := range []struct {
+		header string
+		want   Lang
+		ok     bool
+	}{
+		{"", "", false},
+		{"zh-CN,zh;q=0.9,en;q=0.8", ZhCN, true},
+		{"en-US,en;q=0.9", En, true},
+		{"zh-TW", ZhCN, true},
+		{"zh-Hant-HK", ZhCN, true},
+		{"fr-FR,fr;q=0.9,en;q=0.5", En, true},
+		{"en;q=0.2, zh;q=0.9", ZhCN, true},
+		{"fr, de", "", false},
+		{"*", "", false},
+		{"garbage;;;q=x", "", false},
+	} {
+		got, ok := FromAcceptLanguage(c.header)
+		if got != c.want || ok != c.ok {
+			t.Errorf("FromAcceptLanguage(%q) = %q, %v; want %q, %v", c.header, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestPrinter(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh, en := c.Printer(ZhCN), c.Printer(En)
+	if got := zh.T("Payments"); got != "收款" {
+		t.Errorf("zh-CN Payments = %q", got)
+	}
+	if got := en.T("Payments"); got != "Payments" {
+		t.Errorf("en Payments = %q", got)
+	}
+	// A Message argument is printed in the same language first.
+	m := M("Your session reached its %s limit. Please sign in again.", M("%d h", 12))
+	if got := zh.Msg(m); got != "您的会话已达到时长上限（12 小时），请重新登录。" {
+		t.Errorf("zh-CN nested = %q", got)
+	}
+	if got := en.Msg(m); got != "Your session reached its 12 h limit. Please sign in again." {
+		t.Errorf("en nested = %q", got)
+	}
+	// A nil printer prints English, for code outside any request.
+	if got := FromContext(context.Background()).Msg(m); got != "Your session reached its 12 h limit. Please sign in again." {
+		t.Errorf("nil printer = %q", got)
+	}
+	if FromContext(NewContext(context.Background(), zh)).Lang() != ZhCN {
+		t.Error("the context does not carry the printer")
+	}
+	// A key not in the catalogue is printed as itself.
+	if got := zh.T("Not a key %s", "x"); got != "Not a key x" {
+		t.Errorf("unknown key = %q", got)
+	}
+	if c.Printer("fr") != zh {
+		t.Error("a language Paydesk does not speak gets a printer other than zh-CN's")
+	}
+}
