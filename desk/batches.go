@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -68,8 +69,8 @@ func (d *Desk) SetPayoutRules(ctx context.Context, a Actor, twoPerson bool, seco
 	var limit int64
 	if secondLimit = strings.TrimSpace(secondLimit); secondLimit != "" {
 		var err error
-		if limit, err = payments.ParseYuan(secondLimit); err != nil {
-			fields = append(fields, refuseField("second_limit", "The limit %s.", err.Error()))
+		if limit, err = money.Parse(secondLimit); err != nil {
+			fields = append(fields, refuseField("second_limit", "The second-approver limit: %s", amountProblem(err)))
 		}
 	}
 	days, err := strconv.Atoi(strings.TrimSpace(expiryDays))
@@ -342,7 +343,7 @@ func (d *Desk) SendBatch(ctx context.Context, a Actor, id int64, controlCount, c
 		if _, err := d.db.SetBatchPayoutsStateTx(ctx, tx, b.ID, store.PayoutDraft, store.PayoutAwaitingApproval); err != nil {
 			return b, store.AuditEntry{}, err
 		}
-		return b, store.AuditEntry{Action: "payout.batch.send", Detail: fmt.Sprintf("%d payouts, %s, sent for approval; control totals matched", n, money(sum))}, nil
+		return b, store.AuditEntry{Action: "payout.batch.send", Detail: fmt.Sprintf("%d payouts, %s, sent for approval; control totals matched", n, money.Format(sum))}, nil
 	})
 }
 
@@ -354,15 +355,15 @@ func controlTotals(b store.Batch, n int, sum int64, count, total string) *Refusa
 		return refuse(Invalid, "%s", acts.SendBlocked)
 	}
 	wantN, nerr := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(count), ",", ""))
-	wantSum, serr := payments.ParseYuan(strings.TrimSpace(total))
+	wantSum, serr := money.Parse(strings.TrimSpace(total))
 	switch {
 	case nerr != nil:
 		return refuse(Invalid, "Type the number of payouts as a whole number.")
 	case serr != nil:
-		return refuse(Invalid, "The control total %s.", serr.Error())
+		return refuse(Invalid, "The control total: %s", amountProblem(serr))
 	case wantN != n || wantSum != sum:
 		return refuse(Invalid, "The control totals do not match: you typed %d payouts and %s, the batch has %d payouts and %s. Check your records and the file.",
-			wantN, money(wantSum), n, money(sum))
+			wantN, money.Format(wantSum), n, money.Format(sum))
 	}
 	return nil
 }
@@ -531,8 +532,9 @@ func (d *Desk) decideBatch(ctx context.Context, a Actor, id int64, decide func(t
 
 // mchNo is the merchant payout number of a batch's row: fixed when the
 // batch is made, unique for the database (batch ids are), and never reused.
+// Its date and time are now's, in the zone now is in: the console's.
 func mchNo(now time.Time, batchID int64, rowNo int) string {
-	return fmt.Sprintf("PD%s%d%06d", now.UTC().Format("060102150405"), batchID, rowNo)
+	return fmt.Sprintf("PD%s%d%06d", now.Format("060102150405"), batchID, rowNo)
 }
 
 func rowPayout(row *payoutcsv.Row, accountID, batchID int64, no, state, by string) store.Payout {
@@ -612,7 +614,7 @@ func (d *Desk) CreatePayout(ctx context.Context, a Actor, in PayoutInput) (int64
 		if err := d.db.UpdateBatchTx(ctx, tx, b, next); err != nil {
 			return err
 		}
-		payoutID, err := d.db.InsertPayoutTx(ctx, tx, rowPayout(row, acct.ID, batchID, mchNo(now, batchID, 1), store.PayoutAwaitingApproval, a.Username))
+		payoutID, err := d.db.InsertPayoutTx(ctx, tx, rowPayout(row, acct.ID, batchID, mchNo(now.In(d.cfg.Location), batchID, 1), store.PayoutAwaitingApproval, a.Username))
 		if err != nil {
 			return err
 		}
@@ -620,7 +622,7 @@ func (d *Desk) CreatePayout(ctx context.Context, a Actor, in PayoutInput) (int64
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.create", Subject: fmt.Sprintf("batch:%d", batchID),
-			Detail: fmt.Sprintf("single payout #%d, %s to %s %s, sent for approval", payoutID, money(row.Amount), row.AccountName, row.AccountNo), ClientAddr: a.ClientAddr})
+			Detail: fmt.Sprintf("single payout #%d, %s to %s %s, sent for approval", payoutID, money.Format(row.Amount), row.AccountName, row.AccountNo), ClientAddr: a.ClientAddr})
 	})
 	return batchID, err
 }
@@ -682,13 +684,13 @@ func (d *Desk) importBatchTx(ctx context.Context, tx *sql.Tx, a Actor, acct stor
 		if len(row.Errors) == 0 {
 			var err error
 			if row.MchTransOrderNo == "" {
-				err = bw.Payout(ctx, rowPayout(row, acct.ID, id, mchNo(now, id, row.RowNo), store.PayoutDraft, a.Username))
+				err = bw.Payout(ctx, rowPayout(row, acct.ID, id, mchNo(now.In(d.cfg.Location), id, row.RowNo), store.PayoutDraft, a.Username))
 			} else {
 				err = bw.PayoutNow(ctx, rowPayout(row, acct.ID, id, row.MchTransOrderNo, store.PayoutDraft, a.Username))
 			}
 			if errors.Is(err, store.ErrConflict) {
 				row.Errors = append(row.Errors, fmt.Sprintf("Row %d: merchant payout number %s was used before; every payout needs a number never used before (or leave the column empty)", row.RowNo, row.MchTransOrderNo))
-				row.Raw = row.AccountName + ", " + row.AccountNo + ", " + yuanPlain(row.Amount)
+				row.Raw = row.AccountName + ", " + row.AccountNo + ", " + money.Plain(row.Amount)
 			} else if err != nil {
 				return err
 			}
@@ -741,7 +743,7 @@ func (d *Desk) importBatchTx(ctx context.Context, tx *sql.Tx, a Actor, acct stor
 		return 0, err
 	}
 	return id, d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.batch.upload", Subject: fmt.Sprintf("batch:%d", id),
-		Detail:     fmt.Sprintf("file %q (%s): %d rows, %d with errors, %d payouts, %s", f.Name, sum.Encoding, sum.Rows, errorRows, sum.Rows-errorRows, money(sum.Total)),
+		Detail:     fmt.Sprintf("file %q (%s): %d rows, %d with errors, %d payouts, %s", f.Name, sum.Encoding, sum.Rows, errorRows, sum.Rows-errorRows, money.Format(sum.Total)),
 		ClientAddr: a.ClientAddr})
 }
 
@@ -845,7 +847,7 @@ func (d *Desk) RetryBatch(ctx context.Context, a Actor, id int64) (int64, int, e
 		var sum int64
 		for _, p := range failed {
 			n := p
-			n.BatchID, n.MchTransOrderNo, n.State, n.CreatedBy = newID, mchNo(now, newID, p.RowNo), store.PayoutDraft, a.Username
+			n.BatchID, n.MchTransOrderNo, n.State, n.CreatedBy = newID, mchNo(now.In(d.cfg.Location), newID, p.RowNo), store.PayoutDraft, a.Username
 			if err := bw.Payout(ctx, n); err != nil {
 				return err
 			}
@@ -855,7 +857,7 @@ func (d *Desk) RetryBatch(ctx context.Context, a Actor, id int64) (int64, int, e
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.batch.retry", Subject: fmt.Sprintf("batch:%d", newID),
-			Detail: fmt.Sprintf("retry of %d failed payouts of batch #%d, %s, new numbers", len(failed), b.ID, money(sum)), ClientAddr: a.ClientAddr})
+			Detail: fmt.Sprintf("retry of %d failed payouts of batch #%d, %s, new numbers", len(failed), b.ID, money.Format(sum)), ClientAddr: a.ClientAddr})
 	})
 	return newID, len(failed), err
 }

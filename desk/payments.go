@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -28,10 +29,12 @@ import (
 // new payment (unlike a payout, a payment can simply be made again: nothing
 // is paid until the customer pays).
 
-// newMchOrderNo makes a merchant order number: "PD", the UTC time to the
-// second and 10 random characters, 26 in all (the gateway allows 30).
+// newMchOrderNo makes a merchant order number: "PD", the time to the
+// second in the console's zone (the date staff see on the payment: a
+// payment made at 04:02 Beijing time on 30 November is PD20261130…), and
+// 10 random characters, 26 in all (the gateway allows 30).
 func newMchOrderNo(now time.Time) string {
-	return "PD" + now.UTC().Format("20060102150405") + randomToken(10, "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+	return "PD" + now.Format("20060102150405") + randomToken(10, "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ")
 }
 
 // newLinkToken is the unguessable part of a public payment link: 128 random bits.
@@ -112,10 +115,10 @@ var paymentText = []struct {
 func (d *Desk) paymentOrder(ctx context.Context, in *PaymentInput) (store.PayOrder, *Refusal) {
 	var o store.PayOrder
 	var fields []*Refusal
-	if fen, err := payments.ParseYuan(in.Amount); err != nil {
-		fields = append(fields, refuseField("amount", "%s", sentence(err.Error())))
+	if fen, err := money.Parse(in.Amount); err != nil {
+		fields = append(fields, refuseMessage(Invalid, "amount", amountProblem(err)))
 	} else if max := d.MaxPaymentFen(ctx); fen > max {
-		fields = append(fields, refuseField("amount", "The amount is above the largest a payment may have here, %s.", money(max)))
+		fields = append(fields, refuseField("amount", "The amount is above the largest a payment may have here, %s.", money.Format(max)))
 	} else {
 		o.Amount = fen
 	}
@@ -190,7 +193,7 @@ func (d *Desk) CreatePayment(ctx context.Context, a Actor, in PaymentInput) (sto
 	if err != nil {
 		return o, err
 	}
-	o.MchOrderNo = newMchOrderNo(d.now())
+	o.MchOrderNo = newMchOrderNo(d.now().In(d.cfg.Location))
 	o.State, o.CreatedBy, o.Origin = store.PayStateCreating, a.Username, "console"
 	order, err := d.insertPayment(ctx, o, in.FormToken, a.ClientAddr)
 	if err != nil {
@@ -226,11 +229,11 @@ func (d *Desk) insertPayment(ctx context.Context, o store.PayOrder, formToken, c
 			product += " " + p.Name
 		}
 		if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: id, Type: store.EventCreated, Actor: o.CreatedBy,
-			Summary: fmt.Sprintf("Payment of %s created in Paydesk, product %s; merchant order no. %s", yuanText(o.Amount), product, o.MchOrderNo)}); err != nil {
+			Summary: fmt.Sprintf("Payment of %s created in Paydesk, product %s; merchant order no. %s", money.Format(o.Amount), product, o.MchOrderNo)}); err != nil {
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: o.CreatedBy, Action: "payment.create", Subject: fmt.Sprintf("pay:%s", o.MchOrderNo),
-			Detail: fmt.Sprintf("amount %s, product %s, account %d, subject %q", yuanText(o.Amount), product, o.AccountID, o.Subject), ClientAddr: clientAddr})
+			Detail: fmt.Sprintf("amount %s, product %s, account %d, subject %q", money.Format(o.Amount), product, o.AccountID, o.Subject), ClientAddr: clientAddr})
 	})
 	if err != nil {
 		var exists *PaymentExists

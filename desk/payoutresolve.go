@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -256,7 +257,7 @@ func (w *payoutWorker) settleOldRefusal(ctx context.Context, tx *sql.Tx, r payou
 			}
 		}
 	case r.err == nil:
-		summary = fmt.Sprintf("Query by merchant payout number: the gateway holds another payout under it (%s, not %s); the refusal stands", money(a.Amount), money(cur.Amount))
+		summary = fmt.Sprintf("Query by merchant payout number: the gateway holds another payout under it (%s, not %s); the refusal stands", money.Format(a.Amount), money.Format(cur.Amount))
 	case payments.IsNotFound(r.err):
 		summary = "Query by merchant payout number: the gateway does not have it; the refusal stands: " + cur.LastError
 	default:
@@ -342,7 +343,7 @@ func (w *payoutWorker) numberTaken(ctx context.Context, tx *sql.Tx, p store.Payo
 		return nil
 	}
 	msg := fmt.Sprintf("The gateway holds another payout under merchant payout number %s (transOrderId %s, %s, not %s): this payout was not sent. Pay it again under a new number if it is still due.",
-		p.MchTransOrderNo, a.TransOrderID, money(a.Amount), money(p.Amount))
+		p.MchTransOrderNo, a.TransOrderID, money.Format(a.Amount), money.Format(p.Amount))
 	next := cur
 	next.State, next.LastError, next.RefusalUnconfirmed = store.PayoutRefused, msg, false
 	if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -134,7 +135,7 @@ func (e *coreEnv) sentBatch(maker Actor, n int) store.Batch {
 	for i := range n {
 		sum += int64(100 + i/100*100 + i%100)
 	}
-	b, err := e.d.SendBatch(ctx, maker, id, fmt.Sprint(n), yuanPlain(sum))
+	b, err := e.d.SendBatch(ctx, maker, id, fmt.Sprint(n), money.Plain(sum))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ package views
 
 import (
 	"strconv"
+	"time"
 
 	"paydesk/internal/i18n"
 )
@@ -22,6 +23,22 @@ type Page struct {
 	// OpenAlerts counts unacknowledged alerts (up to 100), shown on the
 	// Notifications tab.
 	OpenAlerts int
+	// Zone is the zone the page's times are in, named once on the page:
+	// a message key (Beijing time) or the zone's name.
+	Zone string
+}
+
+// ZoneName is how a page names the zone loc: Beijing time for
+// Asia/Shanghai (and its aliases), else the zone's own name.
+func ZoneName(loc *time.Location) string {
+	if loc == nil {
+		return "UTC"
+	}
+	switch loc.String() {
+	case "Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC":
+		return i18n.N("Beijing time")
+	}
+	return loc.String()
 }
 
 // AlertCount renders an open-alert count for the navigation: "99+" above 99.

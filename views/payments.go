@@ -19,7 +19,7 @@ type PaymentForm struct {
 	ProductID string
 	Products  []Choice
 	Amount    string
-	MaxAmount string // yuan, for the hint
+	MaxAmount string // ¥1,000,000.00, for the hint
 	Subject   string
 	Body      string
 	Param1    string
@@ -94,12 +94,13 @@ type PaymentList struct {
 
 // PayCard is the printable card of a payment link.
 type PayCard struct {
-	MerchantName string
-	Amount       string
-	Subject      string
-	QRURL        string
-	LinkURL      string
-	Expires      string
+	MerchantName   string
+	Amount         string
+	AmountCapitals string // in Chinese capitals (大写)
+	Subject        string
+	QRURL          string
+	LinkURL        string
+	Expires        string
 }
 
 // PublicPayment is the public payment page's view model. It holds only

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -35,7 +36,7 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.desk.MaxPaymentFen(r.Context())), strconv.Itoa(days)))
+	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, money.Plain(s.desk.MaxPaymentFen(r.Context())), strconv.Itoa(days)))
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {
@@ -163,6 +164,6 @@ func (s *Server) setMaxPayment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "The largest payment amount is now "+views.Money(fen)+".")
+	s.flash(r, "The largest payment amount is now "+money.Format(fen)+".")
 	return redirect(w, r, "/settings/gateways")
 }

@@ -32,15 +32,19 @@ var cjk = regexp.MustCompile(`[\p{Han}，。：；（）“”、]+`)
 // language: the gateway's field names and words.
 var protocolWords = regexp.MustCompile(`\b(?:payOrderId|mchOrderNo|transOrderId|mchTransOrderNo|channelOrderNo|executeNotify|mchId|appId|productId|payUrl|sign|status|amount|success|fail|POST|GET|HTTP|MD5|JSON|query|body|errCode|retCode|retMsg|resCode|errDes)\b`)
 
-// visibleTexts lists what a person sees or hears of an HTML page: text
-// nodes (not of script or style) and the placeholder, title, aria-label
-// and alt attributes, and the value of buttons. A <details class="tech">
-// disclosure's text is listed in tech: its protocol words may stay.
-func visibleTexts(page string) (texts, tech []string, err error) {
+// visibleTexts lists what a person sees or hears of an HTML page in the
+// language lang: text nodes (not of script or style) and the
+// placeholder, title, aria-label and alt attributes, and the value of
+// buttons; not what an element's lang attribute declares to be in another
+// language (the language picker's names, an amount in Chinese capitals).
+// A <details class="tech"> disclosure's text is listed in tech: its
+// protocol words may stay.
+func visibleTexts(page string, lang i18n.Lang) (texts, tech []string, err error) {
 	doc, err := html.Parse(strings.NewReader(page))
 	if err != nil {
 		return nil, nil, err
 	}
+	base := func(l string) string { b, _, _ := strings.Cut(l, "-"); return b }
 	var walk func(n *html.Node, inTech bool)
 	walk = func(n *html.Node, inTech bool) {
 		add := func(s string) {
@@ -59,6 +63,9 @@ func visibleTexts(page string) (texts, tech []string, err error) {
 			add(n.Data)
 		case html.ElementNode:
 			if n.Data == "script" || n.Data == "style" {
+				return
+			}
+			if l := attr(n, "lang"); l != "" && n.Data != "html" && base(l) != base(string(lang)) {
 				return
 			}
 			if n.Data == "details" && slices.Contains(strings.Fields(attr(n, "class")), "tech") {
@@ -96,7 +103,7 @@ func attr(n *html.Node, key string) string {
 // English words in a Chinese page, Chinese characters in an English page,
 // once the data (allowed) is taken out.
 func foreignText(page string, lang i18n.Lang, allowed []string) ([]string, error) {
-	texts, tech, err := visibleTexts(page)
+	texts, tech, err := visibleTexts(page, lang)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +136,7 @@ func TestForeignText(t *testing.T) {
 	page := `<html><head><title>收款 · Paydesk</title><style>a b{}</style></head><body>
 		<p>Payment link</p><input placeholder="any order number"><button title="ok">批准 3 笔</button>
 		<details class="tech"><summary>技术详情</summary>payOrderId mchOrderNo · signature valid</details>
-		<p>HPT00003 中国建设银行 ¥1,234.50</p><p>乌龙茶 Oolong tea</p></body></html>`
+		<p>HPT00003 中国建设银行 ¥1,234.50</p><p>乌龙茶 Oolong tea</p><p lang="zh-CN">壹佰元整</p></body></html>`
 	got, err := foreignText(page, i18n.ZhCN, []string{"乌龙茶 Oolong tea"})
 	if err != nil {
 		t.Fatal(err)

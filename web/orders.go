@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -178,7 +179,7 @@ func (s *Server) orderFacts(o orderInfo, acct store.GatewayAccount) []views.Fact
 		}
 		facts = append(facts,
 			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Amount", Value: money.Format(p.Amount)},
 			views.Fact{Label: "Product", Value: product},
 			views.Fact{Label: "Subject", Value: orDash(p.Subject)},
 			views.Fact{Label: "Paid at", Value: views.Time(p.PaySuccAt, loc)},
@@ -187,7 +188,7 @@ func (s *Server) orderFacts(o orderInfo, acct store.GatewayAccount) []views.Fact
 		p := o.payout
 		facts = append(facts,
 			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
+			views.Fact{Label: "Amount", Value: money.Format(p.Amount)},
 			views.Fact{Label: "Account", Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
 			views.Fact{Label: "Bank", Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
 			views.Fact{Label: "Succeeded at", Value: views.Time(p.TransSuccAt, loc)},
@@ -268,7 +269,7 @@ func (s *Server) lookupOrder(w http.ResponseWriter, r *http.Request) error {
 // orderRow maps a summary to a list row.
 func (s *Server) orderRow(o store.OrderSummary) views.OrderRow {
 	return views.OrderRow{Kind: o.Kind, KindText: kindText(o.Kind), Href: orderHref(o.Kind, o.ID), MchNo: o.MchNo, GateNo: orDash(o.GateNo),
-		Amount: views.Money(o.Amount), StatusText: statusText(o.Kind, o.Status), StatusTone: statusTone(o.Kind, o.Status),
+		Amount: money.Format(o.Amount), StatusText: statusText(o.Kind, o.Status), StatusTone: statusTone(o.Kind, o.Status),
 		Origin: map[string]string{"console": "Paydesk", "external": "external"}[o.Origin], Created: views.Time(o.CreatedAt, s.loc)}
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -104,7 +105,7 @@ func (s *Server) publicPayPage(w http.ResponseWriter, r *http.Request) error {
 	live, _ := s.publicLive(link, o)
 	publicHeaders(w)
 	return s.render(w, r, http.StatusOK, views.PublicPay(views.PublicPayment{
-		MerchantName: s.merchantName(g), Amount: views.Money(o.Amount), Subject: o.Subject, Live: live,
+		MerchantName: s.merchantName(g), Amount: money.Format(o.Amount), Subject: o.Subject, Live: live,
 	}))
 }
 
@@ -194,7 +195,7 @@ func (s *Server) paymentCard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := views.PayCard{MerchantName: s.merchantName(g), Amount: views.Money(o.Amount), Subject: o.Subject,
+	c := views.PayCard{MerchantName: s.merchantName(g), Amount: money.Format(o.Amount), AmountCapitals: money.Capitals(o.Amount), Subject: o.Subject,
 		QRURL: fmt.Sprintf("/payments/%d/qr.png", o.ID), LinkURL: s.linkURL(link.Token)}
 	if !o.ExpiresAt.IsZero() {
 		c.Expires = views.Time(o.ExpiresAt, s.loc)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -66,7 +67,7 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 			product = p.Name
 		}
 		row := []string{t(o, "created"), o.MchOrderNo, o.PayOrderID, o.ChannelOrderNo, names[o.AccountID],
-			strconv.Itoa(o.ProductID), product, views.YuanPlain(o.Amount), o.Currency, payStatusText(o), t(o, "paid"),
+			strconv.Itoa(o.ProductID), product, money.Plain(o.Amount), o.Currency, payStatusText(o), t(o, "paid"),
 			o.Subject, o.Body, o.Param1, o.Param2, t(o, "expires"), o.CreatedBy}
 		for i := range row {
 			row[i] = payoutcsv.FormulaSafe(row[i])

@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -78,7 +79,7 @@ func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.Paymen
 		}
 		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: expiryLabel(minutes)})
 	}
-	f.MaxAmount = views.Yuan(s.desk.MaxPaymentFen(r.Context()))
+	f.MaxAmount = money.Format(s.desk.MaxPaymentFen(r.Context()))
 	if f.FormToken == "" {
 		f.FormToken = desk.NewFormToken()
 	}
@@ -244,7 +245,7 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := views.PaymentView{
 		ID: o.ID, MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID, ChannelOrderNo: o.ChannelOrderNo,
-		Account: g.Name, Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
+		Account: g.Name, Product: productLabel(o.ProductID), Amount: money.Format(o.Amount),
 		Subject: o.Subject, Body: o.Body, Param1: o.Param1, Param2: o.Param2, PayURL: o.PayURL,
 		Expires: "never", Created: views.Time(o.CreatedAt, s.loc), CreatedBy: o.CreatedBy,
 		Live: live,
@@ -393,7 +394,7 @@ func (s *Server) paymentFilter(q url.Values) (store.PayOrderFilter, views.Paymen
 		if v == "" {
 			return 0
 		}
-		fen, err := payments.ParseYuan(v)
+		fen, err := money.Parse(v)
 		if err != nil {
 			problems = append(problems, "The "+what+" amount: "+sentence(err.Error()))
 		}
@@ -444,7 +445,7 @@ func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
 	for _, o := range page.Orders {
 		l.Rows = append(l.Rows, views.PaymentRow{
 			ID: o.ID, Created: views.Time(o.CreatedAt, s.loc), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
-			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
+			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: money.Format(o.Amount),
 			StatusText: payStatusText(o), Tone: payTone(o), Subject: o.Subject,
 		})
 	}

@@ -85,7 +85,7 @@ func TestPaymentAmountsThroughTheForm(t *testing.T) {
 		{amount: "0", msg: "zero"},
 		{amount: "-5", msg: "negative"},
 		{amount: "1.001", msg: "more than two decimals"},
-		{amount: "12,50", msg: "commas"},
+		{amount: "12,50", msg: "thousands separators"},
 		{amount: "", msg: "enter an amount"},
 		{amount: "1000000.01", msg: "above the largest"},
 		{amount: "1000.00", max: 100_000, want: 100_000},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -64,7 +65,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	v := views.BatchView{
 		ID: b.ID, Kind: b.Kind, RetryOf: b.RetryOf, FileName: b.FileName, Encoding: b.Encoding, State: state, StateTone: tone,
 		CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc), FileRows: b.FileRows, ErrorRows: b.ErrorRows,
-		WarningRows: b.WarningRows, Dropped: b.ErrorsDropped, Count: n, Sum: views.Yuan(sum),
+		WarningRows: b.WarningRows, Dropped: b.ErrorsDropped, Count: n, Sum: money.Format(sum), SumCapitals: money.Capitals(sum),
 		TwoPersonOff: !b.TwoPerson, NeedsSecond: b.NeedsSecond, SentBy: b.SentBy, ApprovedBy: b.ApprovedBy,
 		ApprovalNote: b.ApprovalNote, SecondBy: b.SecondApprovedBy, RejectedBy: b.RejectedBy, RejectReason: b.RejectReason,
 		FormError: formErr, ControlCount: ctlCount, ControlSum: ctlSum,
@@ -96,7 +97,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	if b.State == store.BatchAwaitingApproval {
 		v.ApproveNote, v.CanApprove = acts.ApproveNote, acts.Approve
 		if acts.StepUp > 0 {
-			v.StepUp, v.StepUpCode = views.Money(acts.StepUp), u.TwoFactor
+			v.StepUp, v.StepUpCode = money.Format(acts.StepUp), u.TwoFactor
 		}
 	}
 	if b.State == store.BatchApproved {
@@ -248,7 +249,7 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 	}
 	for _, o := range order {
 		if g := groups[o.label]; g != nil && g.n > 0 {
-			pv.Counts = append(pv.Counts, views.CountRow{Label: o.label, Tone: o.tone, Count: g.n, Sum: views.Yuan(g.sum)})
+			pv.Counts = append(pv.Counts, views.CountRow{Label: o.label, Tone: o.tone, Count: g.n, Sum: money.Format(g.sum)})
 		}
 	}
 	pv.Failed, pv.RetryOut = acts.RetryCount, acts.RetryNote

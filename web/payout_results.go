@@ -9,8 +9,8 @@ import (
 
 	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/money"
 	"paydesk/store"
-	"paydesk/views"
 )
 
 // batchResults is the results CSV: every payout's numbers, status and
@@ -41,7 +41,7 @@ func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) error {
 			errText = p.LastError
 		}
 		rec := []string{strconv.Itoa(p.RowNo), p.MchTransOrderNo, p.TransOrderID, p.AccountName, p.AccountNo, p.BankCode, p.BankName,
-			views.YuanPlain(p.Amount), state, status, errText}
+			money.Plain(p.Amount), state, status, errText}
 		for i := range rec {
 			rec[i] = payoutcsv.ExcelText(rec[i])
 		}

@@ -12,6 +12,7 @@ import (
 
 	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -63,7 +64,7 @@ func (s *Server) payoutRow(p store.Payout) views.PayoutRow {
 	}
 	return views.PayoutRow{
 		ID: p.ID, RowNo: p.RowNo, BatchID: p.BatchID, MchNo: p.MchTransOrderNo, GatewayID: p.TransOrderID,
-		AccountName: p.AccountName, AccountNo: p.AccountNo, Bank: bank, Amount: views.Money(p.Amount),
+		AccountName: p.AccountName, AccountNo: p.AccountNo, Bank: bank, Amount: money.Format(p.Amount),
 		State: state, Tone: tone, Error: errText, Created: views.Time(p.CreatedAt, s.loc),
 	}
 }
@@ -104,7 +105,7 @@ func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := views.PayoutDetail{
-		Row: s.payoutRow(p), Amount: views.Money(p.Amount), BankCode: p.BankCode, BankName: p.BankName,
+		Row: s.payoutRow(p), Amount: money.Format(p.Amount), AmountCapitals: money.Capitals(p.Amount), BankCode: p.BankCode, BankName: p.BankName,
 		Province: p.Province, City: p.City, BankType: p.BankType, Param1: p.Param1, Param2: p.Param2,
 		Attempts: p.SubmitAttempts, Status: "none yet",
 	}
@@ -252,7 +253,7 @@ func (s *Server) payoutSettingsPage(w http.ResponseWriter, r *http.Request) erro
 	}
 	f := views.PayoutSettingsForm{TwoPerson: rules.TwoPerson, ExpiryDays: strconv.Itoa(rules.ExpiryDays)}
 	if rules.SecondLimit > 0 {
-		f.SecondLimit = views.YuanPlain(rules.SecondLimit)
+		f.SecondLimit = money.Plain(rules.SecondLimit)
 	}
 	return s.render(w, r, http.StatusOK, views.PayoutSettings(s.page(r, "Payout settings", "settings"), f))
 }

@@ -222,6 +222,7 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 		Section:    section,
 		Sandbox:    s.cfg.SandboxURL != "",
 		SandboxURL: s.cfg.SandboxURL,
+		Zone:       views.ZoneName(s.loc),
 	}
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &views.User{Username: u.Username, Role: u.Role, IsAdmin: u.Role == store.RoleAdmin}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/views"
 )
 
@@ -15,7 +16,7 @@ func (s *Server) securitySettingsPage(w http.ResponseWriter, r *http.Request) er
 	}
 	f := views.SecuritySettingsForm{RequireTwoFactor: cur.RequireTwoFactor}
 	if cur.StepUpLimit > 0 {
-		f.StepUpLimit = views.YuanPlain(cur.StepUpLimit)
+		f.StepUpLimit = money.Plain(cur.StepUpLimit)
 	}
 	return s.renderSecuritySettings(w, r, http.StatusOK, f)
 }

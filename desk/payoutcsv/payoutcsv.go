@@ -351,6 +351,7 @@ func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	width := len(head)
 
 	// Reading and checking the rows takes about as long as storing them:
 	// one goroutine reads and checks while the caller's stores, so that a
@@ -364,7 +365,7 @@ func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
 	go func() {
 		defer close(chunks)
 		defer func() { panicked = recover() }()
-		read, readErr = readRows(cr, watch, cols, notGBK, chunks, stop)
+		read, readErr = readRows(cr, watch, cols, width, notGBK, chunks, stop)
 	}()
 	var fnErr error
 	for chunk := range chunks {
@@ -398,9 +399,10 @@ const rowChunk = 256
 
 // readRows reads and checks the data rows from cr and sends them to out in
 // chunks until the file ends, it is refused, or stop is closed.
-func readRows(cr *csv.Reader, watch *replacementWatch, cols map[string]int, notGBK func(int) error, out chan<- []*Row, stop <-chan struct{}) (Summary, error) {
+func readRows(cr *csv.Reader, watch *replacementWatch, cols map[string]int, width int, notGBK func(int) error, out chan<- []*Row, stop <-chan struct{}) (Summary, error) {
 	var sum Summary
 	v := newValidator()
+	v.width = width
 	chunk := make([]*Row, 0, rowChunk)
 	send := func() bool {
 		select {

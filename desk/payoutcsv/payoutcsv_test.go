@@ -115,7 +115,14 @@ func TestAmounts(t *testing.T) {
 		{"0", 0, "zero"},
 		{"0.00", 0, "zero"},
 		{"1.234", 0, "two decimals"},
-		{"12,34", 0, "commas"},
+		{"12,34", 0, "thousands separators"},
+		{"１２．５０", 1250, ""},
+		{"￥1,234.50元", 123450, ""},
+		{"¥ 12", 1200, ""},
+		{"１，２３４", 123400, ""},
+		{"12.50元", 1250, ""},
+		{"１２．３４５", 0, "two decimals"},
+		{"－５", 0, "negative"},
 		{"abc", 0, "not a number"},
 		{"", 0, "enter an amount"},
 	}
@@ -170,6 +177,36 @@ func TestRowErrors(t *testing.T) {
 	}
 	if !strings.Contains(rows[0].Errors[0], "format the account number column as Text") {
 		t.Errorf("scientific notation error does not say how to fix it: %s", rows[0].Errors[0])
+	}
+}
+
+// A row with more or fewer cells than the header (an amount such as 1,000
+// not quoted splits in two) gets one error that says so, not one per
+// shifted column; extra empty cells at the end are fine.
+func TestRowWidth(t *testing.T) {
+	data := header +
+		"张三,6222020200112233445,1,000.00,HPT00003,,上海,上海\n" +
+		"李四,6222020200112233446,\"1,000.00\",HPT00003,,上海,上海\n" +
+		"王五,6222020200112233447,100,HPT00003,,上海\n" +
+		"赵六,6222020200112233448,100,HPT00003,,上海,上海,,\n"
+	_, rows, err := parseAll(t, []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for i, want := range []string{"Row 2: it has 8 cells but the header has 7.", "", "Row 4: it has 6 cells but the header has 7.", ""} {
+		r := rows[i]
+		switch {
+		case want == "" && len(r.Errors) > 0:
+			t.Errorf("row %d: errors %q", r.RowNo, r.Errors)
+		case want != "" && (len(r.Errors) != 1 || !strings.HasPrefix(r.Errors[0], want) || !strings.Contains(r.Errors[0], "1,000")):
+			t.Errorf("row %d: errors %q, want one starting %q that names the likely cause", r.RowNo, r.Errors, want)
+		}
+	}
+	if rows[1].Amount != 100000 {
+		t.Errorf("the quoted amount: %d fen", rows[1].Amount)
 	}
 }
 

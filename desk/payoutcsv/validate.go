@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 )
 
@@ -17,6 +18,7 @@ type validator struct {
 	twins   map[string]int      // account number + amount → first row
 	numbers map[string]int      // merchant payout number → row
 	names   map[string]string   // column key → its name in a sentence
+	width   int                 // cells of the header; 0: any number
 }
 
 func newValidator() *validator {
@@ -136,6 +138,14 @@ func AccountAttr(s string) (string, bool) {
 
 func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	r := &Row{RowNo: rowNo}
+	if v.width > 0 && !fits(rec, v.width) {
+		// Every column after the first extra or missing cell is shifted:
+		// one error that says why, not one per shifted column.
+		msg := fmt.Sprintf("it has %d cells but the header has %d. An amount such as 1,000 written without quotes splits into two cells: put amounts with thousands separators in quotes (\"1,000.00\"), or save the file from Excel again, which quotes them", len(rec), v.width)
+		r.Errors = append(r.Errors, fmt.Sprintf("Row %d: ", rowNo)+msg)
+		r.Raw = rawRow(rec)
+		return r
+	}
 	bad := func(col, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		r.Errors = append(r.Errors, fmt.Sprintf("Row %d: ", rowNo)+msg)
@@ -211,7 +221,7 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 		}
 	}
 
-	if fen, err := payments.ParseYuan(amount); err != nil {
+	if fen, err := money.Parse(amount); err != nil {
 		bad(colAmount, "%v", err)
 	} else {
 		r.Amount = fen
@@ -285,6 +295,21 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 		r.Raw = rawRow(rec)
 	}
 	return r
+}
+
+// fits reports whether a row has as many cells as the header: extra
+// cells at its end are allowed when they are empty (a sheet with
+// formatting to the right of the table).
+func fits(rec []string, width int) bool {
+	if len(rec) < width {
+		return false
+	}
+	for _, c := range rec[width:] {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func rawRow(rec []string) string {
