@@ -108,7 +108,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		t.Fatalf("upload: %v", err)
 	}
 	bt.Screenshot(t, ctx, "02-batch-preview")
-	if errs, _ := bt.Text(ctx, "row-errors"); !strings.Contains(errs, "Row 13: bank code HPT00099 does not exist") {
+	if errs, _ := bt.Text(ctx, "row-errors"); !strings.Contains(errs, "Row 13: The bank code HPT00099 does not exist") {
 		t.Errorf("preview errors: %q", errs)
 	}
 	if n, _ := bt.Text(ctx, "total-count"); n != "50" {
@@ -156,7 +156,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		bt.Screenshot(t, ctx, "failed-progress")
 		t.Fatalf("progress: %v", err)
 	}
-	if o, _ := bt.Text(ctx, "batch-outcome"); o != "partially succeeded" {
+	if o, _ := bt.Text(ctx, "batch-outcome"); o != "partially paid out" {
 		t.Errorf("outcome %q", o)
 	}
 	if done, _ := bt.Text(ctx, "progress-done"); done != "50" {
@@ -195,11 +195,11 @@ func TestBrowserPayoutBatch(t *testing.T) {
 	counts := map[string]int{}
 	for _, r := range recs[1:] {
 		counts[r[8]]++
-		if r[8] == "failed" && (!strings.HasSuffix(strings.TrimSpace(r[4]), "4") || !strings.Contains(r[10], "沙箱规则")) {
+		if r[8] == "payout failed" && (!strings.HasSuffix(strings.TrimSpace(r[4]), "4") || !strings.Contains(r[10], "沙箱规则")) {
 			t.Errorf("failed row %q", r)
 		}
 	}
-	if counts["succeeded"] != 45 || counts["failed"] != 5 || counts["not sent"] != 1 {
+	if counts["paid out"] != 45 || counts["payout failed"] != 5 || counts["not sent"] != 1 {
 		t.Errorf("results: %v", counts)
 	}
 }

@@ -254,7 +254,7 @@ func TestMakerIsNotApprover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if acts.Approve || acts.Reject || acts.ApproveNote == "" {
+		if acts.Approve || acts.Reject || acts.ApproveNote.Key == "" {
 			t.Errorf("%s (%s) may approve: %+v", a.Username, a.Role, acts)
 		}
 		if _, err := e.d.ApproveBatch(ctx, a, b.ID, "", ""); !isKind(err, Forbidden) {
@@ -334,7 +334,7 @@ func TestApprovalExpires(t *testing.T) {
 	b := e.sentBatch(maker, 2)
 	other := e.sentBatch(maker, 1)
 	e.clock.Advance(3*24*time.Hour + time.Second) // the default expiry: 3 days
-	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); acts.Approve || !strings.Contains(acts.ApproveNote, "run out") {
+	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); acts.Approve || !strings.Contains(acts.ApproveNote.String(), "run out") {
 		t.Errorf("an expired batch is offered for approval: %+v", acts)
 	}
 	_, err := e.d.ApproveBatch(ctx, approver1, b.ID, "", "")

@@ -53,7 +53,7 @@ func (d *Desk) SetMaxPayment(ctx context.Context, a Actor, typed string) (int64,
 	}
 	fen, err := money.Parse(typed)
 	if err != nil {
-		return 0, refuseField("max_amount", "The largest payment amount: %s", amountProblem(err))
+		return 0, refuseField("max_amount", "The largest payment amount: %s", AmountProblem(err))
 	}
 	old := d.MaxPaymentFen(ctx)
 	return fen, d.saveSettings(ctx, a, map[string]string{settingMaxPaymentFen: strconv.FormatInt(fen, 10)}, store.AuditEntry{

@@ -119,7 +119,7 @@ func (d *Desk) SetSecurity(ctx context.Context, a Actor, requireTwoFactor bool, 
 	if limitTyped = strings.TrimSpace(limitTyped); limitTyped != "" {
 		var err error
 		if limit, err = money.Parse(limitTyped); err != nil {
-			return refuseField("step_up_limit", "The step-up limit: %s", amountProblem(err))
+			return refuseField("step_up_limit", "The step-up limit: %s", AmountProblem(err))
 		}
 	}
 	old, err := d.Security(ctx)

@@ -101,6 +101,7 @@ type PayCard struct {
 	QRURL          string
 	LinkURL        string
 	Expires        string
+	Zone           string // the zone Expires is in: a key or a zone name
 }
 
 // PublicPayment is the public payment page's view model. It holds only
@@ -116,10 +117,11 @@ type PublicPayment struct {
 type PublicLive struct {
 	StatusURL string
 	State     string // payable, paid, failed, expired, cancelled, preparing, unavailable
-	Message   string
+	Message   string // a message key
 	QRURL     string // QR code of the payUrl ("" when it is not a plain URL)
 	GoURL     string // where the pay button leads
 	Expires   string
+	Zone      string // the zone Expires is in: a key or a zone name
 	Poll      bool
 }
 

@@ -142,6 +142,7 @@ type BatchView struct {
 	Encoding    string
 	ReadAs      string // the first payees' names as read, to show a wrong encoding before approval
 	State       string
+	StateCode   string // the batch's stored state
 	StateTone   string
 	CreatedBy   string
 	Created     string

@@ -39,7 +39,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, status, views.Login(p, form))
 	}
 	if username == "" || password == "" {
-		return fail(http.StatusUnprocessableEntity, "Type your username and your password.")
+		return fail(http.StatusUnprocessableEntity, tr(r).T("Type your username and your password."))
 	}
 	in, err := s.desk.SignIn(r.Context(), username, password, addr)
 	if refusal, ok := desk.AsRefusal(err); ok {
@@ -67,7 +67,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.desk.SignOut(r.Context(), s.actor(r)); err != nil {
 		return err
 	}
-	if err := s.endSession(r.Context(), "You have signed out."); err != nil {
+	if err := s.endSession(r.Context(), tr(r).T("You have signed out.")); err != nil {
 		return err
 	}
 	return redirect(w, r, "/login")
@@ -79,7 +79,7 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	if err := s.desk.SignOutEverywhere(r.Context(), s.actor(r)); err != nil {
 		return err
 	}
-	if err := s.endSession(r.Context(), "You have been signed out everywhere, on every device."); err != nil {
+	if err := s.endSession(r.Context(), tr(r).T("You have been signed out everywhere, on every device.")); err != nil {
 		return err
 	}
 	return redirect(w, r, "/login")
@@ -133,7 +133,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sessions.Put(r.Context(), sessGen, gen)
-	s.flash(r, "Your password has been changed. Your other sessions, if any, have been signed out.")
+	s.flash(r, tr(r).T("Your password has been changed. Your other sessions, if any, have been signed out."))
 	return redirect(w, r, "/")
 }
 

@@ -104,7 +104,7 @@ func TestFormsRefuseControlCharacters(t *testing.T) {
 					}
 					v.Set(name, "a"+bad+"b")
 					res := f.b.postForm(f.path, v)
-					want := fieldLabel(name) + " contains a control character; remove it."
+					want := fieldLabel(name).String() + " contains a control character; remove it."
 					if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(res.body), want) {
 						t.Fatalf("status %d, want 422 with %q: %.300s", res.StatusCode, want, res.body)
 					}
@@ -117,7 +117,7 @@ func TestFormsRefuseControlCharacters(t *testing.T) {
 	}
 	// The labels are the forms' own words, not field names.
 	for name, want := range map[string]string{"subject": "Subject", "body": "Description", "account_no": "Account number", "username": "Username"} {
-		if got := fieldLabel(name); got != want {
+		if got := fieldLabel(name).String(); got != want {
 			t.Errorf("fieldLabel(%q) = %q, want %q", name, got, want)
 		}
 	}

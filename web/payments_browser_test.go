@@ -219,7 +219,7 @@ func TestBrowserPaymentStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitBrowserText(t, staff, `[data-testid=payment-status]`, "unknown — checking", 5*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "unclear — checking", 5*time.Second)
 	browsertest.Screenshot(t, staff, "payment-unknown")
 	link, err := chromedp.Run(staff, chromedp.Value(`#paylink-url`))
 	if err != nil {
@@ -236,7 +236,7 @@ func TestBrowserPaymentStates(t *testing.T) {
 	// The order exists, but its payUrl was in the lost answer, so the
 	// customer is told it cannot be paid through this link.
 	env.sb.SetFaults(sandbox.Faults{})
-	waitBrowserText(t, staff, `[data-testid=payment-status]`, "created", 15*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "awaiting payment", 15*time.Second)
 	waitBrowserText(t, staff, `[data-testid=payment-note]`, "pay link was lost", 5*time.Second)
 	waitBrowserText(t, customer, `[data-testid=public-live]`, "cannot be paid online", 15*time.Second)
 	browsertest.Screenshot(t, staff, "payment-resolved")

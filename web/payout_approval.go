@@ -28,7 +28,7 @@ func (s *Server) dropBatchErrors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("The %d rows with errors were dropped.", b.ErrorRows))
+	s.flash(r, tr(r).T("The %d rows with errors were dropped.", b.ErrorRows))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", b.ID))
 }
 
@@ -48,7 +48,7 @@ func (s *Server) sendBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "The batch was sent for approval.")
+	s.flash(r, tr(r).T("The batch was sent for approval."))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
 }
 
@@ -61,7 +61,7 @@ func (s *Server) cancelBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Batch #%d was discarded.", b.ID))
+	s.flash(r, tr(r).T("Batch #%d was discarded.", b.ID))
 	return redirect(w, r, "/payouts/batches")
 }
 
@@ -80,9 +80,9 @@ func (s *Server) approveBatch(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if b.State == store.BatchApproved {
-		s.flash(r, "The batch was approved; its payouts are being sent.")
+		s.flash(r, tr(r).T("The batch was approved; its payouts are being sent."))
 	} else {
-		s.flash(r, "Your approval is recorded. A second approver must approve too.")
+		s.flash(r, tr(r).T("Your approval is recorded. A second approver must approve too."))
 	}
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
 }
@@ -99,7 +99,7 @@ func (s *Server) rejectBatch(w http.ResponseWriter, r *http.Request) error {
 	if err, refused := s.batchRefused(w, r, err, "", ""); refused || err != nil {
 		return err
 	}
-	s.flash(r, "The batch was rejected; nothing was sent.")
+	s.flash(r, tr(r).T("The batch was rejected; nothing was sent."))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
 }
 
@@ -114,6 +114,6 @@ func (s *Server) retryBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Batch #%d holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", newID, n))
+	s.flash(r, tr(r).T("Batch #%d holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", newID, n))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", newID))
 }

@@ -234,6 +234,13 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 	return p
 }
 
+// pagef is page with a title made of a key and arguments.
+func (s *Server) pagef(r *http.Request, section, key string, args ...any) views.Page {
+	p := s.page(r, "", section)
+	p.Title = tr(r).T(key, args...)
+	return p
+}
+
 // flash stores a message shown once on the next page.
 func (s *Server) flash(r *http.Request, msg string) {
 	s.sessions.Put(r.Context(), sessFlash, msg)

@@ -47,6 +47,6 @@ func (s *Server) saveSecuritySettings(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Security settings saved.")
+	s.flash(r, tr(r).T("Security settings saved."))
 	return redirect(w, r, "/settings/security")
 }

@@ -18,18 +18,23 @@ import (
 
 var update = flag.Bool("update", false, "add the keys the code uses to messages/en.json (as themselves) and drop the keys no code uses from both files")
 
-// keyCalls are the functions whose argument at the index given is a
-// message key, by name: a method or package function (selector) or a
+// keyCalls are the functions whose arguments at the indexes given are
+// message keys, by name: a method or package function (selector) or a
 // plain function of the package calling it.
-var keyCalls = map[string]int{
-	"T":           0, // Printer.T and the helpers named after it
-	"i18n.M":      0,
-	"i18n.N":      0,
-	"t":           1, // views: t(ctx, key, args...)
-	"refuse":      1, // desk: refuse(kind, format, args...)
-	"refuseField": 1, // desk: refuseField(field, format, args...)
-	"errStatus":   1, // web: errStatus(status, format, args...)
-	"page":        1, // web: s.page(r, title, section)
+var keyCalls = map[string][]int{
+	"T":           {0}, // Printer.T and the helpers named after it
+	"i18n.M":      {0},
+	"i18n.N":      {0},
+	"t":           {1},    // views: t(ctx, key, args...)
+	"textField":   {1, 4}, // views: textField(name, label, value, errs, placeholder, required)
+	"numberField": {1, 4},
+	"refuse":      {1},    // desk: refuse(kind, format, args...)
+	"refuseField": {1},    // desk: refuseField(field, format, args...)
+	"errStatus":   {1},    // web: errStatus(status, format, args...)
+	"page":        {1},    // web: s.page(r, title, section)
+	"pagef":       {2},    // web: s.pagef(r, section, title, args...)
+	"fileErr":     {0},    // payoutcsv: fileErr(format, args...)
+	"notText":     {4, 5}, // payoutcsv: notText(cr, next, found, bad, one, many)
 }
 
 // keyFields are composite literal fields holding a key: desk.Refusal's.
@@ -57,7 +62,7 @@ func usedKeys(t *testing.T, root string) map[string][]string {
 			return err
 		}
 		add := func(e ast.Expr) {
-			if s, ok := literal(e); ok {
+			if s, ok := literal(e); ok && s != "" {
 				keys[s] = append(keys[s], fset.Position(e.Pos()).String())
 			}
 		}
@@ -74,12 +79,26 @@ func usedKeys(t *testing.T, root string) map[string][]string {
 						name = "i18n." + fn.Sel.Name
 					}
 				}
-				if i, ok := keyCalls[name]; ok && i < len(n.Args) {
-					add(n.Args[i])
+				for _, i := range keyCalls[name] {
+					if i < len(n.Args) {
+						add(n.Args[i])
+					}
 				}
 			case *ast.KeyValueExpr:
 				if k, ok := n.Key.(*ast.Ident); ok && keyFields[k.Name] {
 					add(n.Value)
+				}
+			case *ast.CompositeLit:
+				if sel, ok := n.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Message" {
+					if x, ok := sel.X.(*ast.Ident); ok && x.Name == "i18n" {
+						for _, e := range n.Elts {
+							if kv, ok := e.(*ast.KeyValueExpr); ok {
+								if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Key" {
+									add(kv.Value)
+								}
+							}
+						}
+					}
 				}
 			}
 			return true

@@ -90,6 +90,9 @@ func FromAcceptLanguage(header string) (Lang, bool) {
 type Message struct {
 	Key  string `json:"key"`
 	Args []any  `json:"args,omitempty"`
+	// Tech is what a technical reader needs beyond the sentence (protocol
+	// words, the raw reason), shown apart from it; never translated.
+	Tech string `json:"tech,omitempty"`
 }
 
 // M makes a Message. Its key must be a literal string: the catalogue test
@@ -245,16 +248,19 @@ func (p *Printer) T(key string, args ...any) string {
 // Msg prints m.
 func (p *Printer) Msg(m Message) string { return p.T(m.Key, m.Args...) }
 
-// resolve prints the arguments that are Messages.
+// resolve prints the arguments that are Messages or Money.
 func (p *Printer) resolve(args []any) []any {
-	if !slices.ContainsFunc(args, func(a any) bool { _, ok := a.(Message); return ok }) {
-		return args
-	}
-	out := slices.Clone(args)
-	for i, a := range out {
-		if m, ok := a.(Message); ok {
-			out[i] = p.Msg(m)
+	var out []any
+	for i, a := range args {
+		if v, ok := printable(a, p); ok {
+			if out == nil {
+				out = slices.Clone(args)
+			}
+			out[i] = v
 		}
+	}
+	if out == nil {
+		return args
 	}
 	return out
 }

@@ -64,3 +64,31 @@ func TestPrinter(t *testing.T) {
 		t.Error("a language Paydesk does not speak gets a printer other than zh-CN's")
 	}
 }
+
+// A stored message keeps its key and typed arguments, and prints in the
+// reader's language; text stored before messages were is shown as it is.
+func TestStoredMessages(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := M("Your session reached its %s limit. Please sign in again.", M("%d h", 12))
+	s := Encode(m)
+	back, ok := Decode(s)
+	if !ok || back.Key != m.Key || len(back.Args) != 1 {
+		t.Fatalf("decode %s: %+v %v", s, back, ok)
+	}
+	if got := c.Printer(ZhCN).Text(s); got != "您的会话已达到时长上限（12 小时），请重新登录。" {
+		t.Errorf("zh-CN: %q", got)
+	}
+	if got := c.Printer(En).Text("Payment of ¥12.50 created in Paydesk"); got != "Payment of ¥12.50 created in Paydesk" {
+		t.Errorf("old text: %q", got)
+	}
+	typed, _ := Decode(Encode(M("x %s %d %s", Money(123450), 7, "PD1")))
+	if typed.Args[0] != Money(123450) || typed.Args[1] != int64(7) || typed.Args[2] != "PD1" {
+		t.Errorf("typed arguments: %#v", typed.Args)
+	}
+	if got := (*Printer)(nil).Msg(typed); got != "x ¥1,234.50 7 PD1" {
+		t.Errorf("printed: %q", got)
+	}
+}
