@@ -234,7 +234,7 @@ func OriginName(origin string) i18n.Message {
 func AuditActionName(action string) i18n.Message {
 	switch action {
 	case "auth.login":
-		return i18n.M("Signed in")
+		return i18n.M("Signed in to Paydesk")
 	case "auth.login_password":
 		return i18n.M("Password right, code asked")
 	case "auth.login_failed":
