@@ -123,7 +123,7 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 	cw := csv.NewWriter(bw)
 	pr := tr(r)
 	cw.Write([]string{pr.T("No."), pr.T("Time (%s)", pr.T(views.ZoneName(s.loc))), pr.T("Actor"), pr.T("Action"), pr.T("Action code"),
-		pr.T("Subject"), pr.T("Detail (as recorded)"), pr.T("Client address"), pr.T("Hash")})
+		pr.T("Acted on"), pr.T("Detail (as recorded)"), pr.T("Client address"), pr.T("Hash")})
 	for len(rows) > 0 {
 		for _, e := range rows {
 			cw.Write([]string{

@@ -54,7 +54,7 @@ func TestOversizedBodies(t *testing.T) {
 				mw.Close()
 				req, _ = http.NewRequest("POST", env.ts.URL+path, &body)
 				req.Header.Set("Content-Type", mw.FormDataContentType())
-				want = "The file is larger than 32 MiB. Split it into smaller files (at most 100000 rows each)."
+				want = "The file is larger than 32 MiB. Split it into smaller files (at most 100,000 rows each)."
 			} else {
 				req, _ = http.NewRequest("POST", env.ts.URL+path, strings.NewReader(big))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"paydesk/internal/i18n"
 	"strconv"
 	"strings"
 	"testing"
@@ -182,7 +183,10 @@ func TestUploadRefusesControlCharacters(t *testing.T) {
 		t.Fatalf("batch %+v, want one error row of three", b)
 	}
 	issues, err := env.db.BatchIssues(context.Background(), id, store.IssueError, 0, 10)
-	if err != nil || len(issues) != 1 || issues[0].Message != "Row 3: the account name contains a control character; remove it" {
+	if err != nil || len(issues) != 1 {
+		t.Fatalf("issues %+v %v", issues, err)
+	}
+	if m, ok := i18n.Decode(issues[0].Message); !ok || m.String() != "Row 3: the account name contains a control character; remove it." {
 		t.Fatalf("issues %+v %v", issues, err)
 	}
 }

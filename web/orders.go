@@ -184,7 +184,7 @@ func (s *Server) orderFacts(pr *i18n.Printer, o orderInfo, acct store.GatewayAcc
 		facts = append(facts,
 			views.Fact{Label: pr.T("Channel order no."), Value: orDash(p.ChannelOrderNo), Mono: true},
 			views.Fact{Label: pr.T("Amount"), Value: money.Format(p.Amount)},
-			views.Fact{Label: pr.T("Account"), Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
+			views.Fact{Label: pr.T("Payee account"), Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
 			views.Fact{Label: pr.T("Bank"), Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
 			views.Fact{Label: pr.T("Paid out at"), Value: views.Time(p.TransSuccAt, loc)},
 		)
