@@ -101,13 +101,19 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
 	sm.Cookie.Path = "/"
-	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		log.Error("session store", "method", r.Method, "path", r.URL.Path, "err", err)
-		http.Error(w, "The console cannot reach its session store. Please try again in a moment.", http.StatusServiceUnavailable)
-	}
 	cat, err := i18n.New()
 	if err != nil {
 		return nil, err
+	}
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		log.Error("session store", "method", r.Method, "path", r.URL.Path, "err", err)
+		// Neither the user nor the team's default can be read: the
+		// browser's language, else Chinese.
+		lang, ok := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+		if !ok {
+			lang = i18n.ZhCN
+		}
+		http.Error(w, cat.Printer(lang).T("The console cannot reach its session store. Please try again in a moment."), http.StatusServiceUnavailable)
 	}
 	s := &Server{
 		cfg:       cfg,
