@@ -154,15 +154,15 @@ var gatewayText = []struct {
 	value         func(in *GatewayInput) string
 	onlyWithoutOK bool // key: checked when typed, or when none is stored
 }{
-	{"name", 64, "Enter the name.", "The name contains characters that are not allowed.", "The name is longer than %d characters.",
+	{"name", 64, i18n.N("Enter the name."), i18n.N("The name contains characters that are not allowed."), i18n.N("The name is longer than %d characters."),
 		func(in *GatewayInput) string { return in.Name }, false},
-	{"merchant_name", 64, "", "The merchant name contains characters that are not allowed.", "The merchant name is longer than %d characters.",
+	{"merchant_name", 64, "", i18n.N("The merchant name contains characters that are not allowed."), i18n.N("The merchant name is longer than %d characters."),
 		func(in *GatewayInput) string { return in.MerchantName }, false},
-	{"mch_id", 30, "Enter the merchant id.", "The merchant id contains characters that are not allowed.", "The merchant id is longer than %d characters.",
+	{"mch_id", 30, i18n.N("Enter the merchant id."), i18n.N("The merchant id contains characters that are not allowed."), i18n.N("The merchant id is longer than %d characters."),
 		func(in *GatewayInput) string { return in.MchID }, false},
-	{"app_id", 32, "Enter the app id.", "The app id contains characters that are not allowed.", "The app id is longer than %d characters.",
+	{"app_id", 32, i18n.N("Enter the app id."), i18n.N("The app id contains characters that are not allowed."), i18n.N("The app id is longer than %d characters."),
 		func(in *GatewayInput) string { return in.AppID }, false},
-	{"key", 256, "Enter the merchant key.", "The merchant key contains characters that are not allowed.", "The merchant key is longer than %d characters.",
+	{"key", 256, i18n.N("Enter the merchant key."), i18n.N("The merchant key contains characters that are not allowed."), i18n.N("The merchant key is longer than %d characters."),
 		func(in *GatewayInput) string { return in.Key }, true},
 }
 
@@ -211,16 +211,16 @@ func (in *GatewayInput) check(hasKey bool) *Refusal {
 // baseURLProblems are the sentences about the two base URLs, by field.
 var baseURLProblems = map[string][4]string{
 	"base_url": {
-		"Gateway base URL: enter an address such as https://pay.example.com.",
-		"Gateway base URL: enter a full address starting with http:// or https://.",
-		"Gateway base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one).",
-		"Gateway base URL: leave out any user name or password.",
+		i18n.N("Gateway base URL: enter an address such as https://pay.example.com."),
+		i18n.N("Gateway base URL: enter a full address starting with http:// or https://."),
+		i18n.N("Gateway base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one)."),
+		i18n.N("Gateway base URL: leave out any user name or password."),
 	},
 	"notify_base_url": {
-		"Public base URL: enter an address such as https://pay.example.com.",
-		"Public base URL: enter a full address starting with http:// or https://.",
-		"Public base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one).",
-		"Public base URL: leave out any user name or password.",
+		i18n.N("Public base URL: enter an address such as https://pay.example.com."),
+		i18n.N("Public base URL: enter a full address starting with http:// or https://."),
+		i18n.N("Public base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one)."),
+		i18n.N("Public base URL: leave out any user name or password."),
 	},
 }
 

@@ -101,13 +101,13 @@ var paymentText = []struct {
 	value                 func(*PaymentInput) *string
 	required              bool
 }{
-	{"subject", 64, "Enter the subject.", "The subject contains characters that are not allowed.", "The subject is longer than %d characters (it has %d).",
+	{"subject", 64, i18n.N("Enter the subject."), i18n.N("The subject contains characters that are not allowed."), i18n.N("The subject is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Subject }, true},
-	{"body", 256, "", "The description contains characters that are not allowed.", "The description is longer than %d characters (it has %d).",
+	{"body", 256, "", i18n.N("The description contains characters that are not allowed."), i18n.N("The description is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Body }, false},
-	{"param1", 64, "", "The param1 contains characters that are not allowed.", "The param1 is longer than %d characters (it has %d).",
+	{"param1", 64, "", i18n.N("The param1 contains characters that are not allowed."), i18n.N("The param1 is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Param1 }, false},
-	{"param2", 64, "", "The param2 contains characters that are not allowed.", "The param2 is longer than %d characters (it has %d).",
+	{"param2", 64, "", i18n.N("The param2 contains characters that are not allowed."), i18n.N("The param2 is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Param2 }, false},
 }
 

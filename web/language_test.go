@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"paydesk/payments/sandbox"
 	"paydesk/store"
 )
 
@@ -107,5 +108,31 @@ func TestLanguageChosenByUser(t *testing.T) {
 	}
 	if n := env.auditCount("user.language", "en"); n != 1 {
 		t.Errorf("%d audit rows of the language choice", n)
+	}
+}
+
+// The sentences of the form checks kept in tables (the gateway account's
+// and the payment's text fields, the base URLs) are in the catalogue too:
+// a Chinese reader gets them in Chinese.
+func TestTableSentencesTranslated(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	admin, _ := env.signedIn(store.RoleAdmin)
+	admin.header.Set("Accept-Language", "zh-CN")
+	res := admin.postForm("/settings/gateways", url.Values{"name": {""}, "mch_id": {""}, "app_id": {""}, "key": {""}, "base_url": {"ftp://x"}})
+	for _, want := range []string{"请填写名称。", "请填写商户号。", "请填写应用 ID。", "请填写商户密钥。", "网关地址：请填写以 http:// 或 https:// 开头的完整地址。"} {
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, want) {
+			t.Errorf("gateway form: %d, lacks %q", res.StatusCode, want)
+		}
+	}
+	op, _ := env.signedIn(store.RoleOperator)
+	op.header.Set("Accept-Language", "zh-CN")
+	form := paymentForm(t, env, op)
+	form.Set("subject", "")
+	form.Set("body", strings.Repeat("长", 300))
+	res = op.postForm("/payments", form)
+	for _, want := range []string{"请填写标题。", "描述超过 256 个字符（现有 300 个）。"} {
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, want) {
+			t.Errorf("payment form: %d, lacks %q", res.StatusCode, want)
+		}
 	}
 }
