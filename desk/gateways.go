@@ -142,7 +142,7 @@ type GatewayInput struct {
 }
 
 // errGatewayFields heads the field refusals of a gateway account form.
-const errGatewayFields = "The account was not saved. Correct the fields marked below."
+var errGatewayFields = i18n.N("The account was not saved. Correct the fields marked below.")
 
 // gatewayText are the checks of the account form's text fields, each
 // sentence whole.

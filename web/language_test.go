@@ -119,7 +119,7 @@ func TestTableSentencesTranslated(t *testing.T) {
 	admin, _ := env.signedIn(store.RoleAdmin)
 	admin.header.Set("Accept-Language", "zh-CN")
 	res := admin.postForm("/settings/gateways", url.Values{"name": {""}, "mch_id": {""}, "app_id": {""}, "key": {""}, "base_url": {"ftp://x"}})
-	for _, want := range []string{"请填写名称。", "请填写商户号。", "请填写应用 ID。", "请填写商户密钥。", "网关地址：请填写以 http:// 或 https:// 开头的完整地址。"} {
+	for _, want := range []string{"账户未保存。请修改下面标出的字段。", "请填写名称。", "请填写商户号。", "请填写应用 ID。", "请填写商户密钥。", "网关地址：请填写以 http:// 或 https:// 开头的完整地址。"} {
 		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(res.body, want) {
 			t.Errorf("gateway form: %d, lacks %q", res.StatusCode, want)
 		}
