@@ -92,3 +92,34 @@ func TestStoredMessages(t *testing.T) {
 		t.Errorf("printed: %q", got)
 	}
 }
+
+// English says one row, two rows wherever a count can be 1; Chinese has
+// one form.
+func TestPluralCounts(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	en, zh := c.Printer(En), c.Printer(ZhCN)
+	for _, tt := range []struct {
+		key  string
+		args []any
+		want string
+	}{
+		{"The %d rows with errors were dropped.", []any{1}, "The 1 row with errors was dropped."},
+		{"The %d rows with errors were dropped.", []any{3}, "The 3 rows with errors were dropped."},
+		{"(%s, %d rows)", []any{"UTF-8", 1}, "(UTF-8, 1 row)"},
+		{"%d of %d payouts final", []any{1, 1}, "1 of 1 payout final"},
+		{"in %d days", []any{1}, "in 1 day"},
+		{"in %d hours", []any{2}, "in 2 hours"},
+		{"Batch #%d holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", []any{7, 1},
+			"Batch #7 holds the 1 failed payout with a new number. Check the control totals and send it for approval."},
+	} {
+		if got := en.T(tt.key, tt.args...); got != tt.want {
+			t.Errorf("en %q %v = %q, want %q", tt.key, tt.args, got, tt.want)
+		}
+	}
+	if got := zh.T("The %d rows with errors were dropped.", 1); got != "已删除 1 行有错误的数据。" {
+		t.Errorf("zh-CN = %q", got)
+	}
+}
