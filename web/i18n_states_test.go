@@ -62,6 +62,7 @@ func TestEveryStateSpeaksOneLanguage(t *testing.T) {
 	env.sendNotify("pay", "POST", cbSigned(cbPayFields("P20261130008", "", 0, 2), testKey))                  // unknown order, not recordable
 	env.sendNotify("pay", "POST", cbSigned(cbPayFields("P20261130009", "SHOP20261130009", 700, 2), testKey)) // made elsewhere
 
+	var extra []string
 	kinds := map[string]bool{}
 	alerts, err := env.db.Alerts(t.Context(), true, 100)
 	if err != nil {
@@ -77,10 +78,27 @@ func TestEveryStateSpeaksOneLanguage(t *testing.T) {
 		}
 	}
 
+	// Payouts and a payment in the states that need a gateway's fault or
+	// a clock to reach, set as the store holds them.
+	for i, st := range []string{store.PayoutApproved, store.PayoutSubmitting, store.PayoutUnknown, store.PayoutRefused,
+		store.PayoutRejected, store.PayoutExpired, store.PayoutCancelled} {
+		p := env.cbPayout(acct, fmt.Sprintf("T2026113002%d", i), "", 100, payments.TransCreated)
+		if _, err := env.db.Exec(`UPDATE payouts SET state = ?, status = NULL WHERE id = ?`, st, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, fmt.Sprintf("/payouts/%d", p.ID), orderHref(store.KindTrans, p.ID))
+	}
+	refused := env.cbPayOrder(acct, "M20261130011", "", 100, payments.PayCreated)
+	if _, err := env.db.Exec(`UPDATE pay_orders SET state = 'refused', status = NULL WHERE id = ?`, refused.ID); err != nil {
+		t.Fatal(err)
+	}
+	extra = append(extra, fmt.Sprintf("/payments/%d", refused.ID), orderHref(store.KindPay, refused.ID))
+
 	pages := []string{"/notifications", "/orders", "/payments", "/payouts",
 		"/payments/" + strconv.FormatInt(unclear, 10),
 		orderHref(store.KindPay, paid.ID), orderHref(store.KindPay, failed.ID), orderHref(store.KindPay, refunded.ID),
 		orderHref(store.KindTrans, ok.ID), orderHref(store.KindTrans, bad.ID)}
+	pages = append(pages, extra...)
 	var ids []int64
 	rows, err := env.db.Query(`SELECT id FROM notifications ORDER BY id`)
 	if err != nil {
