@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"paydesk/desk"
 	"paydesk/store"
@@ -61,7 +62,7 @@ func (s *Server) cancelBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, tr(r).T("Batch #%d was discarded.", b.ID))
+	s.flash(r, tr(r).T("Batch #%s was discarded.", strconv.FormatInt(b.ID, 10)))
 	return redirect(w, r, "/payouts/batches")
 }
 
@@ -114,6 +115,6 @@ func (s *Server) retryBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, tr(r).T("Batch #%d holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", newID, n))
+	s.flash(r, tr(r).T("Batch #%s holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", strconv.FormatInt(newID, 10), n))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", newID))
 }

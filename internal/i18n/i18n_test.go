@@ -112,8 +112,8 @@ func TestPluralCounts(t *testing.T) {
 		{"%d of %d payouts final", []any{1, 1}, "1 of 1 payout final"},
 		{"in %d days", []any{1}, "in 1 day"},
 		{"in %d hours", []any{2}, "in 2 hours"},
-		{"Batch #%d holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", []any{7, 1},
-			"Batch #7 holds the 1 failed payout with a new number. Check the control totals and send it for approval."},
+		{"Batch #%s holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", []any{"1234", 1},
+			"Batch #1234 holds the 1 failed payout with a new number. Check the control totals and send it for approval."},
 	} {
 		if got := en.T(tt.key, tt.args...); got != tt.want {
 			t.Errorf("en %q %v = %q, want %q", tt.key, tt.args, got, tt.want)
