@@ -46,6 +46,7 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	watchKeys(t, srv)
 	env.srv = srv
 	env.ts.Config.Handler = srv.Handler(os.DirFS("../static"))
 	env.ts.Start()

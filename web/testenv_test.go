@@ -13,12 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/store"
 )
 
@@ -134,6 +136,7 @@ func newTestEnv(t *testing.T, edit ...func(*testConfig)) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	watchKeys(t, srv)
 	env.srv = srv
 	env.ts.Config.Handler = srv.Handler(testStatic())
 	env.ts.Start()
@@ -143,6 +146,26 @@ func newTestEnv(t *testing.T, edit ...func(*testConfig)) *testEnv {
 		env.ts.Close()
 	})
 	return env
+}
+
+// watchKeys fails t when the console printed a key its catalogue does not
+// hold: a sentence the catalogue test cannot find in the code (kept in a
+// table, or passed through a variable) would reach readers untranslated.
+func watchKeys(t testing.TB, srv *Server) {
+	var mu sync.Mutex
+	missing := map[string]bool{}
+	srv.cat.OnMissing(func(l i18n.Lang, key string) {
+		mu.Lock()
+		missing[fmt.Sprintf("%s %q", l, key)] = true
+		mu.Unlock()
+	})
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for k := range missing {
+			t.Errorf("printed without a catalogue entry: %s", k)
+		}
+	})
 }
 
 func testStatic() fstest.MapFS {

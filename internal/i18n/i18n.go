@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
@@ -146,6 +147,7 @@ func (e entry) MarshalJSON() ([]byte, error) {
 type Catalog struct {
 	printers map[Lang]*Printer
 	entries  map[Lang]map[string]entry
+	missing  atomic.Pointer[func(Lang, string)]
 }
 
 // New loads the embedded message files into a catalogue.
@@ -179,7 +181,7 @@ func New() (*Catalog, error) {
 			}
 		}
 		c.entries[l] = m
-		c.printers[l] = &Printer{lang: l, p: message.NewPrinter(tag, message.Catalog(b))}
+		c.printers[l] = &Printer{lang: l, p: message.NewPrinter(tag, message.Catalog(b)), known: m, missing: &c.missing}
 	}
 	return c, nil
 }
@@ -192,6 +194,12 @@ func (c *Catalog) Printer(l Lang) *Printer {
 	}
 	return c.printers[ZhCN]
 }
+
+// OnMissing makes the catalogue call f with every key a printer is asked
+// for that its language's file does not hold (it is printed as itself):
+// tests use it to find keys the catalogue test cannot see in the code,
+// such as sentences kept in tables. f may be called from many goroutines.
+func (c *Catalog) OnMissing(f func(l Lang, key string)) { c.missing.Store(&f) }
 
 // Keys lists the keys of l's file, sorted.
 func (c *Catalog) Keys(l Lang) []string {
@@ -223,8 +231,10 @@ func (c *Catalog) PluralForms(l Lang, key string) []string {
 // Printer prints messages in one language. A nil *Printer prints the keys
 // themselves (English), for code running outside any request.
 type Printer struct {
-	lang Lang
-	p    *message.Printer
+	lang    Lang
+	p       *message.Printer
+	known   map[string]entry
+	missing *atomic.Pointer[func(Lang, string)]
 }
 
 // Lang is the printer's language; en for a nil printer.
@@ -241,6 +251,11 @@ func (p *Printer) T(key string, args ...any) string {
 	args = p.resolve(args)
 	if p == nil {
 		return fmt.Sprintf(key, args...)
+	}
+	if _, ok := p.known[key]; !ok && key != "" && p.missing != nil {
+		if f := p.missing.Load(); f != nil {
+			(*f)(p.lang, key)
+		}
 	}
 	return p.p.Sprintf(key, args...)
 }

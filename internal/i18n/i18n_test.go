@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
@@ -121,5 +122,24 @@ func TestPluralCounts(t *testing.T) {
 	}
 	if got := zh.T("The %d rows with errors were dropped.", 1); got != "已删除 1 行有错误的数据。" {
 		t.Errorf("zh-CN = %q", got)
+	}
+}
+
+// OnMissing hears of every key printed that a language's file lacks, and
+// of no other.
+func TestOnMissing(t *testing.T) {
+	c, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var heard []string
+	c.OnMissing(func(l Lang, key string) { heard = append(heard, string(l)+" "+key) })
+	zh := c.Printer(ZhCN)
+	zh.T("Payments")
+	zh.T("")
+	zh.Msg(M("Not a key %s", M("Neither is this")))
+	c.Printer(En).T("Payments")
+	if want := []string{"zh-CN Neither is this", "zh-CN Not a key %s"}; !slices.Equal(heard, want) {
+		t.Errorf("heard %q, want %q", heard, want)
 	}
 }
