@@ -88,6 +88,14 @@ func TestEveryStateSpeaksOneLanguage(t *testing.T) {
 		}
 		extra = append(extra, fmt.Sprintf("/payouts/%d", p.ID), orderHref(store.KindTrans, p.ID))
 	}
+	for _, st := range []string{store.BatchExpired, store.BatchCancelled, store.BatchApproved} {
+		id := env.approvedBatch(testPayout("6222020200000000031"))
+		if _, err := env.db.Exec(`UPDATE payout_batches SET state = ? WHERE id = ?`, st, id); err != nil {
+			t.Fatal(err)
+		}
+		extra = append(extra, fmt.Sprintf("/payouts/batches/%d", id))
+	}
+	extra = append(extra, "/payouts/batches")
 	refused := env.cbPayOrder(acct, "M20261130011", "", 100, payments.PayCreated)
 	if _, err := env.db.Exec(`UPDATE pay_orders SET state = 'refused', status = NULL WHERE id = ?`, refused.ID); err != nil {
 		t.Fatal(err)
