@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -96,6 +97,23 @@ func TestEveryStateSpeaksOneLanguage(t *testing.T) {
 		extra = append(extra, fmt.Sprintf("/payouts/batches/%d", id))
 	}
 	extra = append(extra, "/payouts/batches")
+	// A bulk resend of the pay orders (the sandbox knows none of the
+	// orders made above: their rows fail), and jobs in the other states.
+	res := op.postForm("/orders/resend", url.Values{"kind": {store.KindPay}, "confirm": {"1"}})
+	job, err := strconv.ParseInt(strings.TrimPrefix(res.Header.Get("Location"), "/orders/resend/"), 10, 64)
+	if res.StatusCode != http.StatusSeeOther || err != nil {
+		t.Fatalf("bulk resend: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	extra = append(extra, fmt.Sprintf("/orders/resend/%d", job))
+	for _, st := range []string{store.ResendRunning, store.ResendCancelled, store.ResendInterrupted, store.ResendFinished} {
+		r, err := env.db.Exec(`INSERT INTO resend_jobs (created_at, created_by, filter, total, done, sent, skipped, failed, state)
+			SELECT created_at, created_by, filter, total, done, sent, skipped, failed, ? FROM resend_jobs WHERE id = ?`, st, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := r.LastInsertId()
+		extra = append(extra, fmt.Sprintf("/orders/resend/%d", id))
+	}
 	refused := env.cbPayOrder(acct, "M20261130011", "", 100, payments.PayCreated)
 	if _, err := env.db.Exec(`UPDATE pay_orders SET state = 'refused', status = NULL WHERE id = ?`, refused.ID); err != nil {
 		t.Fatal(err)
