@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"paydesk/internal/i18n"
 	"paydesk/payments"
@@ -18,10 +19,10 @@ import (
 // the records its seed does not make, each made the way it happens: a
 // payment whose create answer was lost, a failed and a refunded payment,
 // callbacks of every result (applied, repeat, out of date, rejected, needs
-// checking) and alerts of every kind a callback raises (bad signature,
-// unknown merchant, unreadable, wrong address, not matching the order,
-// contradicting the outcome, unknown order), a payout paid out and a
-// payout failed. It reads the pages that show them in zh-CN and en and
+// checking), alerts of every kind (bad signature, unknown merchant,
+// unreadable, wrong address, refused sender, not matching the order,
+// contradicting the outcome, unknown order, missed callback), payouts,
+// batches and bulk resends in every state. It reads the pages that show them in zh-CN and en and
 // fails on text not in the page's language.
 func TestEveryStateSpeaksOneLanguage(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Faults{}, fastGateway)
@@ -63,7 +64,27 @@ func TestEveryStateSpeaksOneLanguage(t *testing.T) {
 	env.sendNotify("pay", "POST", cbSigned(cbPayFields("P20261130008", "", 0, 2), testKey))                  // unknown order, not recordable
 	env.sendNotify("pay", "POST", cbSigned(cbPayFields("P20261130009", "SHOP20261130009", 700, 2), testKey)) // made elsewhere
 
-	var extra []string
+	// A callback from outside the account's gateway addresses.
+	if _, err := env.db.Exec(`UPDATE gateway_accounts SET notify_sources = '203.0.113.7' WHERE id = ?`, acct); err != nil {
+		t.Fatal(err)
+	}
+	env.desk.GatewayAccountsChanged()
+	env.sendNotify("pay", "POST", pay(paid, 1000, payments.PayPaid)) // refused sender
+	if _, err := env.db.Exec(`UPDATE gateway_accounts SET notify_sources = '' WHERE id = ?`, acct); err != nil {
+		t.Fatal(err)
+	}
+	env.desk.GatewayAccountsChanged()
+	// A payment whose callbacks never arrive, found paid by the reconciler.
+	missedID, missed := env.cbSandboxPay("M20261130012", 800, "http://127.0.0.1:1/notify/pay", true)
+	if err := env.sb.Pay(missedID); err != nil {
+		t.Fatal(err)
+	}
+	env.advance(11 * time.Minute)
+	if _, err := env.desk.Reconcile(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+
+	var extra = []string{orderHref(store.KindPay, missed.ID)}
 	kinds := map[string]bool{}
 	alerts, err := env.db.Alerts(t.Context(), true, 100)
 	if err != nil {
@@ -73,7 +94,7 @@ func TestEveryStateSpeaksOneLanguage(t *testing.T) {
 		kinds[a.Kind] = true
 	}
 	for _, k := range []string{store.AlertBadSignature, store.AlertUnknownMerchant, store.AlertUnreadable, store.AlertWrongEndpoint,
-		store.AlertMismatch, store.AlertContradiction, store.AlertUnrecordable} {
+		store.AlertMismatch, store.AlertContradiction, store.AlertUnrecordable, store.AlertForbiddenSource, store.AlertMissedCallback} {
 		if !kinds[k] {
 			t.Errorf("no %s alert was raised: the test does not cover it", k)
 		}
