@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -134,7 +135,7 @@ func (e *coreEnv) sentBatch(maker Actor, n int) store.Batch {
 	for i := range n {
 		sum += int64(100 + i/100*100 + i%100)
 	}
-	b, err := e.d.SendBatch(ctx, maker, id, fmt.Sprint(n), yuanPlain(sum))
+	b, err := e.d.SendBatch(ctx, maker, id, fmt.Sprint(n), money.Plain(sum))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func TestMakerIsNotApprover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if acts.Approve || acts.Reject || acts.ApproveNote == "" {
+		if acts.Approve || acts.Reject || acts.ApproveNote.Key == "" {
 			t.Errorf("%s (%s) may approve: %+v", a.Username, a.Role, acts)
 		}
 		if _, err := e.d.ApproveBatch(ctx, a, b.ID, "", ""); !isKind(err, Forbidden) {
@@ -333,7 +334,7 @@ func TestApprovalExpires(t *testing.T) {
 	b := e.sentBatch(maker, 2)
 	other := e.sentBatch(maker, 1)
 	e.clock.Advance(3*24*time.Hour + time.Second) // the default expiry: 3 days
-	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); acts.Approve || !strings.Contains(acts.ApproveNote, "run out") {
+	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); acts.Approve || !strings.Contains(acts.ApproveNote.String(), "run out") {
 		t.Errorf("an expired batch is offered for approval: %+v", acts)
 	}
 	_, err := e.d.ApproveBatch(ctx, approver1, b.ID, "", "")

@@ -142,6 +142,7 @@ type BatchView struct {
 	Encoding    string
 	ReadAs      string // the first payees' names as read, to show a wrong encoding before approval
 	State       string
+	StateCode   string // the batch's stored state
 	StateTone   string
 	CreatedBy   string
 	Created     string
@@ -151,7 +152,8 @@ type BatchView struct {
 	WarningRows int
 	Dropped     bool
 	Count       int    // payouts in the batch that will be sent
-	Sum         string // their total, yuan
+	Sum         string // their total: ¥1,234.50
+	SumCapitals string // their total in Chinese capitals (大写)
 	Errors      []IssueRow
 	MoreErrors  int
 	Warnings    []IssueRow
@@ -195,22 +197,23 @@ func (v BatchView) livePollURL() string {
 
 // PayoutDetail is one payout's page.
 type PayoutDetail struct {
-	Row          PayoutRow
-	Amount       string
-	BankCode     string
-	BankName     string
-	Province     string
-	City         string
-	AccountType  string
-	AccountAttr  string
-	BankType     string
-	Param1       string
-	Param2       string
-	Status       string
-	Attempts     int
-	Succeeded    string
-	Timeline     []TimelineEntry
-	TimelinePoll string // set while something is still expected: the fragment the page polls
+	Row            PayoutRow
+	Amount         string
+	AmountCapitals string // in Chinese capitals (大写)
+	BankCode       string
+	BankName       string
+	Province       string
+	City           string
+	AccountType    string
+	AccountAttr    string
+	BankType       string
+	Param1         string
+	Param2         string
+	Status         string
+	Attempts       int
+	Succeeded      string
+	Timeline       []TimelineEntry
+	TimelinePoll   string // set while something is still expected: the fragment the page polls
 }
 
 // PayoutsView is the payouts list.

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -35,7 +36,7 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.desk.MaxPaymentFen(r.Context())), strconv.Itoa(days)))
+	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, money.Plain(s.desk.MaxPaymentFen(r.Context())), strconv.Itoa(days)))
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {
@@ -57,7 +58,7 @@ func (s *Server) gatewayEditPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, views.GatewayEdit(s.page(r, "Gateway account "+g.Name, "settings"), gatewayForm(g), nil))
+	return s.render(w, r, http.StatusOK, views.GatewayEdit(s.pagef(r, "settings", "Gateway account %s", g.Name), gatewayForm(g), nil))
 }
 
 // readGatewayForm reads the posted account fields into f (for showing the
@@ -78,9 +79,9 @@ func (s *Server) gatewayFormRefused(w http.ResponseWriter, r *http.Request, titl
 	if !ok || refusal.Kind != desk.Invalid {
 		return err, false
 	}
-	f.Errors = refusal.FieldErrors()
-	p := s.page(r, title, "settings")
-	p.Error = refusal.Error()
+	f.Errors = fieldErrors(tr(r), refusal)
+	p := s.pagef(r, "settings", "%s", title)
+	p.Error = tr(r).Msg(refusal.Message())
 	return s.render(w, r, http.StatusUnprocessableEntity, views.GatewayEdit(p, f, nil)), true
 }
 
@@ -90,10 +91,10 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
 	}
 	var f views.GatewayForm
 	g, err := s.desk.CreateGatewayAccount(r.Context(), s.actor(r), readGatewayForm(r, &f))
-	if err, refused := s.gatewayFormRefused(w, r, "Add a gateway account", f, err); refused || err != nil {
+	if err, refused := s.gatewayFormRefused(w, r, tr(r).T("Add a gateway account"), f, err); refused || err != nil {
 		return err
 	}
-	s.flash(r, "Gateway account "+g.Name+" saved.")
+	s.flash(r, tr(r).T("Gateway account %s saved.", g.Name))
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
 
@@ -107,10 +108,10 @@ func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := gatewayForm(g)
 	g, err = s.desk.UpdateGatewayAccount(r.Context(), s.actor(r), g.ID, readGatewayForm(r, &f))
-	if err, refused := s.gatewayFormRefused(w, r, "Gateway account "+f.Name, f, err); refused || err != nil {
+	if err, refused := s.gatewayFormRefused(w, r, tr(r).T("Gateway account %s", f.Name), f, err); refused || err != nil {
 		return err
 	}
-	s.flash(r, "Gateway account "+g.Name+" saved.")
+	s.flash(r, tr(r).T("Gateway account %s saved.", g.Name))
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
 
@@ -132,9 +133,9 @@ func (s *Server) setGatewayDisabled(w http.ResponseWriter, r *http.Request, disa
 		return err
 	}
 	if disabled {
-		s.flash(r, "Gateway account "+g.Name+" disabled.")
+		s.flash(r, tr(r).T("Gateway account %s disabled.", g.Name))
 	} else {
-		s.flash(r, "Gateway account "+g.Name+" enabled.")
+		s.flash(r, tr(r).T("Gateway account %s enabled.", g.Name))
 	}
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
@@ -147,10 +148,12 @@ func (s *Server) testGateway(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var res views.GatewayTest
-	if res.OK, res.Message, err = s.desk.TestGatewayAccount(r.Context(), s.actor(r), g.ID); err != nil {
+	ok, msg, err := s.desk.TestGatewayAccount(r.Context(), s.actor(r), g.ID)
+	if err != nil {
 		return err
 	}
-	p := s.page(r, "Gateway account "+g.Name, "settings")
+	res.OK, res.Message = ok, tr(r).Msg(msg)
+	p := s.pagef(r, "settings", "Gateway account %s", g.Name)
 	return s.render(w, r, http.StatusOK, views.GatewayEdit(p, gatewayForm(g), &res))
 }
 
@@ -163,6 +166,6 @@ func (s *Server) setMaxPayment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, "The largest payment amount is now "+views.Money(fen)+".")
+	s.flash(r, tr(r).T("The largest payment amount is now %s.", money.Format(fen)))
 	return redirect(w, r, "/settings/gateways")
 }

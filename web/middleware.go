@@ -104,21 +104,23 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		u, err := s.db.UserByID(ctx, id)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("load user", "err", err)
-			s.renderError(w, r, http.StatusServiceUnavailable, "The console cannot reach its database. Please try again in a moment.")
+			r = r.WithContext(s.withLanguage(ctx, r))
+			s.renderError(w, r, http.StatusServiceUnavailable, tr(r).T("The console cannot reach its database. Please try again in a moment."))
 			return
 		}
 		seen := time.Unix(0, s.sessions.GetInt64(ctx, sessSeen))
 		authAt := time.Unix(0, s.sessions.GetInt64(ctx, sessAuthAt))
+		p := s.cat.Printer(s.language(ctx, r))
 		var why string
 		switch {
 		case err != nil || u.Disabled:
-			why = "Your session has ended. Please sign in again."
+			why = p.T("Your session has ended. Please sign in again.")
 		case u.SessionGen != s.sessions.GetInt64(ctx, sessGen):
-			why = "You were signed out everywhere (sign-out everywhere, or a password change). Please sign in again."
+			why = p.T("You were signed out everywhere (sign-out everywhere, or a password change). Please sign in again.")
 		case now.Sub(seen) > s.cfg.IdleTimeout:
-			why = "You were signed out after " + durationText(s.cfg.IdleTimeout) + " without activity. Please sign in again."
+			why = p.T("You were signed out after %s without activity. Please sign in again.", durationText(p, s.cfg.IdleTimeout))
 		case now.Sub(authAt) > s.cfg.Lifetime:
-			why = "Your session reached its " + durationText(s.cfg.Lifetime) + " limit. Please sign in again."
+			why = p.T("Your session reached its %s limit. Please sign in again.", durationText(p, s.cfg.Lifetime))
 		}
 		if why != "" {
 			if err := s.sessions.Destroy(ctx); err != nil {
@@ -196,7 +198,7 @@ func (s *Server) require(least access, h http.Handler) http.Handler {
 			return
 		}
 		if roleAccess(u.Role) < least {
-			s.renderError(w, r, http.StatusForbidden, errForbidden.msg)
+			s.renderError(w, r, http.StatusForbidden, errForbidden.text(r))
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -140,7 +140,8 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	all := os.Getenv(bt.ScreenshotEnv) != ""
 	for _, w := range pageWidths {
 		t.Run(w.name, func(t *testing.T) {
-			bctx := bt.NewFor(t, 6*time.Minute)
+			// Every page as the finance staff read it: in Chinese.
+			bctx := bt.NewIn(t, 6*time.Minute, "zh-CN")
 			admin := newPageTab(t, bctx, w.width, w.height, w.mobile)
 			admin.signIn(t, base, f.admin)
 			for _, v := range visits {

@@ -9,8 +9,8 @@ import (
 
 	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/money"
 	"paydesk/store"
-	"paydesk/views"
 )
 
 // batchResults is the results CSV: every payout's numbers, status and
@@ -29,19 +29,21 @@ func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) error {
 	io.WriteString(w, payoutcsv.BOM)
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	cw.Write([]string{"row", "mch_trans_order_no", "trans_order_id", "account_name", "account_no", "bank_code", "bank_name", "amount", "result", "gateway_status", "error"})
+	pr := tr(r)
+	cw.Write([]string{pr.T("Row"), pr.T("Merchant payout no."), pr.T("Gateway payout no."), pr.T("Account name"), pr.T("Account number"),
+		pr.T("Bank code"), pr.T("Bank name"), pr.T("Amount (yuan)"), pr.T("Result"), pr.T("Gateway status code"), pr.T("Error")})
 	err = s.db.BatchPayoutsAll(ctx, id, func(p store.Payout) error {
-		state, _ := payoutState(p)
+		state := pr.Msg(desk.PayoutName(p))
 		status := ""
 		if p.Status != nil {
 			status = strconv.Itoa(*p.Status)
 		}
 		errText := ""
 		if desk.PayoutFailed(p) || p.State == store.PayoutUnknown {
-			errText = p.LastError
+			errText = pr.Text(p.LastError)
 		}
 		rec := []string{strconv.Itoa(p.RowNo), p.MchTransOrderNo, p.TransOrderID, p.AccountName, p.AccountNo, p.BankCode, p.BankName,
-			views.YuanPlain(p.Amount), state, status, errText}
+			money.Plain(p.Amount), state, status, errText}
 		for i := range rec {
 			rec[i] = payoutcsv.ExcelText(rec[i])
 		}
@@ -56,7 +58,7 @@ func (s *Server) batchResults(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, i := range issues {
-			cw.Write([]string{strconv.Itoa(i.RowNo), "", "", "", "", "", "", "", "not sent", "", payoutcsv.ExcelText(i.Message)})
+			cw.Write([]string{strconv.Itoa(i.RowNo), "", "", "", "", "", "", "", payoutcsv.ExcelText(pr.T("not sent")), "", payoutcsv.ExcelText(pr.Text(i.Message))})
 		}
 		if len(issues) < 1000 {
 			break

@@ -62,6 +62,8 @@ func (s *Server) routes() []route {
 		{"GET", "/account/password", viewer, s.passwordPage},
 		{"POST", "/account/password", viewer, s.changePassword},
 		{"POST", "/account/logout-everywhere", viewer, s.logoutEverywhere},
+		{"POST", "/account/language", viewer, s.setLanguage},
+		{"POST", "/settings/language", admin, s.setTeamLanguage},
 
 		// Two-factor sign-in (twofactor.go, twofactor_account.go).
 		{"GET", "/login/two-factor", public, s.loginCodePage},
@@ -203,18 +205,19 @@ func (s *Server) Handler(static fs.FS) http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave)
 		r.Use(s.authenticate)
+		r.Use(s.localize)
 		for _, rt := range s.routes() {
 			r.Method(rt.method, rt.pattern, s.require(rt.least, s.adapt(rt.h)))
 		}
 	})
 	withSession := func(h http.HandlerFunc) http.HandlerFunc {
-		return s.sessions.LoadAndSave(s.authenticate(h)).ServeHTTP
+		return s.sessions.LoadAndSave(s.authenticate(s.localize(h))).ServeHTTP
 	}
 	r.NotFound(withSession(func(w http.ResponseWriter, req *http.Request) {
-		s.renderError(w, req, http.StatusNotFound, errNotFound.msg)
+		s.renderError(w, req, http.StatusNotFound, errNotFound.text(req))
 	}))
 	r.MethodNotAllowed(withSession(func(w http.ResponseWriter, req *http.Request) {
-		s.renderError(w, req, http.StatusMethodNotAllowed, "This address does not take that kind of request.")
+		s.renderError(w, req, http.StatusMethodNotAllowed, tr(req).T("This address does not take that kind of request."))
 	}))
 	return r
 }
@@ -229,7 +232,7 @@ func staticHandler(static fs.FS) http.Handler {
 			name = "."
 		}
 		if fi, err := fs.Stat(static, name); err != nil || fi.IsDir() {
-			http.Error(w, errNotFound.msg, http.StatusNotFound)
+			http.Error(w, errNotFound.Error(), http.StatusNotFound)
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")

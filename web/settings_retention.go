@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 )
 
@@ -14,6 +13,6 @@ func (s *Server) setRejectedRetention(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Rejected callbacks are now kept for %d days.", days))
+	s.flash(r, tr(r).T("Rejected callbacks are now kept for %d days.", days))
 	return redirect(w, r, "/settings/gateways")
 }
