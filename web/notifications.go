@@ -190,7 +190,7 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.desk.AckAlert(r.Context(), s.actor(r), id, r.PostForm.Get("note"))
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		s.flash(r, refusal.Error())
+		s.flashError(r, refusal.Error())
 		return redirect(w, r, "/notifications")
 	}
 	if err != nil {

@@ -181,6 +181,11 @@ func payStatusText(o store.PayOrder) string {
 	case store.PayStateRefused:
 		return "refused"
 	}
+	paid := o.Status != nil && (payments.IsPaid(*o.Status) || *o.Status == payments.PayRefunded)
+	if o.LinkCancelled && !paid {
+		// Customers can no longer pay through a deactivated link.
+		return "cancelled"
+	}
 	if o.Status == nil {
 		return "created"
 	}
@@ -445,7 +450,7 @@ func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
 		l.Rows = append(l.Rows, views.PaymentRow{
 			ID: o.ID, Created: views.Time(o.CreatedAt, s.loc), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
 			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
-			StatusText: payStatusText(o), Tone: payTone(o), Subject: o.Subject,
+			StatusText: payStatusText(o), Tone: payTone(o), Subject: o.Subject, LinkCancelled: o.LinkCancelled,
 		})
 	}
 	base := url.Values{}

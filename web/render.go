@@ -215,10 +215,19 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 		}
 	}
 	p.Flash = s.sessions.PopString(r.Context(), sessFlash)
+	if msg := s.sessions.PopString(r.Context(), sessFlashErr); msg != "" && p.Error == "" {
+		p.Error = msg
+	}
 	return p
 }
 
 // flash stores a message shown once on the next page.
 func (s *Server) flash(r *http.Request, msg string) {
 	s.sessions.Put(r.Context(), sessFlash, msg)
+}
+
+// flashError stores a refusal shown once on the next page as an error, not
+// as a success.
+func (s *Server) flashError(r *http.Request, msg string) {
+	s.sessions.Put(r.Context(), sessFlashErr, msg)
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
+
+	"paydesk/desk"
 )
 
 // setRejectedRetention saves how many days rejected callbacks are kept.
@@ -10,7 +12,11 @@ func (s *Server) setRejectedRetention(w http.ResponseWriter, r *http.Request) er
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	days, err := s.desk.SetRejectedRetention(r.Context(), s.actor(r), r.PostForm.Get("rejected_retention_days"))
+	typed := r.PostForm.Get("rejected_retention_days")
+	days, err := s.desk.SetRejectedRetention(r.Context(), s.actor(r), typed)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return s.renderGateways(w, r, http.StatusUnprocessableEntity, refusal.Error(), "", typed)
+	}
 	if err != nil {
 		return err
 	}
