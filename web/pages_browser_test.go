@@ -42,6 +42,7 @@ var notPages = map[string]string{
 	"/payments.csv":                     "CSV download",
 	"/payouts/template.csv":             "CSV download",
 	"/payouts/batches/{id}/results.csv": "CSV download",
+	"/payouts/batches/{id}/errors.csv":  "CSV download",
 	"/settings/audit.csv":               "CSV download",
 	"/payments/{id}/qr.png":             "image",
 	"/payments/{id}/qr.svg":             "image",

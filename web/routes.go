@@ -105,6 +105,8 @@ func (s *Server) routes() []route {
 		{"GET", "/payouts/batches/{id}", viewer, s.batchPage},
 		{"GET", "/payouts/batches/{id}/progress", viewer, s.batchProgress},
 		{"GET", "/payouts/batches/{id}/results.csv", viewer, s.batchResults},
+		{"GET", "/payouts/batches/{id}/errors.csv", viewer, s.batchErrors},
+		{"POST", "/payouts/batches/{id}/copy", operator, s.copyBatch},
 		{"POST", "/payouts/batches/{id}/drop-errors", operator, s.dropBatchErrors},
 		{"POST", "/payouts/batches/{id}/send", operator, s.sendBatch},
 		{"POST", "/payouts/batches/{id}/cancel", operator, s.cancelBatch},
