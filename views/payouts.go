@@ -216,7 +216,20 @@ type PayoutDetail struct {
 // PayoutsView is the payouts list.
 type PayoutsView struct {
 	Rows    []PayoutRow
-	NextURL string
+	NextURL string // the next (older) page
+	// The filter as typed (the form's values), what is wrong with it, and
+	// the choices of the status filter.
+	Filter   PayoutFilterForm
+	Errors   []string
+	Statuses []Choice
+	NewerURL string // the previous page; "" on the first
+	FirstURL string
+	CSVURL   string // the same selection as CSV
+}
+
+// PayoutFilterForm is the payouts list's filter as typed.
+type PayoutFilterForm struct {
+	Status, Batch, Account, From, To, Name, Bank, AccountNo, Min, Max string
 }
 
 // PayoutSettingsForm is the payout settings page's view model.

@@ -43,6 +43,7 @@ var notPages = map[string]string{
 	"/payouts/template.csv":             "CSV download",
 	"/payouts/batches/{id}/results.csv": "CSV download",
 	"/payouts/batches/{id}/errors.csv":  "CSV download",
+	"/payouts.csv":                      "CSV download",
 	"/settings/audit.csv":               "CSV download",
 	"/payments/{id}/qr.png":             "image",
 	"/payments/{id}/qr.svg":             "image",

@@ -76,6 +76,18 @@ func seedPayOrders(tb testing.TB, db *store.DB, accountID int64, n int) {
 // server, with a signed-in viewer.
 func benchConsole(b *testing.B, n int) (*http.Client, string) {
 	b.Helper()
+	c, base, _ := benchConsoleSeeded(b, func(db *store.DB, accountID int64) {
+		start := time.Now()
+		seedPayOrders(b, db, accountID, n)
+		b.Logf("seeded %d pay orders in %s", n, time.Since(start).Round(time.Millisecond))
+	})
+	return c, base
+}
+
+// benchConsoleSeeded is benchConsole with seed filling the database for
+// the gateway account; it returns the store too.
+func benchConsoleSeeded(b *testing.B, seed func(db *store.DB, accountID int64)) (*http.Client, string, *store.DB) {
+	b.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), nil)
 	if err != nil {
@@ -90,9 +102,7 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
-	seedPayOrders(b, db, g.ID, n)
-	b.Logf("seeded %d pay orders in %s", n, time.Since(start).Round(time.Millisecond))
+	seed(db, g.ID)
 	hash, _ := desk.HashPassword(testPassword)
 	if _, err := db.CreateUser(ctx, "viewer", store.RoleViewer, hash, false); err != nil {
 		b.Fatal(err)
@@ -109,7 +119,7 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 		b.Fatalf("sign in: %v %v", res, err)
 	}
 	res.Body.Close()
-	return c, ts.URL
+	return c, ts.URL, db
 }
 
 // measure GETs path(i) b.N times and reports the latency percentiles of

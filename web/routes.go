@@ -97,6 +97,7 @@ func (s *Server) routes() []route {
 
 		// Payouts (代付): single payouts, CSV batches, approval, progress, results.
 		{"GET", "/payouts", viewer, s.payoutsPage},
+		{"GET", "/payouts.csv", viewer, s.payoutsCSV},
 		{"GET", "/payouts/new", operator, s.newPayoutPage},
 		{"POST", "/payouts/new", operator, s.createPayout},
 		{"GET", "/payouts/template.csv", viewer, s.payoutTemplate},

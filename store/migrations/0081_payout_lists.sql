@@ -1,0 +1,21 @@
+-- phase folds a payout's state and gateway status into what the payouts
+-- list filters on (succeeded is status 2 or 4), so that one index serves
+-- every status filter.
+ALTER TABLE payouts ADD COLUMN phase TEXT GENERATED ALWAYS AS (
+	CASE
+		WHEN state = 'submitted' AND status IN (2, 4) THEN 'succeeded'
+		WHEN state = 'submitted' AND status = 3 THEN 'failed'
+		WHEN state = 'submitted' THEN 'transferring'
+		WHEN state = 'submitting' THEN 'sending'
+		WHEN state = 'unknown' THEN 'unclear'
+		ELSE state
+	END) VIRTUAL;
+-- The payouts list, newest first, by one filter each: status, batch,
+-- payee name (prefix, any case), bank. Rows of one upload share their
+-- time and go by id, so the batch index grows at its end.
+CREATE INDEX payouts_phase_idx ON payouts(phase, created_at, id);
+CREATE INDEX payouts_batch_created_idx ON payouts(batch_id, created_at, id);
+CREATE INDEX payouts_name_idx ON payouts(lower(account_name), created_at, id);
+CREATE INDEX payouts_bank_idx ON payouts(bank_code, created_at, id);
+-- An exact amount or a range (the payments list has the same).
+CREATE INDEX payouts_amount_idx ON payouts(amount, created_at, id);
