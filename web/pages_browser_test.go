@@ -213,6 +213,7 @@ func (f everyPageFixture) adminPages() []pageVisit {
 		{"/settings/payouts", "/settings/payouts", "settings-payouts"},
 		{"/orders", "/orders", "orders"},
 		{"/orders", "/orders?q=NO-SUCH-ORDER-0000000000000000000000000001", "orders-not-found"},
+		{"/search", "/search?q=pd", "search"},
 		{"/orders/{kind}/{id}", "/orders/pay/" + id(f.payment), "order-pay"},
 		{"/orders/{kind}/{id}", "/orders/trans/" + id(f.payout), "order-trans"},
 		{"/orders/resend/{job}", f.resendJob, "resend-job"},

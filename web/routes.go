@@ -125,6 +125,7 @@ func (s *Server) routes() []route {
 		{"GET", "/notify/trans", public, s.notifyTrans},
 		{"POST", "/notify/trans", public, s.notifyTrans},
 		{"GET", "/orders", viewer, s.ordersPage},
+		{"GET", "/search", viewer, s.search},
 		{"POST", "/orders/lookup", operator, s.lookupOrder}, // keeps what it finds as an external order
 		{"GET", "/orders/{kind}/{id}", viewer, s.orderPage},
 		{"GET", "/orders/{kind}/{id}/timeline", viewer, s.orderTimeline},
