@@ -422,6 +422,9 @@ func (d *Desk) SendBatch(ctx context.Context, a Actor, id int64, controlCount, c
 		if _, err := d.db.SetBatchPayoutsStateTx(ctx, tx, b.ID, store.PayoutDraft, store.PayoutAwaitingApproval); err != nil {
 			return b, store.AuditEntry{}, err
 		}
+		if err := d.db.SetBatchSentTx(ctx, tx, b.ID, n, sum); err != nil {
+			return b, store.AuditEntry{}, err
+		}
 		return b, store.AuditEntry{Action: "payout.batch.send", Detail: fmt.Sprintf("%d payouts, %s, sent for approval; control totals matched", n, money(sum))}, nil
 	})
 }
@@ -715,6 +718,9 @@ func (d *Desk) CreatePayout(ctx context.Context, a Actor, in PayoutInput) (int64
 			return err
 		}
 		if err := d.db.UpdateBatchTx(ctx, tx, b, next); err != nil {
+			return err
+		}
+		if err := d.db.SetBatchSentTx(ctx, tx, batchID, 1, row.Amount); err != nil {
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.create", Subject: fmt.Sprintf("batch:%d", batchID),
