@@ -31,6 +31,9 @@ type observation struct {
 	PayURL         string // pay orders: from a create answer
 	ErrMsg         string // payouts: the channel's failure reason, when given
 	NotificationID int64
+	// Income: a pay callback's income (fen), what the merchant receives
+	// after the gateway's fee, when the callback gives it; 0 otherwise.
+	Income int64
 }
 
 // applyPayObservation applies what the gateway said about pay order
@@ -44,6 +47,12 @@ func (d *Desk) applyPayObservation(ctx context.Context, tx *sql.Tx, order store.
 	prev, err := d.db.PayOrderByIDTx(ctx, tx, order.ID)
 	if err != nil {
 		return order, false, err
+	}
+	if obs.Income > 0 && obs.Income <= prev.Amount && payments.IsPaid(obs.Status) {
+		// The fee is amount − income; the first income given is kept.
+		if err := d.db.SetPayIncomeTx(ctx, tx, prev.ID, obs.Income); err != nil {
+			return order, false, err
+		}
 	}
 	next := prev
 	if next.PayOrderID == "" && obs.GatewayID != "" {

@@ -192,3 +192,45 @@ func TestHomePeriods(t *testing.T) {
 		t.Errorf("a past day not read again: %+v", h.Periods[2])
 	}
 }
+
+// A paid callback's income is kept once, and the home page's fees are
+// amount − income.
+func TestIncomeKeptForFees(t *testing.T) {
+	e := newCoreEnv(t).withSandbox(sandbox.Faults{})
+	ctx := context.Background()
+	o := e.payOrder(e.account.ID, "INC-1", "P-INC-1", 100, 0)
+	apply := func(status int, income int64) {
+		t.Helper()
+		if err := e.db.InTx(ctx, func(tx *sql.Tx) error {
+			_, _, err := e.d.applyPayObservation(ctx, tx, o, observation{Source: sourceCallback, Actor: "gateway", Status: status, Income: income})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	income := func() any {
+		var v any
+		e.db.QueryRow(`SELECT income FROM pay_orders WHERE id = ?`, o.ID).Scan(&v)
+		return v
+	}
+	apply(1, 98) // not paid yet: no income
+	if v := income(); v != nil {
+		t.Fatalf("income of an unpaid order: %v", v)
+	}
+	apply(2, 101) // more than the amount: ignored
+	if v := income(); v != nil {
+		t.Fatalf("income above the amount: %v", v)
+	}
+	apply(2, 98)
+	apply(2, 90) // a later callback does not change it
+	if v := income(); v != int64(98) {
+		t.Fatalf("income %v", v)
+	}
+	h, err := e.d.HomeFor(ctx, operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := h.Periods[0]; p.Fees != 2 || p.FeesCount != 1 || p.Collected != 100 {
+		t.Fatalf("today: %+v", p)
+	}
+}

@@ -14,6 +14,13 @@ func (db *DB) SetBatchSentTx(ctx context.Context, tx *sql.Tx, batchID int64, cou
 	return err
 }
 
+// SetPayIncomeTx records a paid order's income (fen) as its callback gave
+// it, once: a later callback does not change it.
+func (db *DB) SetPayIncomeTx(ctx context.Context, tx *sql.Tx, orderID, income int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE pay_orders SET income = ? WHERE id = ? AND income IS NULL`, income, orderID)
+	return err
+}
+
 // SentBatch is a batch with what it held when it was sent for approval.
 type SentBatch struct {
 	Batch
