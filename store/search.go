@@ -61,7 +61,7 @@ type SearchResult struct {
 // all; searchRecent is how many of the newest orders it then looks in.
 const (
 	searchWide   = 500
-	searchRecent = 5000
+	searchRecent = 2000
 )
 
 type searchField struct {
@@ -150,7 +150,7 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
 
 // searchField finds the newest rows of f's table whose f.expr starts with
 // text: all of them by the index when there are few, else among the
-// newest searchRecent rows.
+// newest searchRecent rows, topped up with the first in the index's order.
 func (db *DB) searchField(ctx context.Context, f searchField, text string, limit int) ([]SearchHit, bool, error) {
 	cond, args := prefixRange(f.expr, text)
 	var n int
@@ -167,7 +167,13 @@ func (db *DB) searchField(ctx context.Context, f searchField, text string, limit
 	}
 	recent := `id IN (SELECT id FROM ` + f.table + ` ORDER BY created_at DESC, id DESC LIMIT ` + fmt.Sprint(searchRecent) + `) AND ` + cond
 	hits, err := db.searchRows(ctx, f.table, f.match, recent+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
-	return hits, true, err
+	if err != nil || len(hits) >= limit {
+		return hits, true, err
+	}
+	// Too few among the newest: the first matches in the index's order
+	// (alphabetical), so that a common start still shows some.
+	more, err := db.searchRows(ctx, f.table, f.match, cond+` ORDER BY `+f.expr+` LIMIT ?`, append(args, limit)...)
+	return append(hits, more...), true, err
 }
 
 // searchRows reads the hits of one table matching where (with its ORDER

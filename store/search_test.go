@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every field the search reads is an index range or an index lookup:
@@ -25,10 +27,12 @@ func TestSearchUsesIndexes(t *testing.T) {
 		for _, q := range []string{
 			`SELECT 1 FROM ` + f.table + ` WHERE ` + cond + ` LIMIT 501`,
 			`SELECT id FROM ` + f.table + ` WHERE ` + cond + ` ORDER BY created_at DESC, id DESC LIMIT 20`,
-			`SELECT id FROM ` + f.table + ` WHERE id IN (SELECT id FROM ` + f.table + ` ORDER BY created_at DESC, id DESC LIMIT 5000) AND ` + cond + ` ORDER BY created_at DESC, id DESC LIMIT 20`,
+			`SELECT id FROM ` + f.table + ` WHERE id IN (SELECT id FROM ` + f.table + ` ORDER BY created_at DESC, id DESC LIMIT 2000) AND ` + cond + ` ORDER BY created_at DESC, id DESC LIMIT 20`,
+			`SELECT id FROM ` + f.table + ` WHERE ` + cond + ` ORDER BY ` + f.expr + ` LIMIT 20`,
 		} {
 			plan := queryPlan(t, db, q, args...)
-			if strings.Contains(plan, "SCAN "+f.table+"\n") || strings.Contains(plan, "SCAN "+f.table+" ") && !strings.Contains(plan, "USING") {
+			if strings.Contains(plan, "SCAN "+f.table+"\n") || strings.Contains(plan, "SCAN "+f.table+" ") && !strings.Contains(plan, "USING") ||
+				strings.HasSuffix(q, f.expr+" LIMIT 20") && strings.Contains(plan, "TEMP B-TREE") {
 				t.Errorf("%s: %s\n%s", f.match, q, plan)
 			}
 		}
@@ -66,5 +70,48 @@ func TestPrefixEnd(t *testing.T) {
 		if got := prefixEnd(in); got != want {
 			t.Errorf("prefixEnd(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A start that more than 500 orders share is looked for among the newest
+// orders, topped up with the first in the index's order, and the result
+// says it is partial; a rarer one finds every match, newest first.
+func TestSearchWidePrefix(t *testing.T) {
+	db := openTest(t)
+	ctx := context.Background()
+	acct := testAccount(t, db)
+	base := timeText(db.now().Add(-48 * time.Hour))
+	insert := func(no, subject string, at string, amount int64) {
+		t.Helper()
+		if _, err := db.Exec(`INSERT INTO pay_orders (account_id, mch_order_no, product_id, amount, subject, state, created_by, created_at, updated_at)
+			VALUES (?, ?, 8000, ?, ?, 'open', 't', ?, ?)`, acct, no, amount, subject, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 700 {
+		insert(fmt.Sprintf("OLD%04d", i), fmt.Sprintf("Tea %d", i), base, 100)
+	}
+	for i := range 2100 {
+		insert(fmt.Sprintf("NEW%04d", i), fmt.Sprintf("Coffee %d", i), timeText(db.now().Add(time.Duration(i)*time.Millisecond)), 200)
+	}
+	res, err := db.Search(ctx, SearchQuery{Text: "TEA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Partial || len(res.Hits) != 20 || res.Hits[0].Matched != MatchSubject || !strings.HasPrefix(res.Hits[0].Subject, "Tea ") {
+		t.Fatalf("wide prefix: partial %v, %d hits, %+v", res.Partial, len(res.Hits), res.Hits)
+	}
+	res, err = db.Search(ctx, SearchQuery{Text: "new209"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Partial || len(res.Hits) != 10 || res.Hits[0].MchNo != "NEW2099" || res.Hits[9].MchNo != "NEW2090" {
+		t.Fatalf("narrow prefix: %+v", res)
+	}
+	if res, _ := db.Search(ctx, SearchQuery{Text: "new2099"}); len(res.Hits) != 1 || !res.Hits[0].Exact {
+		t.Fatalf("whole number: %+v", res)
+	}
+	if res, _ := db.Search(ctx, SearchQuery{Amount: 100, Limit: 5}); len(res.Hits) != 5 || res.Hits[0].Matched != MatchAmount || res.Hits[0].Amount != 100 {
+		t.Fatalf("amount: %+v", res)
 	}
 }
