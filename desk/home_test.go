@@ -89,7 +89,7 @@ func TestHomeWork(t *testing.T) {
 	for _, r := range []struct {
 		reason string
 		ago    time.Duration
-	}{{"bad signature", time.Hour}, {"bad signature", 2 * time.Hour}, {"unknown merchant", time.Minute}, {"bad signature", 25 * time.Hour}} {
+	}{{"bad signature", 25 * time.Hour}, {"bad signature", 2 * time.Hour}, {"bad signature", time.Hour}, {"unknown merchant", time.Minute}} { // in the order they arrive
 		if _, err := e.db.Exec(`INSERT INTO notifications (received_at, kind, method, client_addr, result, reason) VALUES (?, 'pay', 'POST', '1.2.3.4', 'rejected', ?)`,
 			now.Add(-r.ago).UTC().Format("2006-01-02T15:04:05.000000000Z"), r.reason); err != nil {
 			t.Fatal(err)
@@ -165,9 +165,9 @@ func TestHomePeriods(t *testing.T) {
 		p50            time.Duration
 		productOK, fin int
 	}{
-		{1, 2, 15000, 60, 1, 0, 4 * time.Second, 2, 3},
+		{1, 2, 15000, 60, 1, 0, 2 * time.Second, 2, 3}, // nearest rank: the 1st of 2
 		{7, 3, 35000, 60 + 120, 2, 3000, 4 * time.Second, 3, 4},
-		{30, 4, 75000, 180, 2, 3000, 6 * time.Second, 4, 5},
+		{30, 4, 75000, 180, 2, 3000, 4 * time.Second, 4, 5},
 	} {
 		p := h.Periods[i]
 		if p.Days != want.days || p.CollectedCount != want.count || p.Collected != want.sum || p.Fees != want.fees || p.FeesCount != want.feeCount ||
@@ -232,5 +232,18 @@ func TestIncomeKeptForFees(t *testing.T) {
 	}
 	if p := h.Periods[0]; p.Fees != 2 || p.FeesCount != 1 || p.Collected != 100 {
 		t.Fatalf("today: %+v", p)
+	}
+}
+
+func TestDelayHistogram(t *testing.T) {
+	ds := []time.Duration{5 * time.Millisecond, 2 * time.Second, 2 * time.Second, 3*time.Second + 7*time.Millisecond, 90 * time.Second, 2 * time.Hour}
+	h := newDelayHist(ds)
+	for _, tc := range []struct {
+		p    int
+		want time.Duration
+	}{{1, 0}, {50, 2 * time.Second}, {60, 3 * time.Second}, {80, 90 * time.Second}, {95, time.Hour}, {100, time.Hour}} {
+		if got := h.percentile(len(ds), tc.p); got != tc.want {
+			t.Errorf("p%d: %s, want %s", tc.p, got, tc.want)
+		}
 	}
 }
