@@ -62,6 +62,9 @@ type SearchResult struct {
 const (
 	searchWide   = 500
 	searchRecent = 2000
+	// searchRecentAmounts is how many of the newest payouts an amount is
+	// looked for in.
+	searchRecentAmounts = 50_000
 )
 
 type searchField struct {
@@ -115,14 +118,29 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
 		}
 	}
 	if q.Amount > 0 {
-		for _, table := range []string{"pay_orders", "payouts"} {
-			found, err := db.searchRows(ctx, table, MatchAmount, `amount = ? ORDER BY created_at DESC, id DESC LIMIT ?`, q.Amount, limit)
-			if err != nil {
-				return res, err
-			}
-			for _, h := range found {
-				add(h)
-			}
+		// Pay orders have an index by amount; payouts do not (it would slow
+		// every upload), so their amounts are looked for among the newest
+		// searchRecentAmounts payouts, in the index by time, which holds
+		// the amount; the result is then partial.
+		found, err := db.searchRows(ctx, "pay_orders", MatchAmount, `amount = ? ORDER BY created_at DESC, id DESC LIMIT ?`, q.Amount, limit)
+		if err != nil {
+			return res, err
+		}
+		var since string
+		err = db.QueryRowContext(ctx, `SELECT coalesce((SELECT created_at FROM payouts ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET `+
+			fmt.Sprint(searchRecentAmounts-1)+`), '')`).Scan(&since)
+		if err != nil {
+			return res, fmt.Errorf("search amount: %w", err)
+		}
+		recent, err := db.searchRows(ctx, "payouts", MatchAmount, `created_at >= ? AND amount = ? ORDER BY created_at DESC, id DESC LIMIT ?`, since, q.Amount, limit)
+		if err != nil {
+			return res, err
+		}
+		if since != "" {
+			res.Partial = true
+		}
+		for _, h := range append(found, recent...) {
+			add(h)
 		}
 	}
 	for i := range hits {
