@@ -41,7 +41,16 @@ type PayoutFilter struct {
 	After     PayCursor // rows older than this (the next page)
 	Before    PayCursor // rows newer than this (the previous page)
 	Limit     int       // rows per page; 0 → 50
+
+	// commonName: Name starts more than nameWide names, so the list
+	// walks the index by time instead of sorting them all.
+	commonName bool
 }
+
+// nameWide is how many payees a name prefix may match before the list
+// reads by time instead of by name: for a common start (a surname) a
+// page is found among the newest rows sooner than all its names sorted.
+const nameWide = 2000
 
 // PayoutPage is one page of the payouts list, newest first, with the
 // cursors of its neighbours ("" when there is none).
@@ -96,7 +105,11 @@ func (f PayoutFilter) where() (string, []any) {
 		add(`created_at < ?`, timeText(f.To))
 	}
 	if n := strings.TrimSpace(f.Name); n != "" {
-		c, a := prefixRange(`lower(account_name)`, n)
+		expr := `lower(account_name)`
+		if f.commonName {
+			expr = `(lower(account_name) || '')` // not the indexed expression: read by time
+		}
+		c, a := prefixRange(expr, n)
 		add(c, a...)
 	}
 	if b := strings.TrimSpace(f.BankCode); b != "" {
@@ -121,6 +134,15 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
+	}
+	if n := strings.TrimSpace(f.Name); n != "" && f.Phase == "" && f.BatchID == 0 && f.From.IsZero() && f.To.IsZero() {
+		c, a := prefixRange(`lower(account_name)`, n)
+		var matches int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payouts WHERE `+c+` LIMIT `+fmt.Sprint(nameWide+1)+`) AS m`, a...).Scan(&matches)
+		if err != nil {
+			return PayoutPage{}, fmt.Errorf("list payouts: %w", err)
+		}
+		f.commonName = matches > nameWide
 	}
 	where, args := f.where()
 	conds := []string{}

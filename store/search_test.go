@@ -117,3 +117,42 @@ func TestSearchWidePrefix(t *testing.T) {
 		t.Fatalf("amount: %+v", res)
 	}
 }
+
+// A payee-name start shared by more than nameWide payouts is read by
+// time: the page is still the newest matches, newest first.
+func TestListPayoutsCommonName(t *testing.T) {
+	db := openTest(t)
+	acct := testAccount(t, db)
+	for i := range nameWide + 300 {
+		name := fmt.Sprintf("王%d", i)
+		if i%2 == 1 {
+			name = fmt.Sprintf("李%d", i)
+		}
+		at := timeText(db.now().Add(time.Duration(i) * time.Second))
+		if _, err := db.Exec(`INSERT INTO payouts (account_id, mch_trans_order_no, amount, account_name, state, created_at, updated_at)
+			VALUES (?, ?, 100, ?, 'draft', ?, ?)`, acct, fmt.Sprintf("N%05d", i), name, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan := queryPlan(t, db, `SELECT id FROM payouts WHERE (lower(account_name) || '') >= ? AND (lower(account_name) || '') < ? ORDER BY created_at DESC, id DESC LIMIT 51`, "王", "王\U0010FFFF")
+	if strings.Contains(plan, "payouts_name_idx") || strings.Contains(plan, "TEMP B-TREE") {
+		t.Errorf("a common name is read by name: %s", plan)
+	}
+	for _, name := range []string{"王", "李1"} {
+		page, err := db.ListPayouts(context.Background(), PayoutFilter{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Payouts) != 50 || page.Older == "" {
+			t.Fatalf("%s: %d rows", name, len(page.Payouts))
+		}
+		for i, p := range page.Payouts {
+			if !strings.HasPrefix(p.AccountName, name) || i > 0 && !p.CreatedAt.Before(page.Payouts[i-1].CreatedAt) {
+				t.Fatalf("%s: row %d %s %s", name, i, p.AccountName, p.CreatedAt)
+			}
+		}
+		if name == "王" && page.Payouts[0].AccountName != fmt.Sprintf("王%d", nameWide+298) {
+			t.Fatalf("the newest 王 is %s", page.Payouts[0].AccountName)
+		}
+	}
+}
