@@ -61,10 +61,10 @@ type SearchResult struct {
 // all; searchRecent is how many of the newest orders it then looks in.
 const (
 	searchWide   = 500
-	searchRecent = 2000
+	searchRecent = 1000
 	// searchRecentAmounts is how many of the newest payouts an amount is
 	// looked for in.
-	searchRecentAmounts = 50_000
+	searchRecentAmounts = 20_000
 )
 
 type searchField struct {

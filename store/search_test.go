@@ -27,7 +27,7 @@ func TestSearchUsesIndexes(t *testing.T) {
 		for _, q := range []string{
 			`SELECT 1 FROM ` + f.table + ` WHERE ` + cond + ` LIMIT 501`,
 			`SELECT id FROM ` + f.table + ` WHERE ` + cond + ` ORDER BY created_at DESC, id DESC LIMIT 20`,
-			`SELECT id FROM ` + f.table + ` WHERE id IN (SELECT id FROM ` + f.table + ` ORDER BY created_at DESC, id DESC LIMIT 2000) AND ` + cond + ` ORDER BY created_at DESC, id DESC LIMIT 20`,
+			`SELECT id FROM ` + f.table + ` WHERE id IN (SELECT id FROM ` + f.table + ` ORDER BY created_at DESC, id DESC LIMIT 1000) AND ` + cond + ` ORDER BY created_at DESC, id DESC LIMIT 20`,
 			`SELECT id FROM ` + f.table + ` WHERE ` + cond + ` ORDER BY ` + f.expr + ` LIMIT 20`,
 		} {
 			plan := queryPlan(t, db, q, args...)
