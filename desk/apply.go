@@ -32,6 +32,9 @@ type observation struct {
 	PayURL         string // pay orders: from a create answer
 	ErrMsg         string // payouts: the channel's failure reason, when given
 	NotificationID int64
+	// Income: a pay callback's income (fen), what the merchant receives
+	// after the gateway's fee, when the callback gives it; 0 otherwise.
+	Income int64
 }
 
 // applyPayObservation applies what the gateway said about pay order
@@ -75,6 +78,10 @@ func (d *Desk) applyPayObservationTo(ctx context.Context, tx *sql.Tx, prev store
 			next.PaySuccAt = msTime(obs.SuccTime, d.now())
 		}
 	}
+	if next.Income == 0 && obs.Income > 0 && obs.Income <= next.Amount && next.Status != nil && payments.IsPaid(*next.Status) {
+		// The fee is amount − income; the first income given is kept.
+		next.Income = obs.Income
+	}
 	if samePay(prev, next) {
 		return prev, false, nil
 	}
@@ -98,7 +105,7 @@ func (d *Desk) applyPayObservationTo(ctx context.Context, tx *sql.Tx, prev store
 
 func samePay(a, b store.PayOrder) bool {
 	return a.PayOrderID == b.PayOrderID && a.ChannelOrderNo == b.ChannelOrderNo && a.PayURL == b.PayURL &&
-		a.State == b.State && a.LastError == b.LastError && sameStatus(a.Status, b.Status) && a.PaySuccAt.Equal(b.PaySuccAt)
+		a.State == b.State && a.LastError == b.LastError && sameStatus(a.Status, b.Status) && a.PaySuccAt.Equal(b.PaySuccAt) && a.Income == b.Income
 }
 
 func sameStatus(a, b *int) bool {

@@ -131,6 +131,8 @@ type BatchFacts struct {
 	Failed      int   // of them, those that did not pay
 	Unconfirmed int   // of the failed, refusals of a re-send no query has confirmed yet
 	StepUpLimit int64 // the step-up limit in force; 0: never
+	WarningRows int   // rows of the batch with a warning, as stored now
+	CopiedTo    int64 // the batch it was copied or retried into; 0: none
 }
 
 // BatchActions says what an actor may do with a batch now, and why not.
@@ -148,11 +150,24 @@ type BatchActions struct {
 	// StepUp, above zero, is the limit above which approving asks for the
 	// password or a code again.
 	StepUp int64
+	// ConfirmWarnings, above zero, is the number of rows with warnings the
+	// approver must say they checked (checked_warnings) to approve; the
+	// approval is refused when the number differs, so that warnings added
+	// since the page was read are not approved blind. Warnings lists the
+	// first of them (BatchActions reads them; BatchActionsFor leaves it
+	// empty).
+	ConfirmWarnings int
+	Warnings        []store.BatchIssue
 	// Retry: the failed payouts may be made into a new batch; RetryCount
 	// of them, and RetryNote says which it leaves out and why.
 	Retry      bool
 	RetryCount int
 	RetryNote  i18n.Message
+	// Copy: the batch was sent back (rejected or expired) or failed, and
+	// its payouts may be copied into a new draft (new numbers, a new
+	// approval); CopyNote says why not when it cannot be (any more).
+	Copy     bool
+	CopyNote i18n.Message
 }
 
 // BatchActionsFor is the one place that says what a may do with batch b
@@ -184,6 +199,9 @@ func BatchActionsFor(a Actor, b store.Batch, f BatchFacts, now time.Time) BatchA
 		if acts.Approve && f.StepUpLimit > 0 && f.Sum > f.StepUpLimit {
 			acts.StepUp = f.StepUpLimit
 		}
+		if acts.Approve {
+			acts.ConfirmWarnings = f.WarningRows
+		}
 	case store.BatchApproved:
 		// A refusal no query has confirmed may hide a payout the gateway
 		// holds: paying it again under a new number could pay twice.
@@ -193,7 +211,28 @@ func BatchActionsFor(a Actor, b store.Batch, f BatchFacts, now time.Time) BatchA
 			acts.RetryNote = i18n.M("%d refused payouts are not offered for a retry: the gateway refused them when they were sent again, and Paydesk is asking it whether an earlier send arrived.", f.Unconfirmed)
 		}
 	}
+	acts.Copy, acts.CopyNote = copyRule(a, b, f)
 	return acts
+}
+
+// copyRule says whether a may copy batch b into a new draft, and if not,
+// why (empty when there is nothing to say).
+func copyRule(a Actor, b store.Batch, f BatchFacts) (bool, i18n.Message) {
+	sentBack := b.State == store.BatchRejected || b.State == store.BatchExpired
+	failed := b.State == store.BatchApproved && b.Outcome == store.OutcomeFailed
+	switch {
+	case !sentBack && !failed:
+		return false, i18n.Message{}
+	case f.CopiedTo != 0:
+		return false, i18n.M("This batch was copied into batch #%d.", f.CopiedTo)
+	case f.Count == 0:
+		return false, i18n.Message{}
+	case failed && f.Unconfirmed > 0:
+		return false, i18n.M("The batch cannot be copied yet: the gateway refused some payouts when they were sent again, and Paydesk is asking it whether an earlier send arrived.")
+	case !a.AtLeast(store.RoleOperator):
+		return false, i18n.Message{}
+	}
+	return true, i18n.Message{}
 }
 
 // batchFacts counts a batch's payouts for BatchActionsFor, from counts
@@ -225,8 +264,17 @@ func (d *Desk) batchFacts(ctx context.Context, b store.Batch, counts []store.Sta
 		if f.StepUpLimit, err = d.StepUpLimit(ctx); err != nil {
 			return f, err
 		}
+		if f.WarningRows, err = d.db.WarningRows(ctx, b.ID); err != nil {
+			return f, err
+		}
 	case store.BatchApproved:
 		if f.Unconfirmed, err = d.db.UnconfirmedRefusals(ctx, b.ID); err != nil {
+			return f, err
+		}
+	}
+	switch b.State {
+	case store.BatchApproved, store.BatchRejected, store.BatchExpired:
+		if f.CopiedTo, err = d.db.CopiedTo(ctx, b.ID); err != nil {
 			return f, err
 		}
 	}
@@ -241,7 +289,39 @@ func (d *Desk) BatchActions(ctx context.Context, a Actor, b store.Batch, counts 
 	if err != nil {
 		return BatchActions{}, err
 	}
-	return BatchActionsFor(a, b, f, d.now()), nil
+	acts := BatchActionsFor(a, b, f, d.now())
+	if acts.ConfirmWarnings > 0 {
+		if acts.Warnings, err = d.db.BatchIssues(ctx, b.ID, store.IssueWarning, 0, shownWarnings); err != nil {
+			return acts, err
+		}
+	}
+	return acts, nil
+}
+
+// shownWarnings is how many warnings BatchActions lists; the page says how
+// many more there are.
+const shownWarnings = 100
+
+// checkedWarnings refuses an approval of a batch with warnings rows unless
+// the approver confirmed, as typed, that they checked exactly that many.
+func checkedWarnings(warnings int, typed string) *Refusal {
+	typed = strings.TrimSpace(typed)
+	if warnings == 0 && (typed == "" || typed == "0") {
+		return nil
+	}
+	if typed == "" {
+		return refuseField("checked_warnings", "The batch has %d rows with warnings: check them and confirm that you did before approving. Nothing was approved.", warnings)
+	}
+	n, err := strconv.Atoi(typed)
+	if err != nil || n < 0 {
+		return refuseField("checked_warnings", "The number of warnings checked must be a whole number. Nothing was approved.")
+	}
+	if n != warnings {
+		return &Refusal{Kind: Conflict, Field: "checked_warnings",
+			Format: "The batch has %d rows with warnings now, not the %d you checked: read them again before approving. Nothing was approved.",
+			Args:   []any{warnings, n}}
+	}
+	return nil
 }
 
 // notInState refuses a change of a batch that has moved on.
@@ -317,6 +397,9 @@ func (d *Desk) SendBatch(ctx context.Context, a Actor, id int64, controlCount, c
 		b.ExpiresAt = now.Add(time.Duration(rules.ExpiryDays) * 24 * time.Hour)
 		b.NeedsSecond = rules.SecondLimit > 0 && sum > rules.SecondLimit
 		if _, err := d.db.SetBatchPayoutsStateTx(ctx, tx, b.ID, store.PayoutDraft, store.PayoutAwaitingApproval); err != nil {
+			return b, store.AuditEntry{}, err
+		}
+		if err := d.db.SetBatchSentTx(ctx, tx, b.ID, n, sum); err != nil {
 			return b, store.AuditEntry{}, err
 		}
 		return b, store.AuditEntry{Action: "payout.batch.send", Detail: fmt.Sprintf("%d payouts, %s, sent for approval; control totals matched", n, money.Format(sum))}, nil
@@ -399,8 +482,9 @@ func (d *Desk) expireDue(ctx context.Context) error {
 // password or a current two-factor code. Above the second-approver limit
 // the first approval waits for a second one; the last one approves the
 // payouts for sending and wakes the worker. A batch whose time ran out is
-// expired now and refused.
-func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp string) (store.Batch, error) {
+// expired now and refused. A batch with warnings needs checked, the number
+// of rows with warnings the approver checked (BatchActions.ConfirmWarnings).
+func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp, checked string) (store.Batch, error) {
 	b, err := d.db.BatchByID(ctx, id)
 	if err != nil {
 		return b, err
@@ -408,6 +492,8 @@ func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp
 	var how string // how the approver confirmed a large batch
 	if acts, err := d.BatchActions(ctx, a, b, nil); err != nil {
 		return b, err
+	} else if r := checkedWarnings(acts.ConfirmWarnings, checked); acts.Approve && r != nil {
+		return b, r
 	} else if acts.Approve && acts.StepUp > 0 {
 		if how, err = d.ApprovalStepUp(ctx, a, id, stepUp, acts.StepUp); err != nil {
 			return b, err
@@ -416,6 +502,15 @@ func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp
 	b, err = d.decideBatch(ctx, a, id, func(tx *sql.Tx, b store.Batch) (store.Batch, store.AuditEntry, error) {
 		next, now := b, d.now()
 		audit := store.AuditEntry{Action: "payout.batch.approve"}
+		// Read again where the approval is written: a warning added since
+		// the check above is not approved blind either.
+		warnings, err := d.db.WarningRowsTx(ctx, tx, id)
+		if err != nil {
+			return b, audit, err
+		}
+		if r := checkedWarnings(warnings, checked); r != nil {
+			return b, audit, r
+		}
 		if b.NeedsSecond && b.ApprovedBy == "" {
 			next.ApprovedBy, next.ApprovedAt, next.ApprovalNote = a.Username, now, note
 			audit.Detail = "first of two approvals; note: " + note
@@ -434,6 +529,9 @@ func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp
 			if !b.TwoPerson && (b.CreatedBy == a.Username || b.SentBy == a.Username) {
 				audit.Detail += " (approved by its maker: two-person rule off)"
 			}
+		}
+		if warnings > 0 {
+			audit.Detail += fmt.Sprintf("; the approver confirmed checking the %d rows with warnings", warnings)
 		}
 		if how != "" {
 			audit.Detail += "; approved with step-up (" + how + ")"
@@ -585,16 +683,22 @@ func (d *Desk) CreatePayout(ctx context.Context, a Actor, in PayoutInput) (int64
 		if b, err = d.db.BatchByIDTx(ctx, tx, batchID); err != nil {
 			return err
 		}
-		next := b
-		next.SentBy, next.SentAt, next.ExpiresAt = a.Username, now, now.Add(time.Duration(rules.ExpiryDays)*24*time.Hour)
-		if err := d.db.UpdateBatchTx(ctx, tx, b, next); err != nil {
-			return err
-		}
 		payoutID, err := d.db.InsertPayoutTx(ctx, tx, rowPayout(row, acct.ID, batchID, mchNo(now.In(d.cfg.Location), batchID, 1), store.PayoutAwaitingApproval, a.Username))
 		if err != nil {
 			return err
 		}
 		if err := d.addBatchTwinWarnings(ctx, tx, batchID); err != nil {
+			return err
+		}
+		next := b
+		next.SentBy, next.SentAt, next.ExpiresAt = a.Username, now, now.Add(time.Duration(rules.ExpiryDays)*24*time.Hour)
+		if next.WarningRows, err = d.db.WarningRowsTx(ctx, tx, batchID); err != nil {
+			return err
+		}
+		if err := d.db.UpdateBatchTx(ctx, tx, b, next); err != nil {
+			return err
+		}
+		if err := d.db.SetBatchSentTx(ctx, tx, batchID, 1, row.Amount); err != nil {
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.create", Subject: fmt.Sprintf("batch:%d", batchID),
@@ -673,10 +777,12 @@ func (d *Desk) importBatchTx(ctx context.Context, tx *sql.Tx, a Actor, acct stor
 		}
 		if len(row.Errors) > 0 {
 			errorRows++
+			cells := row.TemplateCells() // kept once per row, for the errors file
 			for _, msg := range row.Errors {
-				if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueError, Message: i18n.Encode(msg), Raw: row.Raw}); err != nil {
+				if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueError, Message: i18n.Encode(msg), Raw: row.Raw, Cells: cells}); err != nil {
 					return err
 				}
+				cells = nil
 			}
 		}
 		for _, msg := range row.Warnings {

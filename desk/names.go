@@ -74,6 +74,11 @@ func PaymentName(o store.PayOrder) i18n.Message {
 	case store.PayStateRefused:
 		return i18n.M("refused by the gateway")
 	}
+	paid := o.Status != nil && (payments.IsPaid(*o.Status) || *o.Status == payments.PayRefunded)
+	if o.LinkCancelled && !paid {
+		// Customers can no longer pay through a deactivated link.
+		return i18n.M("cancelled")
+	}
 	return PayStatusName(o.StatusOr(payments.PayCreated))
 }
 
@@ -329,4 +334,36 @@ func AuditActionName(action string) i18n.Message {
 		return i18n.M("Anchored the audit log afresh")
 	}
 	return i18n.M("%s", action)
+}
+
+// PayoutPhaseName names a payouts list status filter (store.PayoutPhases)
+// as PayoutName names the payouts in it.
+func PayoutPhaseName(phase string) i18n.Message {
+	switch phase {
+	case "draft":
+		return i18n.M("draft")
+	case "awaiting_approval":
+		return i18n.M("awaiting approval")
+	case "approved":
+		return i18n.M("approved, waiting to be sent")
+	case "sending":
+		return i18n.M("sending")
+	case "transferring":
+		return TransStatusName(payments.TransTransferring)
+	case "unclear":
+		return i18n.M("unclear — checking")
+	case "succeeded":
+		return TransStatusName(payments.TransSucceeded)
+	case "failed":
+		return TransStatusName(payments.TransFailed)
+	case "refused":
+		return i18n.M("refused by the gateway")
+	case "rejected":
+		return i18n.M("rejected")
+	case "expired":
+		return i18n.M("expired")
+	case "cancelled":
+		return i18n.M("discarded")
+	}
+	return i18n.M("%s", phase)
 }

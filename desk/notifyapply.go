@@ -95,12 +95,12 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		settled = store.PayoutSubmitted
 	}
 	if prev != nil && *prev == n.Status && o.GateNo == n.OrderID && o.State == settled &&
-		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) {
+		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) && (n.Income == 0 || o.Income != 0) {
 		// Nothing for the apply functions to change: the usual duplicate.
 		return succeed(out, store.NotifyDuplicate, "the "+what+" is "+statusText(n.Status)+" already"), nil
 	}
 	obs := observation{Source: sourceCallback, Actor: "gateway", Status: n.Status, GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
-		SuccTime: n.SuccTime, NotificationID: j.id}
+		SuccTime: n.SuccTime, NotificationID: j.id, Income: n.Income}
 	var changed bool
 	if kind == store.KindTrans {
 		obs.ErrMsg = payments.ValueString(n.Fields["channelErrMsg"])

@@ -389,6 +389,7 @@ type OrderBrief struct {
 	PayURL    string
 	PaySuccAt time.Time
 	LastError string
+	Income    int64
 }
 
 // PayOrder is the pay order o briefs: the fields it holds, the others
@@ -396,7 +397,7 @@ type OrderBrief struct {
 // as the row read when only those fields change.
 func (o OrderBrief) PayOrder() PayOrder {
 	return PayOrder{ID: o.ID, AccountID: o.AccountID, MchOrderNo: o.MchNo, PayOrderID: o.GateNo, ChannelOrderNo: o.ChannelOrderNo,
-		Amount: o.Amount, Status: o.Status, State: o.State, PayURL: o.PayURL, PaySuccAt: o.PaySuccAt, LastError: o.LastError}
+		Amount: o.Amount, Status: o.Status, State: o.State, PayURL: o.PayURL, PaySuccAt: o.PaySuccAt, LastError: o.LastError, Income: o.Income}
 }
 
 func (db *DB) orderBrief(ctx context.Context, tx *sql.Tx, kind, where string, args ...any) (OrderBrief, error) {
@@ -409,8 +410,8 @@ func (db *DB) orderBrief(ctx context.Context, tx *sql.Tx, kind, where string, ar
 	} else {
 		var succ string
 		err = db.queryRow(ctx, tx, `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state,
-			pay_url, coalesce(pay_succ_at, ''), last_error FROM pay_orders WHERE `+where, args...).
-			Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State, &o.PayURL, &succ, &o.LastError)
+			pay_url, coalesce(pay_succ_at, ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `+where, args...).
+			Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State, &o.PayURL, &succ, &o.LastError, &o.Income)
 		o.PaySuccAt = parseTime(succ)
 	}
 	if errors.Is(err, sql.ErrNoRows) {

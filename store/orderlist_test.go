@@ -33,7 +33,7 @@ func TestOrdersListReadsNoWholeStatusGroup(t *testing.T) {
 			f.Status, f.Kind, f.Limit = group, KindPay, 50
 			for _, clause := range payStatusesOf(group) {
 				q, args := orderPageQuery(KindPay, clause, f)
-				if plan := queryPlan(t, db, q, args); strings.Contains(plan, "TEMP B-TREE") {
+				if plan := queryPlan(t, db, q, args...); strings.Contains(plan, "TEMP B-TREE") {
 					t.Errorf("%s %+v, %s: the query sorts its rows:\n%s", group, f, clause, plan)
 				}
 			}
@@ -67,24 +67,4 @@ func TestOrdersListReadsNoWholeStatusGroup(t *testing.T) {
 			}
 		}
 	}
-}
-
-// queryPlan is SQLite's plan for q, one step a line.
-func queryPlan(t *testing.T, db *DB, q string, args []any) string {
-	t.Helper()
-	rows, err := db.Query(`EXPLAIN QUERY PLAN `+q, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var b strings.Builder
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		b.WriteString(detail + "\n")
-	}
-	return b.String()
 }

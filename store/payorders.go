@@ -42,6 +42,12 @@ type PayOrder struct {
 	LastError      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// LinkCancelled: the order's public payment link was deactivated, so
+	// the customer can no longer pay through it.
+	LinkCancelled bool
+	// Income: what the merchant receives after the gateway's fee, as a paid
+	// callback gave it (fen); 0 when no callback gave it.
+	Income int64
 }
 
 // StatusOr returns the gateway status, or def when none is known.
@@ -54,7 +60,7 @@ func (o PayOrder) StatusOr(def int) int {
 
 const payOrderCols = `id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, product_id, amount, currency,
 	subject, body, param1, param2, status, state, pay_url, coalesce(pay_succ_at, ''), coalesce(expires_at, ''), origin, created_by,
-	last_error, created_at, updated_at`
+	last_error, created_at, updated_at, link_token IS NOT NULL AND link_active = 0, coalesce(income, 0)`
 
 func scanPayOrder(row rowScanner) (PayOrder, error) {
 	var o PayOrder
@@ -62,7 +68,7 @@ func scanPayOrder(row rowScanner) (PayOrder, error) {
 	var succ, expires, created, updated string
 	err := row.Scan(&o.ID, &o.AccountID, &o.MchOrderNo, &o.PayOrderID, &o.ChannelOrderNo, &o.ProductID, &o.Amount, &o.Currency,
 		&o.Subject, &o.Body, &o.Param1, &o.Param2, &status, &o.State, &o.PayURL, &succ, &expires, &o.Origin, &o.CreatedBy,
-		&o.LastError, &created, &updated)
+		&o.LastError, &created, &updated, &o.LinkCancelled, &o.Income)
 	if status.Valid {
 		s := int(status.Int64)
 		o.Status = &s
@@ -76,6 +82,14 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return timeText(t)
+}
+
+// nullInt is n, or NULL for 0.
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
 }
 
 func nullString(s string) any {
@@ -207,6 +221,9 @@ func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder
 	}
 	if o.LastError != prev.LastError {
 		col("last_error", o.LastError)
+	}
+	if o.Income != prev.Income {
+		col("income", nullInt(o.Income))
 	}
 	set.WriteString("updated_at = ?")
 	args = append(args, timeText(db.now()), o.ID, prev.State, nullStatus(prev.Status))

@@ -80,6 +80,9 @@ type PaymentRow struct {
 	StatusText string
 	Tone       string
 	Subject    string
+	// LinkCancelled: the payment link was deactivated; the list marks the
+	// row as cancelled.
+	LinkCancelled bool
 }
 
 // PaymentList is the payments list page's view model.

@@ -24,6 +24,13 @@ func gatewayForm(g store.GatewayAccount) views.GatewayForm {
 }
 
 func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderGateways(w, r, http.StatusOK, "", "", "")
+}
+
+// renderGateways shows the gateway accounts page; a refused setting is
+// shown again as typed (maxAmount, retention: "" for the saved value) with
+// its sentence.
+func (s *Server) renderGateways(w http.ResponseWriter, r *http.Request, status int, refusal, maxAmount, retention string) error {
 	all, err := s.db.GatewayAccounts(r.Context(), true)
 	if err != nil {
 		return err
@@ -36,7 +43,17 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, money.Plain(s.desk.MaxPaymentFen(r.Context())), strconv.Itoa(days)))
+	if maxAmount == "" {
+		maxAmount = money.Plain(s.desk.MaxPaymentFen(r.Context()))
+	}
+	if retention == "" {
+		retention = strconv.Itoa(days)
+	}
+	p := s.page(r, "Gateway accounts", "settings")
+	if refusal != "" {
+		p.Error = refusal
+	}
+	return s.render(w, r, status, views.Gateways(p, rows, maxAmount, retention))
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {
@@ -162,7 +179,11 @@ func (s *Server) setMaxPayment(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	fen, err := s.desk.SetMaxPayment(r.Context(), s.actor(r), r.PostForm.Get("max_amount"))
+	typed := r.PostForm.Get("max_amount")
+	fen, err := s.desk.SetMaxPayment(r.Context(), s.actor(r), typed)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return s.renderGateways(w, r, http.StatusUnprocessableEntity, tr(r).Msg(refusal.Message()), typed, "")
+	}
 	if err != nil {
 		return err
 	}

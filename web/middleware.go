@@ -55,11 +55,12 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 
 // Session keys.
 const (
-	sessUserID = "user_id"
-	sessGen    = "gen"     // the user's session generation at sign-in
-	sessAuthAt = "auth_at" // sign-in time, unix nanoseconds
-	sessSeen   = "seen"    // last request, unix nanoseconds
-	sessFlash  = "flash"
+	sessUserID   = "user_id"
+	sessGen      = "gen"     // the user's session generation at sign-in
+	sessAuthAt   = "auth_at" // sign-in time, unix nanoseconds
+	sessSeen     = "seen"    // last request, unix nanoseconds
+	sessFlash    = "flash"
+	sessFlashErr = "flash_error" // a refusal to show once, as an error
 )
 
 // seenSteps is how finely the last request's time (the seen mark) is

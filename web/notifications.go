@@ -205,7 +205,7 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.desk.AckAlert(r.Context(), s.actor(r), id, r.PostForm.Get("note"))
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		s.flash(r, tr(r).Msg(refusal.Message()))
+		s.flashError(r, tr(r).Msg(refusal.Message()))
 		return redirect(w, r, "/notifications")
 	}
 	if err != nil {

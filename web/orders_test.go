@@ -449,3 +449,43 @@ func TestReconcilerPayouts(t *testing.T) {
 		}
 	}
 }
+
+// A paid callback's income reaches the pay order (for the home page's
+// fees), also when the order was already known paid from a query, and a
+// malformed income never makes the callback unreadable.
+func TestCallbackIncomeKept(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	notify := env.desk.NotifyURL(env.account, "pay")
+	payID, o := env.cbSandboxPay("M-INC-1", 4200, notify, true)
+	if err := env.sb.Pay(payID); err != nil {
+		t.Fatal(err)
+	}
+	cbWait(t, "the paid callback", 5*time.Second, func() bool { return env.cbPayStatus(o.ID) == payments.PayPaid })
+	got, err := env.db.PayOrderByID(context.Background(), o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Income <= 0 || got.Income >= got.Amount {
+		t.Fatalf("income %d of an order of %d", got.Income, got.Amount)
+	}
+
+	// Known paid without income (as a query leaves it), then a callback
+	// that repeats the status with income: the income is kept, the
+	// callback counts as a repeat.
+	acct := env.cbAccount("Second", "20009999", "k2-0123456789abcdef0123456789abcdef")
+	q := env.cbPayOrder(acct.ID, "M-INC-2", "P-INC-2", 1000, payments.PayPaid)
+	fields := cbPayFields("P-INC-2", "M-INC-2", 1000, payments.PayPaid)
+	fields["mchId"] = "20009999"
+	fields["income"] = "x9" // malformed: ignored, the callback is still read
+	if res := env.sendNotify("pay", "POST", cbSigned(fields, "k2-0123456789abcdef0123456789abcdef")); res.body != "success" {
+		t.Fatalf("callback with a malformed income: %d %q", res.StatusCode, res.body)
+	}
+	fields["income"] = "990"
+	if res := env.sendNotify("pay", "POST", cbSigned(fields, "k2-0123456789abcdef0123456789abcdef")); res.body != "success" {
+		t.Fatalf("callback with income: %d %q", res.StatusCode, res.body)
+	}
+	cbWait(t, "the income", 5*time.Second, func() bool {
+		got, err := env.db.PayOrderByID(context.Background(), q.ID)
+		return err == nil && got.Income == 990
+	})
+}

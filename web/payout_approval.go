@@ -76,7 +76,7 @@ func (s *Server) approveBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.desk.ApproveBatch(r.Context(), s.actor(r), id, r.PostForm.Get("note"), r.PostForm.Get("step_up"))
+	b, err := s.desk.ApproveBatch(r.Context(), s.actor(r), id, r.PostForm.Get("note"), r.PostForm.Get("step_up"), r.PostForm.Get("checked_warnings"))
 	if err, refused := s.batchRefused(w, r, err, "", ""); refused || err != nil {
 		return err
 	}

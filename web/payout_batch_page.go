@@ -98,6 +98,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 	}
 	if b.State == store.BatchAwaitingApproval {
 		v.ApproveNote, v.CanApprove = pr.Msg(acts.ApproveNote), acts.Approve
+		v.ConfirmWarnings = acts.ConfirmWarnings
 		if acts.StepUp > 0 {
 			v.StepUp, v.StepUpCode = money.Format(acts.StepUp), u.TwoFactor
 		}

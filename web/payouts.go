@@ -69,23 +69,6 @@ func pathID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) payoutsPage(w http.ResponseWriter, r *http.Request) error {
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	list, err := s.db.Payouts(r.Context(), before, pageRows+1)
-	if err != nil {
-		return err
-	}
-	var v views.PayoutsView
-	for i, p := range list {
-		if i == pageRows {
-			v.NextURL = fmt.Sprintf("/payouts?before=%d", list[i-1].ID)
-			break
-		}
-		v.Rows = append(v.Rows, s.payoutRow(tr(r), p))
-	}
-	return s.render(w, r, http.StatusOK, views.Payouts(s.page(r, "Payouts", "payouts"), v))
-}
-
 func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -352,7 +352,7 @@ func TestTwoPersonRuleOffAndSecondApprover(t *testing.T) {
 	big := maker.uploadOK("big.csv", payoutCSV(12, accountNo))
 	maker.sendForApproval(big)
 	a2, _ := env.signedIn(store.RoleApprover)
-	if res := maker.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), nil); res.StatusCode != http.StatusSeeOther {
+	if res := maker.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), env.checkedForm(big)); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first approval: %d", res.StatusCode)
 	}
 	if b := env.batch(big); b.State != store.BatchAwaitingApproval || !b.NeedsSecond {
@@ -361,7 +361,7 @@ func TestTwoPersonRuleOffAndSecondApprover(t *testing.T) {
 	if res := maker.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), nil); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("same approver twice: %d", res.StatusCode)
 	}
-	if res := a2.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), nil); res.StatusCode != http.StatusSeeOther {
+	if res := a2.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), env.checkedForm(big)); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("second approval: %d", res.StatusCode)
 	}
 	if b := env.batch(big); b.State != store.BatchApproved || b.SecondApprovedBy == "" {

@@ -231,6 +231,9 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 		}
 	}
 	p.Flash = s.sessions.PopString(r.Context(), sessFlash)
+	if msg := s.sessions.PopString(r.Context(), sessFlashErr); msg != "" && p.Error == "" {
+		p.Error = msg
+	}
 	return p
 }
 
@@ -271,4 +274,10 @@ func statusTitle(status int) string {
 		return i18n.N("Busy")
 	}
 	return i18n.N("Something went wrong")
+}
+
+// flashError stores a refusal shown once on the next page as an error, not
+// as a success.
+func (s *Server) flashError(r *http.Request, msg string) {
+	s.sessions.Put(r.Context(), sessFlashErr, msg)
 }

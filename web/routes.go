@@ -99,6 +99,7 @@ func (s *Server) routes() []route {
 
 		// Payouts (代付): single payouts, CSV batches, approval, progress, results.
 		{"GET", "/payouts", viewer, s.payoutsPage},
+		{"GET", "/payouts.csv", viewer, s.payoutsCSV},
 		{"GET", "/payouts/new", operator, s.newPayoutPage},
 		{"POST", "/payouts/new", operator, s.createPayout},
 		{"GET", "/payouts/template.csv", viewer, s.payoutTemplate},
@@ -107,6 +108,8 @@ func (s *Server) routes() []route {
 		{"GET", "/payouts/batches/{id}", viewer, s.batchPage},
 		{"GET", "/payouts/batches/{id}/progress", viewer, s.batchProgress},
 		{"GET", "/payouts/batches/{id}/results.csv", viewer, s.batchResults},
+		{"GET", "/payouts/batches/{id}/errors.csv", viewer, s.batchErrors},
+		{"POST", "/payouts/batches/{id}/copy", operator, s.copyBatch},
 		{"POST", "/payouts/batches/{id}/drop-errors", operator, s.dropBatchErrors},
 		{"POST", "/payouts/batches/{id}/send", operator, s.sendBatch},
 		{"POST", "/payouts/batches/{id}/cancel", operator, s.cancelBatch},
@@ -124,6 +127,7 @@ func (s *Server) routes() []route {
 		{"GET", "/notify/trans", public, s.notifyTrans},
 		{"POST", "/notify/trans", public, s.notifyTrans},
 		{"GET", "/orders", viewer, s.ordersPage},
+		{"GET", "/search", viewer, s.search},
 		{"POST", "/orders/lookup", operator, s.lookupOrder}, // keeps what it finds as an external order
 		{"GET", "/orders/{kind}/{id}", viewer, s.orderPage},
 		{"GET", "/orders/{kind}/{id}/timeline", viewer, s.orderTimeline},

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+
+	"paydesk/desk"
 )
 
 // setRejectedRetention saves how many days rejected callbacks are kept.
@@ -9,7 +11,11 @@ func (s *Server) setRejectedRetention(w http.ResponseWriter, r *http.Request) er
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	days, err := s.desk.SetRejectedRetention(r.Context(), s.actor(r), r.PostForm.Get("rejected_retention_days"))
+	typed := r.PostForm.Get("rejected_retention_days")
+	days, err := s.desk.SetRejectedRetention(r.Context(), s.actor(r), typed)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return s.renderGateways(w, r, http.StatusUnprocessableEntity, tr(r).Msg(refusal.Message()), "", typed)
+	}
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,8 @@ func TestStepUpApproval(t *testing.T) {
 	exact := newBatch("30,000.00", "20,000.00")
 	ap, apName := env.signedIn(store.RoleApprover)
 	approve := func(b *browser, id int64, stepUp string) response {
-		v := url.Values{"note": {"ok"}}
+		v := env.checkedForm(id)
+		v.Set("note", "ok")
 		if stepUp != "" {
 			v.Set("step_up", stepUp)
 		}

@@ -77,6 +77,64 @@ type Row struct {
 	FieldErrors     map[string]i18n.Message // column key → the first error about it, without the row number
 	Warnings        []i18n.Message
 	Raw             string // the row as read, for showing an error row
+	// Cells are an error row's cells as read, in the order of Columns, so
+	// that the row can be written back into a file to fix (nil for rows
+	// without errors: TemplateCells rebuilds them).
+	Cells []string
+}
+
+// TemplateCells is the row in the order of Columns: the cells as read for
+// a row with errors, else its checked values.
+func (r *Row) TemplateCells() []string {
+	if r.Cells != nil {
+		return r.Cells
+	}
+	amount := ""
+	if r.Amount != 0 {
+		amount = fmt.Sprintf("%d.%02d", r.Amount/100, r.Amount%100)
+	}
+	byKey := map[string]string{colAccountName: r.AccountName, colAccountNo: r.AccountNo, colAmount: amount, colBankCode: r.BankCode,
+		colBankName: r.BankName, colBranch: r.Branch, colProvince: r.Province, colCity: r.City, colAccountType: r.AccountType,
+		colAccountAttr: r.AccountAttr, colBankType: r.BankType, colParam1: r.Param1, colParam2: r.Param2, colMchNo: r.MchTransOrderNo}
+	all := Columns()
+	cells := make([]string, len(all))
+	for i, c := range all {
+		cells[i] = byKey[c.Key]
+	}
+	return cells
+}
+
+// ColumnIndex is the position of the column key in Columns, or -1.
+func ColumnIndex(key string) int {
+	for i, c := range Columns() {
+		if c.Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// Headers are the template's header cells, in order.
+func Headers() []string {
+	var h []string
+	for _, c := range Columns() {
+		h = append(h, c.Header)
+	}
+	return h
+}
+
+// ErrorHeader heads the column of the errors file that says what is wrong
+// with each row; the reader ignores it when the file comes back.
+const ErrorHeader = "错误/error"
+
+// comment reports whether a row is a note, not a payout: its first cell
+// starts with # (the template's example row is one).
+func comment(rec []string) bool {
+	if len(rec) == 0 {
+		return false
+	}
+	c := strings.TrimLeft(rec[0], " \t\u3000\ufeff")
+	return strings.HasPrefix(c, "#") || strings.HasPrefix(c, "＃")
 }
 
 // Summary tells what was read.
@@ -428,7 +486,7 @@ func readRows(cr *csv.Reader, watch *replacementWatch, cols map[string]int, widt
 		if watch.seen && hasReplacement(rec) {
 			return sum, notGBK(rowNo)
 		}
-		if blank(rec) {
+		if blank(rec) || comment(rec) {
 			continue
 		}
 		sum.Rows++

@@ -286,15 +286,57 @@ func TestTemplateRoundTrip(t *testing.T) {
 	if !bytes.HasPrefix(b.Bytes(), []byte(BOM)) || !bytes.Contains(b.Bytes(), []byte("\r\n")) {
 		t.Fatalf("template lacks BOM or CRLF: %q", b.String())
 	}
-	sum, rows, err := parseAll(t, b.Bytes())
+	// The example row as downloaded is a note: it pays nothing.
+	if _, rows, err := parseAll(t, b.Bytes()); err == nil || len(rows) != 0 || !strings.Contains(err.Error(), "no payout rows") {
+		t.Fatalf("the untouched example row: %v %+v", err, rows)
+	}
+	// Without its marker it is a clean payout.
+	filled := bytes.Replace(b.Bytes(), []byte(ExamplePrefix), nil, 1)
+	sum, rows, err := parseAll(t, filled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Encoding != EncodingUTF8BOM || len(rows) != 1 || len(rows[0].Errors) != 0 {
+	if sum.Encoding != EncodingUTF8BOM || len(rows) != 1 || len(rows[0].Errors) != 0 || rows[0].AccountName != "张三" {
 		t.Fatalf("template does not read back cleanly: %+v %+v", sum, rows)
 	}
 	if r := rows[0]; r.AccountNo != "6222020200112233445" || r.Amount != 123450 || r.BankCode != "HPT00003" {
 		t.Fatalf("template row %+v", r)
+	}
+}
+
+// Rows whose first cell starts with # are notes: not counted, not errors,
+// wherever they are in the file.
+func TestCommentRowsSkipped(t *testing.T) {
+	file := "account_name,account_no,amount,bank_code,province,city\n" +
+		"#示例 张三,6222020200112233445,1.00,HPT00003,上海,上海\n" +
+		"李四,6222020200112233446,2.00,HPT00003,上海,上海\n" +
+		"  ＃ note,,,,,\n" +
+		"#,bad,bad,bad,,\n"
+	sum, rows, err := parseAll(t, []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows != 1 || sum.ErrorRows != 0 || len(rows) != 1 || rows[0].AccountName != "李四" || rows[0].RowNo != 3 {
+		t.Fatalf("summary %+v rows %+v", sum, rows)
+	}
+}
+
+// An error row keeps its cells as read, in the template's order, whatever
+// the order of the file's columns.
+func TestErrorRowKeepsCells(t *testing.T) {
+	file := "amount,city,province,bank_code,account_no,account_name,extra\n" +
+		"1.2.3,上海,上海,HPT00003,\t6222020200112233445,王五,x\n"
+	_, rows, err := parseAll(t, []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || len(rows[0].Errors) == 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	c := rows[0].Cells
+	if len(c) != len(Columns()) || c[ColumnIndex("account_name")] != "王五" || c[ColumnIndex("account_no")] != "6222020200112233445" ||
+		c[ColumnIndex("amount")] != "1.2.3" || c[ColumnIndex("bank_code")] != "HPT00003" || c[ColumnIndex("param1")] != "" {
+		t.Fatalf("cells %q", c)
 	}
 }
 

@@ -184,7 +184,7 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 		}
 	}
 	if len(r.Errors) > 0 {
-		r.Raw = rawRow(rec)
+		r.Raw, r.Cells = rawRow(rec), templateCells(rec, cols)
 		return r
 	}
 
@@ -291,7 +291,7 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 			v.twins[key] = rowNo
 		}
 	} else {
-		r.Raw = rawRow(rec)
+		r.Raw, r.Cells = rawRow(rec), templateCells(rec, cols)
 	}
 	return r
 }
@@ -333,6 +333,17 @@ func fits(rec []string, width int) bool {
 		}
 	}
 	return true
+}
+
+// templateCells is the row's cells as read, in the template's column
+// order, so that a row with errors can be given back to be fixed.
+func templateCells(rec []string, cols map[string]int) []string {
+	all := Columns()
+	cells := make([]string, len(all))
+	for i, c := range all {
+		cells[i] = field(rec, cols, c.Key)
+	}
+	return cells
 }
 
 func rawRow(rec []string) string {
