@@ -77,6 +77,11 @@ func prefixEnd(p string) string {
 // prefixRange matches expr (a lower-cased, indexed expression) against
 // the prefix p as a range, which an index seeks on, where LIKE 'p%' would
 // scan.
+// payoutNameIndexed is the WHERE of the payee name index: payouts whose
+// batch was sent for approval. A name filter finds drafts only together
+// with the draft status filter.
+const payoutNameIndexed = `state <> 'draft'`
+
 func prefixRange(expr, p string) (string, []any) {
 	p = strings.ToLower(p)
 	return expr + ` >= ? AND ` + expr + ` < ?`, []any{p, prefixEnd(p)}
@@ -106,10 +111,15 @@ func (f PayoutFilter) where() (string, []any) {
 	}
 	if n := strings.TrimSpace(f.Name); n != "" {
 		expr := `lower(account_name)`
-		if f.commonName {
-			expr = `(lower(account_name) || '')` // not the indexed expression: read by time
+		if f.commonName || f.Phase == "draft" {
+			// Not the indexed expression: read by time (the name index
+			// holds no drafts).
+			expr = `(lower(account_name) || '')`
 		}
 		c, a := prefixRange(expr, n)
+		if f.Phase != "draft" {
+			c += ` AND ` + payoutNameIndexed
+		}
 		add(c, a...)
 	}
 	if b := strings.TrimSpace(f.BankCode); b != "" {
@@ -137,6 +147,7 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 	}
 	if n := strings.TrimSpace(f.Name); n != "" && f.Phase == "" && f.BatchID == 0 && f.From.IsZero() && f.To.IsZero() {
 		c, a := prefixRange(`lower(account_name)`, n)
+		c += ` AND ` + payoutNameIndexed
 		var matches int
 		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payouts WHERE `+c+` LIMIT `+fmt.Sprint(nameWide+1)+`) AS m`, a...).Scan(&matches)
 		if err != nil {

@@ -31,6 +31,7 @@ func TestSearchBox(t *testing.T) {
 		"张三丰,6222999900001111,30.00,HPT00003,上海,上海\r\n" +
 		"张无忌,6222999900001112,12.50,HPT00003,上海,上海\r\n"
 	batch := op.uploadOK("search.csv", []byte(file))
+	op.sendForApproval(batch) // a draft is found by its whole number only (below)
 	var payoutID int64
 	var payoutNo string
 	env.db.QueryRow(`SELECT id, mch_trans_order_no FROM payouts WHERE batch_id = ? AND row_no = 2`, batch).Scan(&payoutID, &payoutNo)
@@ -75,6 +76,19 @@ func TestSearchBox(t *testing.T) {
 		if got := results(tc.q); got != tc.want {
 			t.Errorf("%q: %d results, want %d", tc.q, got, tc.want)
 		}
+	}
+	// A draft's whole number goes to it; its start and payee name find
+	// nothing until the batch is sent for approval.
+	draft := op.uploadOK("draft.csv", []byte("account_name,account_no,amount,bank_code,province,city\r\n"+
+		"草稿人,6222999900009999,1.00,HPT00003,上海,上海\r\n"))
+	var draftID int64
+	var draftNo string
+	env.db.QueryRow(`SELECT id, mch_trans_order_no FROM payouts WHERE batch_id = ?`, draft).Scan(&draftID, &draftNo)
+	if res := search(strings.ToLower(draftNo)); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != fmt.Sprintf("/orders/trans/%d", draftID) {
+		t.Errorf("a draft's whole number: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if got := results("草稿"); got != 0 {
+		t.Errorf("a draft's payee: %d results", got)
 	}
 	if res := search("NOTHING-LIKE-IT"); !strings.Contains(res.body, `data-testid="not-local"`) {
 		t.Error("nothing found does not offer the gateway lookup")
