@@ -28,6 +28,7 @@ var storeReads = []string{
 	"GatewayAccount", "GatewayAccounts", "LastNotificationAt", "ListPayOrders", "NotificationByID",
 	"Notifications", "NotificationsForOrder", "Orders", "PayLinkByOrder", "PayLinkByToken", "PayOrderByID",
 	"PayOrderByNumber", "PayoutByID", "PayoutByNumber", "Payouts", "ResendJobByID", "UserByID", "Users",
+	"BatchErrorRows", "EachPayout", "ListPayouts", "Search",
 }
 
 // TestWebWritesOnlyThroughTheCore type-checks package web (without its

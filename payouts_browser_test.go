@@ -23,7 +23,8 @@ import (
 // send for approval, approve as a second user, watch the progress to a
 // partially succeeded batch, and read the results CSV.
 func TestBrowserPayoutBatch(t *testing.T) {
-	ctx := bt.New(t)
+	// The journey runs in Chinese, as the finance staff use Paydesk.
+	ctx := bt.NewIn(t, bt.Timeout, "zh-CN")
 	dataDir := t.TempDir()
 	const password = "browser-test-password"
 	func() {
@@ -108,7 +109,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		t.Fatalf("upload: %v", err)
 	}
 	bt.Screenshot(t, ctx, "02-batch-preview")
-	if errs, _ := bt.Text(ctx, "row-errors"); !strings.Contains(errs, "Row 13: bank code HPT00099 does not exist") {
+	if errs, _ := bt.Text(ctx, "row-errors"); !strings.Contains(errs, "第 13 行：银行代码 HPT00099 不存在") {
 		t.Errorf("preview errors: %q", errs)
 	}
 	if n, _ := bt.Text(ctx, "total-count"); n != "50" {
@@ -120,7 +121,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		bt.Click("drop-errors"),
 		bt.Visible("flash"),
 		bt.Type("control-count", "50"),
-		bt.Type("control-sum", fmt.Sprintf("%d.%02d", sum/100, sum%100)),
+		bt.Type("control-sum", fullWidth(fmt.Sprintf("¥%d.%02d元", sum/100, sum%100))), // typed as with a Chinese input method
 		bt.Click("send-approval"),
 		bt.Visible("approval"),
 	)
@@ -129,7 +130,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		t.Fatalf("send for approval: %v", err)
 	}
 	batchURL, _ := bt.Location(ctx)
-	if msg, _ := bt.Text(ctx, "cannot-approve"); !strings.Contains(msg, "Your role cannot approve") {
+	if msg, _ := bt.Text(ctx, "cannot-approve"); !strings.Contains(msg, "您的角色不能审批代付") {
 		t.Errorf("maker sees %q", msg)
 	}
 
@@ -156,7 +157,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		bt.Screenshot(t, ctx, "failed-progress")
 		t.Fatalf("progress: %v", err)
 	}
-	if o, _ := bt.Text(ctx, "batch-outcome"); o != "partially succeeded" {
+	if o, _ := bt.Text(ctx, "batch-outcome"); o != "部分成功" {
 		t.Errorf("outcome %q", o)
 	}
 	if done, _ := bt.Text(ctx, "progress-done"); done != "50" {
@@ -172,7 +173,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("payout page: %v", err)
 	}
-	if tl, _ := bt.Text(ctx, "timeline"); !strings.Contains(tl, "The gateway accepted the payout") || !strings.Contains(tl, "沙箱规则") {
+	if tl, _ := bt.Text(ctx, "timeline"); !strings.Contains(tl, "网关已受理") || !strings.Contains(tl, "沙箱规则") {
 		t.Errorf("failed payout's timeline: %q", tl)
 	}
 	bt.Screenshot(t, ctx, "05-failed-payout")
@@ -195,11 +196,24 @@ func TestBrowserPayoutBatch(t *testing.T) {
 	counts := map[string]int{}
 	for _, r := range recs[1:] {
 		counts[r[8]]++
-		if r[8] == "failed" && (!strings.HasSuffix(strings.TrimSpace(r[4]), "4") || !strings.Contains(r[10], "沙箱规则")) {
+		if r[8] == "代付失败" && (!strings.HasSuffix(strings.TrimSpace(r[4]), "4") || !strings.Contains(r[10], "沙箱规则")) {
 			t.Errorf("failed row %q", r)
 		}
 	}
-	if counts["succeeded"] != 45 || counts["failed"] != 5 || counts["not sent"] != 1 {
+	if counts["代付成功"] != 45 || counts["代付失败"] != 5 || counts["未发送"] != 1 {
 		t.Errorf("results: %v", counts)
 	}
+}
+
+// fullWidth writes s's digits and point as a Chinese input method does.
+func fullWidth(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= '0' && r <= '9':
+			return r - '0' + '０'
+		case r == '.':
+			return '．'
+		}
+		return r
+	}, s)
 }

@@ -7,33 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"paydesk/internal/i18n"
 	"paydesk/store"
 )
-
-// AlertKindText names an alert kind for staff.
-func AlertKindText(kind string) string {
-	switch kind {
-	case store.AlertBadSignature:
-		return "bad signature"
-	case store.AlertUnknownMerchant:
-		return "unknown merchant"
-	case store.AlertUnreadable:
-		return "unreadable"
-	case store.AlertWrongEndpoint:
-		return "wrong endpoint"
-	case store.AlertForbiddenSource:
-		return "refused address"
-	case store.AlertMismatch:
-		return "mismatch"
-	case store.AlertContradiction:
-		return "contradiction"
-	case store.AlertMissedCallback:
-		return "missed callback"
-	case store.AlertUnrecordable:
-		return "unknown order"
-	}
-	return kind
-}
 
 // AckAlert closes an alert with a note saying what was done about it
 // (operators and above); the order it is about gets the note on its
@@ -56,7 +32,7 @@ func (d *Desk) AckAlert(ctx context.Context, a Actor, id int64, note string) err
 		}
 		if al.OrderKind != "" {
 			if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: al.OrderKind, OrderRef: al.OrderRef, Type: store.EventNote, Actor: a.Username,
-				Summary: "Alert acknowledged (" + AlertKindText(al.Kind) + "): " + note}); err != nil {
+				Summary: i18n.Encode(i18n.M("Alert acknowledged (%s): %s", AlertKindName(al.Kind), note))}); err != nil {
 				return err
 			}
 		}

@@ -6,31 +6,35 @@ import (
 	"fmt"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
 
 // Sources of an observation, as the timeline names them.
-const (
-	sourceCreate    = "create answer"
-	sourceQuery     = "query"
-	sourceCallback  = "callback"
-	sourceResend    = "resend query"
-	sourceReconcile = "reconciliation query"
+var (
+	sourceCreate    = i18n.M("the answer to the create call")
+	sourceQuery     = i18n.M("a query")
+	sourceCallback  = i18n.M("a gateway callback")
+	sourceResend    = i18n.M("a resend query")
+	sourceReconcile = i18n.M("a reconciliation query")
 )
 
 // observation is what the gateway told us about one order at one moment:
 // in a create answer, a query answer or a callback.
 type observation struct {
-	Source         string // sourceCreate, sourceQuery, ...
-	Actor          string // username, "gateway", "reconciler", "worker"
-	Status         int    // gateway status
-	GatewayID      string // payOrderId / transOrderId, when given
+	Source         i18n.Message // sourceCreate, sourceQuery, ...
+	Actor          string       // username, "gateway", "reconciler", "worker"
+	Status         int          // gateway status
+	GatewayID      string       // payOrderId / transOrderId, when given
 	ChannelOrderNo string
 	SuccTime       int64  // paySuccTime / transSuccTime, ms since epoch; 0 when absent
 	PayURL         string // pay orders: from a create answer
 	ErrMsg         string // payouts: the channel's failure reason, when given
 	NotificationID int64
+	// Income: a pay callback's income (fen), what the merchant receives
+	// after the gateway's fee, when the callback gives it; 0 otherwise.
+	Income int64
 }
 
 // applyPayObservation applies what the gateway said about pay order
@@ -45,6 +49,13 @@ func (d *Desk) applyPayObservation(ctx context.Context, tx *sql.Tx, order store.
 	if err != nil {
 		return order, false, err
 	}
+	return d.applyPayObservationTo(ctx, tx, prev, obs)
+}
+
+// applyPayObservationTo is applyPayObservation on the order prev as read
+// inside tx: at least its mutable fields (store.OrderBrief.PayOrder), so
+// that a callback reads its order once.
+func (d *Desk) applyPayObservationTo(ctx context.Context, tx *sql.Tx, prev store.PayOrder, obs observation) (store.PayOrder, bool, error) {
 	next := prev
 	if next.PayOrderID == "" && obs.GatewayID != "" {
 		next.PayOrderID = obs.GatewayID
@@ -67,6 +78,10 @@ func (d *Desk) applyPayObservation(ctx context.Context, tx *sql.Tx, order store.
 			next.PaySuccAt = msTime(obs.SuccTime, d.now())
 		}
 	}
+	if next.Income == 0 && obs.Income > 0 && obs.Income <= next.Amount && next.Status != nil && payments.IsPaid(*next.Status) {
+		// The fee is amount − income; the first income given is kept.
+		next.Income = obs.Income
+	}
 	if samePay(prev, next) {
 		return prev, false, nil
 	}
@@ -75,14 +90,11 @@ func (d *Desk) applyPayObservation(ctx context.Context, tx *sql.Tx, order store.
 	}
 	if changed {
 		st := obs.Status
-		from := "unknown"
-		if prev.Status != nil {
-			from = payments.PayStatusText(*prev.Status)
-		}
 		err := d.db.AddEventTx(ctx, tx, store.Event{
 			OrderKind: store.KindPay, OrderRef: prev.ID, Type: store.EventStatus, Actor: obs.Actor, Status: &st,
 			NotificationID: obs.NotificationID,
-			Summary:        fmt.Sprintf("Status %s → %s (from %s)", from, payments.PayStatusText(st), obs.Source),
+			Summary:        i18n.Encode(i18n.M("%s Learned from %s.", payChange(st, prev.Amount), obs.Source)),
+			Detail:         statusDetail(prev.Status, st),
 		})
 		if err != nil {
 			return prev, false, err
@@ -93,7 +105,7 @@ func (d *Desk) applyPayObservation(ctx context.Context, tx *sql.Tx, order store.
 
 func samePay(a, b store.PayOrder) bool {
 	return a.PayOrderID == b.PayOrderID && a.ChannelOrderNo == b.ChannelOrderNo && a.PayURL == b.PayURL &&
-		a.State == b.State && a.LastError == b.LastError && sameStatus(a.Status, b.Status) && a.PaySuccAt.Equal(b.PaySuccAt)
+		a.State == b.State && a.LastError == b.LastError && sameStatus(a.Status, b.Status) && a.PaySuccAt.Equal(b.PaySuccAt) && a.Income == b.Income
 }
 
 func sameStatus(a, b *int) bool {
@@ -140,17 +152,11 @@ func (d *Desk) applyTransObservation(ctx context.Context, tx *sql.Tx, payout sto
 	}
 	if changed {
 		st := obs.Status
-		from := "unknown"
-		if prev.Status != nil {
-			from = payments.TransStatusText(*prev.Status)
-		}
-		summary := fmt.Sprintf("Status %s → %s (from %s)", from, payments.TransStatusText(st), obs.Source)
-		if st == payments.TransFailed && obs.ErrMsg != "" {
-			summary += ": " + obs.ErrMsg
-		}
 		err := d.db.AddEventTx(ctx, tx, store.Event{
 			OrderKind: store.KindTrans, OrderRef: prev.ID, Type: store.EventStatus, Actor: obs.Actor, Status: &st,
-			NotificationID: obs.NotificationID, Summary: summary,
+			NotificationID: obs.NotificationID,
+			Summary:        i18n.Encode(i18n.M("%s Learned from %s.", transChange(st, prev, obs.ErrMsg), obs.Source)),
+			Detail:         statusDetail(prev.Status, st),
 		})
 		if err != nil {
 			return prev, false, err
@@ -163,6 +169,52 @@ func sameTrans(a, b store.Payout) bool {
 	return a.TransOrderID == b.TransOrderID && a.ChannelOrderNo == b.ChannelOrderNo && a.State == b.State &&
 		a.LastError == b.LastError && sameStatus(a.Status, b.Status) && a.TransSuccAt.Equal(b.TransSuccAt) &&
 		a.RefusalUnconfirmed == b.RefusalUnconfirmed
+}
+
+// payChange says what a pay order's new status st means for the money.
+func payChange(st int, amount int64) i18n.Message {
+	switch {
+	case payments.IsPaid(st):
+		return i18n.M("The customer paid %s.", i18n.Money(amount))
+	case payments.IsPayFailed(st):
+		return i18n.M("The payment of %s failed.", i18n.Money(amount))
+	case st == payments.PayExpired:
+		return i18n.M("The payment of %s expired unpaid.", i18n.Money(amount))
+	case st == payments.PayRefunded:
+		return i18n.M("The payment of %s was refunded.", i18n.Money(amount))
+	case st == payments.PayPaying:
+		return i18n.M("The customer is paying %s.", i18n.Money(amount))
+	case st == payments.PayCreated:
+		return i18n.M("The payment of %s awaits the customer.", i18n.Money(amount))
+	}
+	return i18n.M("The payment is now: %s.", PayStatusName(st))
+}
+
+// transChange says what a payout's new status st means for the money;
+// reason is the channel's reason for a failure, when it gave one.
+func transChange(st int, p store.Payout, reason string) i18n.Message {
+	switch {
+	case payments.IsTransSucceeded(st):
+		return i18n.M("Paid out %s to %s.", i18n.Money(p.Amount), p.AccountName)
+	case st == payments.TransFailed && reason != "":
+		return i18n.M("The payout of %s to %s failed: %s", i18n.Money(p.Amount), p.AccountName, reason)
+	case st == payments.TransFailed:
+		return i18n.M("The payout of %s to %s failed.", i18n.Money(p.Amount), p.AccountName)
+	case st == payments.TransTransferring:
+		return i18n.M("The gateway is processing the payout of %s.", i18n.Money(p.Amount))
+	case st == payments.TransCreated:
+		return i18n.M("The gateway accepted the payout of %s.", i18n.Money(p.Amount))
+	}
+	return i18n.M("The payout is now: %s.", TransStatusName(st))
+}
+
+// statusDetail is a status change in the protocol's numbers, for the
+// technical details.
+func statusDetail(from *int, to int) string {
+	if from == nil {
+		return fmt.Sprintf("status → %d", to)
+	}
+	return fmt.Sprintf("status %d → %d", *from, to)
 }
 
 // msTime turns a gateway millisecond timestamp into a time, or def when

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -68,8 +70,8 @@ func (d *Desk) SetPayoutRules(ctx context.Context, a Actor, twoPerson bool, seco
 	var limit int64
 	if secondLimit = strings.TrimSpace(secondLimit); secondLimit != "" {
 		var err error
-		if limit, err = payments.ParseYuan(secondLimit); err != nil {
-			fields = append(fields, refuseField("second_limit", "The limit %s.", err.Error()))
+		if limit, err = money.Parse(secondLimit); err != nil {
+			fields = append(fields, refuseField("second_limit", "The second-approver limit: %s", AmountProblem(err)))
 		}
 	}
 	days, err := strconv.Atoi(strings.TrimSpace(expiryDays))
@@ -121,29 +123,6 @@ func BatchOutcome(ok, failed int) string {
 	return store.OutcomePartiallySucceeded
 }
 
-// BatchStateText names a batch's state for staff.
-func BatchStateText(b store.Batch) string {
-	switch b.State {
-	case store.BatchDraft:
-		return "draft"
-	case store.BatchAwaitingApproval:
-		return "awaiting approval"
-	case store.BatchApproved:
-		switch b.Outcome {
-		case store.OutcomeSucceeded:
-			return "succeeded"
-		case store.OutcomePartiallySucceeded:
-			return "partially succeeded"
-		case store.OutcomeFailed:
-			return "failed"
-		}
-		return "approved, sending"
-	case store.BatchRejected:
-		return "rejected"
-	}
-	return b.State
-}
-
 // BatchFacts are what BatchActionsFor needs to know of a batch's payouts.
 type BatchFacts struct {
 	Count       int   // payouts not cancelled
@@ -152,6 +131,8 @@ type BatchFacts struct {
 	Failed      int   // of them, those that did not pay
 	Unconfirmed int   // of the failed, refusals of a re-send no query has confirmed yet
 	StepUpLimit int64 // the step-up limit in force; 0: never
+	WarningRows int   // rows of the batch with a warning, as stored now
+	CopiedTo    int64 // the batch it was copied or retried into; 0: none
 }
 
 // BatchActions says what an actor may do with a batch now, and why not.
@@ -159,20 +140,34 @@ type BatchActions struct {
 	// Edit: the batch is a draft and the actor may change it (drop the
 	// rows with errors, send it for approval, discard it).
 	Edit bool
-	// SendBlocked says why a draft cannot be sent for approval yet.
-	SendBlocked string
+	// SendBlocked says why a draft cannot be sent for approval yet (its
+	// Key is "" when nothing blocks it).
+	SendBlocked i18n.Message
 	// Approve and Reject: the actor may decide; ApproveNote says why not.
 	Approve     bool
 	Reject      bool
-	ApproveNote string
+	ApproveNote i18n.Message
 	// StepUp, above zero, is the limit above which approving asks for the
 	// password or a code again.
 	StepUp int64
+	// ConfirmWarnings, above zero, is the number of rows with warnings the
+	// approver must say they checked (checked_warnings) to approve; the
+	// approval is refused when the number differs, so that warnings added
+	// since the page was read are not approved blind. Warnings lists the
+	// first of them (BatchActions reads them; BatchActionsFor leaves it
+	// empty).
+	ConfirmWarnings int
+	Warnings        []store.BatchIssue
 	// Retry: the failed payouts may be made into a new batch; RetryCount
 	// of them, and RetryNote says which it leaves out and why.
 	Retry      bool
 	RetryCount int
-	RetryNote  string
+	RetryNote  i18n.Message
+	// Copy: the batch was sent back (rejected or expired) or failed, and
+	// its payouts may be copied into a new draft (new numbers, a new
+	// approval); CopyNote says why not when it cannot be (any more).
+	Copy     bool
+	CopyNote i18n.Message
 }
 
 // BatchActionsFor is the one place that says what a may do with batch b
@@ -184,39 +179,60 @@ func BatchActionsFor(a Actor, b store.Batch, f BatchFacts, now time.Time) BatchA
 		acts.Edit = a.AtLeast(store.RoleOperator)
 		switch {
 		case b.ErrorRows > 0 && !b.ErrorsDropped:
-			acts.SendBlocked = "Drop the rows with errors, or fix the file and upload it again, before sending the batch for approval."
+			acts.SendBlocked = i18n.M("Drop the rows with errors, or fix the file and upload it again, before sending the batch for approval.")
 		case f.Count == 0:
-			acts.SendBlocked = "The batch has no payouts to send."
+			acts.SendBlocked = i18n.M("The batch has no payouts to send.")
 		}
 	case store.BatchAwaitingApproval:
 		switch {
 		case !a.AtLeast(store.RoleApprover):
-			acts.ApproveNote = "Waiting for an approver. Your role cannot approve payouts."
+			acts.ApproveNote = i18n.M("Waiting for an approver. Your role cannot approve payouts.")
 		case b.TwoPerson && (b.CreatedBy == a.Username || b.SentBy == a.Username):
-			acts.ApproveNote = "Waiting for approval by someone else: you made this batch, and the two-person rule is on."
+			acts.ApproveNote = i18n.M("Waiting for approval by someone else: you made this batch, and the two-person rule is on.")
 		case b.NeedsSecond && b.ApprovedBy == a.Username:
-			acts.ApproveNote = "You approved this batch. A second approver must approve it too."
+			acts.ApproveNote = i18n.M("You approved this batch. A second approver must approve it too.")
 		case !b.ExpiresAt.IsZero() && !now.Before(b.ExpiresAt):
-			acts.ApproveNote = "The time for approval has run out; the batch will expire."
+			acts.ApproveNote = i18n.M("The time for approval has run out; the batch will expire.")
 		}
-		acts.Approve = acts.ApproveNote == ""
+		acts.Approve = acts.ApproveNote.Key == ""
 		acts.Reject = acts.Approve
 		if acts.Approve && f.StepUpLimit > 0 && f.Sum > f.StepUpLimit {
 			acts.StepUp = f.StepUpLimit
+		}
+		if acts.Approve {
+			acts.ConfirmWarnings = f.WarningRows
 		}
 	case store.BatchApproved:
 		// A refusal no query has confirmed may hide a payout the gateway
 		// holds: paying it again under a new number could pay twice.
 		acts.RetryCount = f.Failed - f.Unconfirmed
 		acts.Retry = a.AtLeast(store.RoleOperator) && f.Count > 0 && f.Final == f.Count && acts.RetryCount > 0
-		switch {
-		case f.Unconfirmed == 1:
-			acts.RetryNote = "One refused payout is not offered for a retry: the gateway refused it when it was sent again, and Paydesk is asking it whether an earlier send arrived."
-		case f.Unconfirmed > 1:
-			acts.RetryNote = fmt.Sprintf("%d refused payouts are not offered for a retry: the gateway refused them when they were sent again, and Paydesk is asking it whether an earlier send arrived.", f.Unconfirmed)
+		if f.Unconfirmed > 0 {
+			acts.RetryNote = i18n.M("%d refused payouts are not offered for a retry: the gateway refused them when they were sent again, and Paydesk is asking it whether an earlier send arrived.", f.Unconfirmed)
 		}
 	}
+	acts.Copy, acts.CopyNote = copyRule(a, b, f)
 	return acts
+}
+
+// copyRule says whether a may copy batch b into a new draft, and if not,
+// why (empty when there is nothing to say).
+func copyRule(a Actor, b store.Batch, f BatchFacts) (bool, i18n.Message) {
+	sentBack := b.State == store.BatchRejected || b.State == store.BatchExpired
+	failed := b.State == store.BatchApproved && b.Outcome == store.OutcomeFailed
+	switch {
+	case !sentBack && !failed:
+		return false, i18n.Message{}
+	case f.CopiedTo != 0:
+		return false, i18n.M("This batch was copied into batch #%d.", f.CopiedTo)
+	case f.Count == 0:
+		return false, i18n.Message{}
+	case failed && f.Unconfirmed > 0:
+		return false, i18n.M("The batch cannot be copied yet: the gateway refused some payouts when they were sent again, and Paydesk is asking it whether an earlier send arrived.")
+	case !a.AtLeast(store.RoleOperator):
+		return false, i18n.Message{}
+	}
+	return true, i18n.Message{}
 }
 
 // batchFacts counts a batch's payouts for BatchActionsFor, from counts
@@ -248,8 +264,17 @@ func (d *Desk) batchFacts(ctx context.Context, b store.Batch, counts []store.Sta
 		if f.StepUpLimit, err = d.StepUpLimit(ctx); err != nil {
 			return f, err
 		}
+		if f.WarningRows, err = d.db.WarningRows(ctx, b.ID); err != nil {
+			return f, err
+		}
 	case store.BatchApproved:
 		if f.Unconfirmed, err = d.db.UnconfirmedRefusals(ctx, b.ID); err != nil {
+			return f, err
+		}
+	}
+	switch b.State {
+	case store.BatchApproved, store.BatchRejected, store.BatchExpired:
+		if f.CopiedTo, err = d.db.CopiedTo(ctx, b.ID); err != nil {
 			return f, err
 		}
 	}
@@ -264,12 +289,44 @@ func (d *Desk) BatchActions(ctx context.Context, a Actor, b store.Batch, counts 
 	if err != nil {
 		return BatchActions{}, err
 	}
-	return BatchActionsFor(a, b, f, d.now()), nil
+	acts := BatchActionsFor(a, b, f, d.now())
+	if acts.ConfirmWarnings > 0 {
+		if acts.Warnings, err = d.db.BatchIssues(ctx, b.ID, store.IssueWarning, 0, shownWarnings); err != nil {
+			return acts, err
+		}
+	}
+	return acts, nil
+}
+
+// shownWarnings is how many warnings BatchActions lists; the page says how
+// many more there are.
+const shownWarnings = 100
+
+// checkedWarnings refuses an approval of a batch with warnings rows unless
+// the approver confirmed, as typed, that they checked exactly that many.
+func checkedWarnings(warnings int, typed string) *Refusal {
+	typed = strings.TrimSpace(typed)
+	if warnings == 0 && (typed == "" || typed == "0") {
+		return nil
+	}
+	if typed == "" {
+		return refuseField("checked_warnings", "The batch has %d rows with warnings: check them and confirm that you did before approving. Nothing was approved.", warnings)
+	}
+	n, err := strconv.Atoi(typed)
+	if err != nil || n < 0 {
+		return refuseField("checked_warnings", "The number of warnings checked must be a whole number. Nothing was approved.")
+	}
+	if n != warnings {
+		return &Refusal{Kind: Conflict, Field: "checked_warnings",
+			Format: "The batch has %d rows with warnings now, not the %d you checked: read them again before approving. Nothing was approved.",
+			Args:   []any{warnings, n}}
+	}
+	return nil
 }
 
 // notInState refuses a change of a batch that has moved on.
 func notInState(b store.Batch) *Refusal {
-	return refuse(Conflict, "Batch #%d is %s: this cannot be done any more.", b.ID, BatchStateText(b))
+	return refuse(Conflict, "Batch #%s is %s: this cannot be done any more.", strconv.FormatInt(b.ID, 10), BatchName(b))
 }
 
 // changeBatch runs fn on batch id inside a transaction, with the batch as
@@ -342,7 +399,10 @@ func (d *Desk) SendBatch(ctx context.Context, a Actor, id int64, controlCount, c
 		if _, err := d.db.SetBatchPayoutsStateTx(ctx, tx, b.ID, store.PayoutDraft, store.PayoutAwaitingApproval); err != nil {
 			return b, store.AuditEntry{}, err
 		}
-		return b, store.AuditEntry{Action: "payout.batch.send", Detail: fmt.Sprintf("%d payouts, %s, sent for approval; control totals matched", n, money(sum))}, nil
+		if err := d.db.SetBatchSentTx(ctx, tx, b.ID, n, sum); err != nil {
+			return b, store.AuditEntry{}, err
+		}
+		return b, store.AuditEntry{Action: "payout.batch.send", Detail: fmt.Sprintf("%d payouts, %s, sent for approval; control totals matched", n, money.Format(sum))}, nil
 	})
 }
 
@@ -350,19 +410,19 @@ func (d *Desk) SendBatch(ctx context.Context, a Actor, id int64, controlCount, c
 // its errors are not dropped or the typed totals do not match.
 func controlTotals(b store.Batch, n int, sum int64, count, total string) *Refusal {
 	acts := BatchActionsFor(Actor{Role: store.RoleOperator}, b, BatchFacts{Count: n, Sum: sum}, time.Time{})
-	if acts.SendBlocked != "" {
-		return refuse(Invalid, "%s", acts.SendBlocked)
+	if acts.SendBlocked.Key != "" {
+		return refuseMessage(Invalid, "", acts.SendBlocked)
 	}
 	wantN, nerr := strconv.Atoi(strings.ReplaceAll(strings.TrimSpace(count), ",", ""))
-	wantSum, serr := payments.ParseYuan(strings.TrimSpace(total))
+	wantSum, serr := money.Parse(strings.TrimSpace(total))
 	switch {
 	case nerr != nil:
 		return refuse(Invalid, "Type the number of payouts as a whole number.")
 	case serr != nil:
-		return refuse(Invalid, "The control total %s.", serr.Error())
+		return refuse(Invalid, "The control total: %s", AmountProblem(serr))
 	case wantN != n || wantSum != sum:
 		return refuse(Invalid, "The control totals do not match: you typed %d payouts and %s, the batch has %d payouts and %s. Check your records and the file.",
-			wantN, money(wantSum), n, money(sum))
+			wantN, money.Format(wantSum), n, money.Format(sum))
 	}
 	return nil
 }
@@ -422,8 +482,9 @@ func (d *Desk) expireDue(ctx context.Context) error {
 // password or a current two-factor code. Above the second-approver limit
 // the first approval waits for a second one; the last one approves the
 // payouts for sending and wakes the worker. A batch whose time ran out is
-// expired now and refused.
-func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp string) (store.Batch, error) {
+// expired now and refused. A batch with warnings needs checked, the number
+// of rows with warnings the approver checked (BatchActions.ConfirmWarnings).
+func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp, checked string) (store.Batch, error) {
 	b, err := d.db.BatchByID(ctx, id)
 	if err != nil {
 		return b, err
@@ -431,6 +492,8 @@ func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp
 	var how string // how the approver confirmed a large batch
 	if acts, err := d.BatchActions(ctx, a, b, nil); err != nil {
 		return b, err
+	} else if r := checkedWarnings(acts.ConfirmWarnings, checked); acts.Approve && r != nil {
+		return b, r
 	} else if acts.Approve && acts.StepUp > 0 {
 		if how, err = d.ApprovalStepUp(ctx, a, id, stepUp, acts.StepUp); err != nil {
 			return b, err
@@ -439,6 +502,15 @@ func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp
 	b, err = d.decideBatch(ctx, a, id, func(tx *sql.Tx, b store.Batch) (store.Batch, store.AuditEntry, error) {
 		next, now := b, d.now()
 		audit := store.AuditEntry{Action: "payout.batch.approve"}
+		// Read again where the approval is written: a warning added since
+		// the check above is not approved blind either.
+		warnings, err := d.db.WarningRowsTx(ctx, tx, id)
+		if err != nil {
+			return b, audit, err
+		}
+		if r := checkedWarnings(warnings, checked); r != nil {
+			return b, audit, r
+		}
 		if b.NeedsSecond && b.ApprovedBy == "" {
 			next.ApprovedBy, next.ApprovedAt, next.ApprovalNote = a.Username, now, note
 			audit.Detail = "first of two approvals; note: " + note
@@ -457,6 +529,9 @@ func (d *Desk) ApproveBatch(ctx context.Context, a Actor, id int64, note, stepUp
 			if !b.TwoPerson && (b.CreatedBy == a.Username || b.SentBy == a.Username) {
 				audit.Detail += " (approved by its maker: two-person rule off)"
 			}
+		}
+		if warnings > 0 {
+			audit.Detail += fmt.Sprintf("; the approver confirmed checking the %d rows with warnings", warnings)
 		}
 		if how != "" {
 			audit.Detail += "; approved with step-up (" + how + ")"
@@ -510,7 +585,7 @@ func (d *Desk) decideBatch(ctx context.Context, a Actor, id int64, decide func(t
 			return nil // commit the expiry
 		}
 		if acts := BatchActionsFor(a, b, BatchFacts{}, d.now()); !acts.Approve {
-			return refuse(Forbidden, "%s", acts.ApproveNote)
+			return refuseMessage(Forbidden, "", acts.ApproveNote)
 		}
 		next, audit, err := decide(tx, b)
 		if err != nil {
@@ -531,8 +606,9 @@ func (d *Desk) decideBatch(ctx context.Context, a Actor, id int64, decide func(t
 
 // mchNo is the merchant payout number of a batch's row: fixed when the
 // batch is made, unique for the database (batch ids are), and never reused.
+// Its date and time are now's, in the zone now is in: the console's.
 func mchNo(now time.Time, batchID int64, rowNo int) string {
-	return fmt.Sprintf("PD%s%d%06d", now.UTC().Format("060102150405"), batchID, rowNo)
+	return fmt.Sprintf("PD%s%d%06d", now.Format("060102150405"), batchID, rowNo)
 }
 
 func rowPayout(row *payoutcsv.Row, accountID, batchID int64, no, state, by string) store.Payout {
@@ -583,7 +659,7 @@ func (d *Desk) CreatePayout(ctx context.Context, a Actor, in PayoutInput) (int64
 	if len(row.Errors) > 0 {
 		r := &Refusal{Kind: Invalid, Format: "The payout was not made. Correct the fields marked below."}
 		for field, msg := range row.FieldErrors {
-			r.Fields = append(r.Fields, refuseField(field, "%s", msg))
+			r.Fields = append(r.Fields, refuseMessage(Invalid, field, msg))
 		}
 		return 0, r
 	}
@@ -607,20 +683,26 @@ func (d *Desk) CreatePayout(ctx context.Context, a Actor, in PayoutInput) (int64
 		if b, err = d.db.BatchByIDTx(ctx, tx, batchID); err != nil {
 			return err
 		}
-		next := b
-		next.SentBy, next.SentAt, next.ExpiresAt = a.Username, now, now.Add(time.Duration(rules.ExpiryDays)*24*time.Hour)
-		if err := d.db.UpdateBatchTx(ctx, tx, b, next); err != nil {
-			return err
-		}
-		payoutID, err := d.db.InsertPayoutTx(ctx, tx, rowPayout(row, acct.ID, batchID, mchNo(now, batchID, 1), store.PayoutAwaitingApproval, a.Username))
+		payoutID, err := d.db.InsertPayoutTx(ctx, tx, rowPayout(row, acct.ID, batchID, mchNo(now.In(d.cfg.Location), batchID, 1), store.PayoutAwaitingApproval, a.Username))
 		if err != nil {
 			return err
 		}
 		if err := d.addBatchTwinWarnings(ctx, tx, batchID); err != nil {
 			return err
 		}
+		next := b
+		next.SentBy, next.SentAt, next.ExpiresAt = a.Username, now, now.Add(time.Duration(rules.ExpiryDays)*24*time.Hour)
+		if next.WarningRows, err = d.db.WarningRowsTx(ctx, tx, batchID); err != nil {
+			return err
+		}
+		if err := d.db.UpdateBatchTx(ctx, tx, b, next); err != nil {
+			return err
+		}
+		if err := d.db.SetBatchSentTx(ctx, tx, batchID, 1, row.Amount); err != nil {
+			return err
+		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.create", Subject: fmt.Sprintf("batch:%d", batchID),
-			Detail: fmt.Sprintf("single payout #%d, %s to %s %s, sent for approval", payoutID, money(row.Amount), row.AccountName, row.AccountNo), ClientAddr: a.ClientAddr})
+			Detail: fmt.Sprintf("single payout #%d, %s to %s %s, sent for approval", payoutID, money.Format(row.Amount), row.AccountName, row.AccountNo), ClientAddr: a.ClientAddr})
 	})
 	return batchID, err
 }
@@ -659,7 +741,7 @@ func (d *Desk) ImportBatch(ctx context.Context, a Actor, f BatchFile) (int64, er
 	})
 	var fe *payoutcsv.FileError
 	if errors.As(err, &fe) {
-		return 0, refuse(Invalid, "%s", fe.Msg)
+		return 0, refuseMessage(Invalid, "", fe.Msg)
 	}
 	return id, err
 }
@@ -682,27 +764,29 @@ func (d *Desk) importBatchTx(ctx context.Context, tx *sql.Tx, a Actor, acct stor
 		if len(row.Errors) == 0 {
 			var err error
 			if row.MchTransOrderNo == "" {
-				err = bw.Payout(ctx, rowPayout(row, acct.ID, id, mchNo(now, id, row.RowNo), store.PayoutDraft, a.Username))
+				err = bw.Payout(ctx, rowPayout(row, acct.ID, id, mchNo(now.In(d.cfg.Location), id, row.RowNo), store.PayoutDraft, a.Username))
 			} else {
 				err = bw.PayoutNow(ctx, rowPayout(row, acct.ID, id, row.MchTransOrderNo, store.PayoutDraft, a.Username))
 			}
 			if errors.Is(err, store.ErrConflict) {
-				row.Errors = append(row.Errors, fmt.Sprintf("Row %d: merchant payout number %s was used before; every payout needs a number never used before (or leave the column empty)", row.RowNo, row.MchTransOrderNo))
-				row.Raw = row.AccountName + ", " + row.AccountNo + ", " + yuanPlain(row.Amount)
+				row.Errors = append(row.Errors, i18n.M("Row %s: %s", strconv.Itoa(row.RowNo), i18n.M("The merchant payout number %s was used before; every payout needs a number never used before (or leave the column empty).", row.MchTransOrderNo)))
+				row.Raw = row.AccountName + ", " + row.AccountNo + ", " + money.Plain(row.Amount)
 			} else if err != nil {
 				return err
 			}
 		}
 		if len(row.Errors) > 0 {
 			errorRows++
+			cells := row.TemplateCells() // kept once per row, for the errors file
 			for _, msg := range row.Errors {
-				if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueError, Message: msg, Raw: row.Raw}); err != nil {
+				if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueError, Message: i18n.Encode(msg), Raw: row.Raw, Cells: cells}); err != nil {
 					return err
 				}
+				cells = nil
 			}
 		}
 		for _, msg := range row.Warnings {
-			if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueWarning, Message: msg}); err != nil {
+			if err := bw.Issue(ctx, store.BatchIssue{BatchID: id, RowNo: row.RowNo, Severity: store.IssueWarning, Message: i18n.Encode(msg)}); err != nil {
 				return err
 			}
 		}
@@ -741,7 +825,7 @@ func (d *Desk) importBatchTx(ctx context.Context, tx *sql.Tx, a Actor, acct stor
 		return 0, err
 	}
 	return id, d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.batch.upload", Subject: fmt.Sprintf("batch:%d", id),
-		Detail:     fmt.Sprintf("file %q (%s): %d rows, %d with errors, %d payouts, %s", f.Name, sum.Encoding, sum.Rows, errorRows, sum.Rows-errorRows, money(sum.Total)),
+		Detail:     fmt.Sprintf("file %q (%s): %d rows, %d with errors, %d payouts, %s", f.Name, sum.Encoding, sum.Rows, errorRows, sum.Rows-errorRows, money.Format(sum.Total)),
 		ClientAddr: a.ClientAddr})
 }
 
@@ -766,22 +850,19 @@ func (d *Desk) twinWarnings(twins []store.RecentTwin, add func(rowNo int, msg st
 			continue // one warning per row is enough
 		}
 		last = t.RowNo
-		var msg string
+		var m i18n.Message
+		at, batch := timeIn(t.CreatedAt, d.cfg.Location), strconv.FormatInt(t.BatchID, 10)
 		switch {
 		case t.Succeeded && t.BatchID != 0:
-			msg = fmt.Sprintf("Row %d: a payout to the same account with the same amount was paid in batch #%d on %s (%s); check that it is not paid twice",
-				t.RowNo, t.BatchID, timeIn(t.CreatedAt, d.cfg.Location), t.MchTransOrderNo)
+			m = i18n.M("A payout to the same account with the same amount was paid in batch #%s on %s (%s); check that it is not paid twice.", batch, at, t.MchTransOrderNo)
 		case t.Succeeded:
-			msg = fmt.Sprintf("Row %d: a payout to the same account with the same amount was paid on %s (%s); check that it is not paid twice",
-				t.RowNo, timeIn(t.CreatedAt, d.cfg.Location), t.MchTransOrderNo)
+			m = i18n.M("A payout to the same account with the same amount was paid on %s (%s); check that it is not paid twice.", at, t.MchTransOrderNo)
 		case t.BatchID != 0:
-			msg = fmt.Sprintf("Row %d: a payout to the same account with the same amount was sent in batch #%d on %s (%s); check that it is not paid twice",
-				t.RowNo, t.BatchID, timeIn(t.CreatedAt, d.cfg.Location), t.MchTransOrderNo)
+			m = i18n.M("A payout to the same account with the same amount was sent in batch #%s on %s (%s); check that it is not paid twice.", batch, at, t.MchTransOrderNo)
 		default:
-			msg = fmt.Sprintf("Row %d: a payout to the same account with the same amount was sent on %s (%s); check that it is not paid twice",
-				t.RowNo, timeIn(t.CreatedAt, d.cfg.Location), t.MchTransOrderNo)
+			m = i18n.M("A payout to the same account with the same amount was sent on %s (%s); check that it is not paid twice.", at, t.MchTransOrderNo)
 		}
-		if err := add(t.RowNo, msg); err != nil {
+		if err := add(t.RowNo, i18n.Encode(i18n.M("Row %s: %s", strconv.Itoa(t.RowNo), m))); err != nil {
 			return err
 		}
 	}
@@ -845,7 +926,7 @@ func (d *Desk) RetryBatch(ctx context.Context, a Actor, id int64) (int64, int, e
 		var sum int64
 		for _, p := range failed {
 			n := p
-			n.BatchID, n.MchTransOrderNo, n.State, n.CreatedBy = newID, mchNo(now, newID, p.RowNo), store.PayoutDraft, a.Username
+			n.BatchID, n.MchTransOrderNo, n.State, n.CreatedBy = newID, mchNo(now.In(d.cfg.Location), newID, p.RowNo), store.PayoutDraft, a.Username
 			if err := bw.Payout(ctx, n); err != nil {
 				return err
 			}
@@ -855,7 +936,7 @@ func (d *Desk) RetryBatch(ctx context.Context, a Actor, id int64) (int64, int, e
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.batch.retry", Subject: fmt.Sprintf("batch:%d", newID),
-			Detail: fmt.Sprintf("retry of %d failed payouts of batch #%d, %s, new numbers", len(failed), b.ID, money(sum)), ClientAddr: a.ClientAddr})
+			Detail: fmt.Sprintf("retry of %d failed payouts of batch #%d, %s, new numbers", len(failed), b.ID, money.Format(sum)), ClientAddr: a.ClientAddr})
 	})
 	return newID, len(failed), err
 }

@@ -86,6 +86,7 @@ type Desk struct {
 	// payoutKick wakes the payout workers when a batch is approved.
 	payoutKick chan struct{}
 	health     healthCache // the last health check
+	days       dayCache    // the home page's figures of past days
 
 	bg background
 

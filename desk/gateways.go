@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -141,7 +142,7 @@ type GatewayInput struct {
 }
 
 // errGatewayFields heads the field refusals of a gateway account form.
-const errGatewayFields = "The account was not saved. Correct the fields marked below."
+var errGatewayFields = i18n.N("The account was not saved. Correct the fields marked below.")
 
 // gatewayText are the checks of the account form's text fields, each
 // sentence whole.
@@ -153,15 +154,15 @@ var gatewayText = []struct {
 	value         func(in *GatewayInput) string
 	onlyWithoutOK bool // key: checked when typed, or when none is stored
 }{
-	{"name", 64, "Enter the name.", "The name contains characters that are not allowed.", "The name is longer than %d characters.",
+	{"name", 64, i18n.N("Enter the name."), i18n.N("The name contains characters that are not allowed."), i18n.N("The name is longer than %d characters."),
 		func(in *GatewayInput) string { return in.Name }, false},
-	{"merchant_name", 64, "", "The merchant name contains characters that are not allowed.", "The merchant name is longer than %d characters.",
+	{"merchant_name", 64, "", i18n.N("The merchant name contains characters that are not allowed."), i18n.N("The merchant name is longer than %d characters."),
 		func(in *GatewayInput) string { return in.MerchantName }, false},
-	{"mch_id", 30, "Enter the merchant id.", "The merchant id contains characters that are not allowed.", "The merchant id is longer than %d characters.",
+	{"mch_id", 30, i18n.N("Enter the merchant id."), i18n.N("The merchant id contains characters that are not allowed."), i18n.N("The merchant id is longer than %d characters."),
 		func(in *GatewayInput) string { return in.MchID }, false},
-	{"app_id", 32, "Enter the app id.", "The app id contains characters that are not allowed.", "The app id is longer than %d characters.",
+	{"app_id", 32, i18n.N("Enter the app id."), i18n.N("The app id contains characters that are not allowed."), i18n.N("The app id is longer than %d characters."),
 		func(in *GatewayInput) string { return in.AppID }, false},
-	{"key", 256, "Enter the merchant key.", "The merchant key contains characters that are not allowed.", "The merchant key is longer than %d characters.",
+	{"key", 256, i18n.N("Enter the merchant key."), i18n.N("The merchant key contains characters that are not allowed."), i18n.N("The merchant key is longer than %d characters."),
 		func(in *GatewayInput) string { return in.Key }, true},
 }
 
@@ -210,16 +211,16 @@ func (in *GatewayInput) check(hasKey bool) *Refusal {
 // baseURLProblems are the sentences about the two base URLs, by field.
 var baseURLProblems = map[string][4]string{
 	"base_url": {
-		"Gateway base URL: enter an address such as https://pay.example.com.",
-		"Gateway base URL: enter a full address starting with http:// or https://.",
-		"Gateway base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one).",
-		"Gateway base URL: leave out any user name or password.",
+		i18n.N("Gateway base URL: enter an address such as https://pay.example.com."),
+		i18n.N("Gateway base URL: enter a full address starting with http:// or https://."),
+		i18n.N("Gateway base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one)."),
+		i18n.N("Gateway base URL: leave out any user name or password."),
 	},
 	"notify_base_url": {
-		"Public base URL: enter an address such as https://pay.example.com.",
-		"Public base URL: enter a full address starting with http:// or https://.",
-		"Public base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one).",
-		"Public base URL: leave out any user name or password.",
+		i18n.N("Public base URL: enter an address such as https://pay.example.com."),
+		i18n.N("Public base URL: enter a full address starting with http:// or https://."),
+		i18n.N("Public base URL: leave out any ?query or #fragment (the gateway breaks notify URLs that carry one)."),
+		i18n.N("Public base URL: leave out any user name or password."),
 	},
 }
 
@@ -404,17 +405,17 @@ func (d *Desk) SetGatewayAccountDisabled(ctx context.Context, a Actor, id int64,
 // key and says in a sentence what the answer shows: a clean "no such
 // order" (or any signed answer) proves the address, the merchant and the
 // key.
-func (d *Desk) TestGatewayAccount(ctx context.Context, a Actor, id int64) (ok bool, verdict string, err error) {
+func (d *Desk) TestGatewayAccount(ctx context.Context, a Actor, id int64) (ok bool, verdict i18n.Message, err error) {
 	if !a.AtLeast(store.RoleAdmin) {
-		return false, "", errAdminOnly
+		return false, i18n.Message{}, errAdminOnly
 	}
 	g, err := d.db.GatewayAccount(ctx, id)
 	if err != nil {
-		return false, "", err
+		return false, i18n.Message{}, err
 	}
 	client, err := d.gatewayClient(g)
 	if err != nil {
-		return false, "The stored merchant key cannot be opened with this console's master key. Enter the key again and save.", nil
+		return false, i18n.M("The stored merchant key cannot be opened with this console's master key. Enter the key again and save."), nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.GatewayTimeout)
 	defer cancel()
@@ -424,24 +425,24 @@ func (d *Desk) TestGatewayAccount(ctx context.Context, a Actor, id int64) (ok bo
 }
 
 // gatewayTestVerdict turns a test query's outcome into a sentence.
-func gatewayTestVerdict(err error) (bool, string) {
+func gatewayTestVerdict(err error) (bool, i18n.Message) {
 	var gwErr *payments.GatewayError
 	var unclear *payments.UnclearError
 	switch {
 	case err == nil, payments.IsNotFound(err):
-		return true, "The connection works: the gateway checked the signature and answered for this merchant."
+		return true, i18n.M("The connection works: the gateway checked the signature and answered for this merchant.")
 	case payments.IsBadSignature(err):
-		return false, "The gateway refused the signature, or signed its answer with another key: the merchant key is wrong."
+		return false, i18n.M("The gateway refused the signature, or signed its answer with another key: the merchant key is wrong.")
 	case errors.As(err, &gwErr) && (strings.Contains(gwErr.RetMsg, "mchInfo") || strings.Contains(gwErr.RetMsg, "商户不存在") || strings.Contains(gwErr.RetMsg, "mchId")):
-		return false, fmt.Sprintf("The gateway does not know this merchant id: check mchId. (It said: %s)", gwErr.RetMsg)
+		return false, i18n.M("The gateway does not know this merchant id: check it. (It said: %s)", gwErr.RetMsg)
 	case errors.As(err, &gwErr):
-		return false, fmt.Sprintf("The gateway refused the test query: %s", gwErr.Error())
+		return false, i18n.M("The gateway refused the test query: %s", GatewayProblem(err))
 	case errors.As(err, &unclear) && (unclear.Reason == payments.ReasonConnection || unclear.Reason == payments.ReasonTimeout):
-		return false, fmt.Sprintf("The gateway cannot be reached at this base URL (%s). Check the address and that the gateway is running.", unclear.Reason)
+		return false, i18n.M("The gateway cannot be reached at this base URL (%s). Check the address and that the gateway is running.", GatewayProblem(err))
 	case errors.As(err, &unclear):
-		return false, fmt.Sprintf("The gateway answered, but not as a gateway of this kind would (%s). Check the base URL.", unclear.Reason)
+		return false, i18n.M("The gateway answered, but not as a gateway of this kind would (%s). Check the base URL.", GatewayProblem(err))
 	}
-	return false, fmt.Sprintf("The test query failed: %s", err.Error())
+	return false, i18n.M("The test query failed: %s", GatewayProblem(err))
 }
 
 // randomToken draws n characters from alphabet with crypto/rand.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -152,7 +153,7 @@ func TestResendJobSurvivesAnotherConsolesStart(t *testing.T) {
 		o := e.payOrder(e.account.ID, fmt.Sprintf("R-%d", i), fmt.Sprintf("P-R-%d", i), 100, payments.PayPaid)
 		rows = append(rows, store.OrderSummary{Kind: store.KindPay, ID: o.ID, Status: o.Status})
 	}
-	id, err := e.d.StartBulkResend(ctx, admin, "test", rows)
+	id, err := e.d.StartBulkResend(ctx, admin, i18n.M("test"), rows)
 	if err != nil {
 		t.Fatal(err)
 	}

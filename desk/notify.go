@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -359,11 +360,25 @@ func (j *notifyJob) alertKey(r rejection) string {
 
 // alertSummary is the sentence of the alert a rejected callback counts on.
 func (j *notifyJob) alertSummary(r rejection) string {
-	if j.counted {
-		return clip(fmt.Sprintf("Rejected %s callback from %s: %s. More rejected callbacks came than are stored: they are counted here, not stored.",
-			j.raw.Kind, j.raw.ClientAddr, r.reason), reasonKeep+200)
+	addr := clip(j.raw.ClientAddr, 64)
+	var m i18n.Message
+	switch r.alert {
+	case store.AlertBadSignature:
+		m = i18n.M("A callback from %s claims to come from the gateway, but its signature does not match the merchant key. It was refused: nothing changed and no money moved. If it keeps coming, check that the gateway account's key is the gateway's; otherwise someone may be forging callbacks.", addr)
+	case store.AlertUnknownMerchant:
+		m = i18n.M("A callback from %s names a merchant no gateway account has. It was refused: nothing changed and no money moved. If the merchant is yours, add its gateway account; otherwise nothing needs doing.", addr)
+	case store.AlertWrongEndpoint:
+		m = i18n.M("A callback from %s came to the notification address of the other kind (payments or payouts). It was refused: nothing changed and no money moved. Check the notify addresses the gateway uses for this merchant.", addr)
+	case store.AlertForbiddenSource:
+		m = i18n.M("A callback came from %s, which is not one of this gateway account's source addresses. It was refused: nothing changed and no money moved. If the gateway has moved, add the address under Settings → Gateway accounts.", addr)
+	default:
+		m = i18n.M("A callback from %s could not be read. It was refused: nothing changed and no money moved. If it came from the gateway, give its support the technical details.", addr)
 	}
-	return clip(fmt.Sprintf("Rejected %s callback from %s: %s", j.raw.Kind, j.raw.ClientAddr, r.reason), reasonKeep+100)
+	if j.counted {
+		m = i18n.M("%s More such callbacks came than are stored: they are counted here.", m)
+	}
+	m.Tech = clip(fmt.Sprintf("%s callback from %s: %s", j.raw.Kind, j.raw.ClientAddr, r.reason), reasonKeep+100)
+	return i18n.Encode(m)
 }
 
 // quoteClip quotes a value read from an unverified request, cut short.

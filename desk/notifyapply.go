@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -60,7 +61,8 @@ func (d *Desk) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out store
 	out.ReplyCode, out.ReplyBody = http.StatusConflict, "fail: "+reason
 	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: kind + ":" + strconv.FormatInt(ref, 10),
 		NotificationID: j.id, OrderKind: kind, OrderRef: ref,
-		Summary: fmt.Sprintf("A correctly signed %s callback does not match the order held: %s. Nothing was changed.", j.raw.Kind, reason)})
+		Summary: i18n.Encode(i18n.Message{Key: "A correctly signed callback from the gateway does not match the order Paydesk holds (its merchant, order number or amount differ). Nothing was changed and no money moved because of it. Check the order with the gateway before doing anything with it.",
+			Tech: fmt.Sprintf("%s callback: %s", j.raw.Kind, reason)})})
 	return out, err
 }
 
@@ -79,9 +81,9 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		return out, err
 	}
 	out.OrderKind, out.OrderRef = kind, o.ID
-	what, statusText := "order", payments.PayStatusText
+	what, statusText := "order", func(st int) string { return PayStatusName(st).String() }
 	if kind == store.KindTrans {
-		what, statusText = "payout", payments.TransStatusText
+		what, statusText = "payout", func(st int) string { return TransStatusName(st).String() }
 	}
 	if reason := callbackMismatch(j, kind, o); reason != "" {
 		return d.mismatch(ctx, tx, j, out, kind, o.ID, reason)
@@ -93,18 +95,18 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		settled = store.PayoutSubmitted
 	}
 	if prev != nil && *prev == n.Status && o.GateNo == n.OrderID && o.State == settled &&
-		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) {
+		(n.ChannelOrderNo == "" || n.ChannelOrderNo == o.ChannelOrderNo) && (n.Income == 0 || o.Income != 0) {
 		// Nothing for the apply functions to change: the usual duplicate.
 		return succeed(out, store.NotifyDuplicate, "the "+what+" is "+statusText(n.Status)+" already"), nil
 	}
 	obs := observation{Source: sourceCallback, Actor: "gateway", Status: n.Status, GatewayID: n.OrderID, ChannelOrderNo: n.ChannelOrderNo,
-		SuccTime: n.SuccTime, NotificationID: j.id}
+		SuccTime: n.SuccTime, NotificationID: j.id, Income: n.Income}
 	var changed bool
 	if kind == store.KindTrans {
 		obs.ErrMsg = payments.ValueString(n.Fields["channelErrMsg"])
 		_, changed, err = d.applyTransObservation(ctx, tx, store.Payout{ID: o.ID}, obs)
 	} else {
-		_, changed, err = d.applyPayObservation(ctx, tx, store.PayOrder{ID: o.ID}, obs)
+		_, changed, err = d.applyPayObservationTo(ctx, tx, o.PayOrder(), obs)
 	}
 	if err != nil {
 		return out, err
@@ -126,7 +128,8 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		out = succeed(out, store.NotifyAlert, reason)
 		_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(o.ID, 10),
 			NotificationID: j.id, OrderKind: store.KindTrans, OrderRef: o.ID,
-			Summary: "A correctly signed payout callback contradicts the payout's outcome: " + reason + ". Nothing was changed."})
+			Summary: i18n.Encode(i18n.Message{Key: "A correctly signed callback says the opposite of the payout's known outcome (paid out after failed, or the reverse). Nothing was changed. Ask the gateway which is true before paying this payee again.",
+				Tech: reason})})
 		return out, err
 	}
 	return succeed(out, store.NotifyStale, fmt.Sprintf("the %s is %s; %s does not move it forward", what, cur, statusText(n.Status))), nil
@@ -204,7 +207,7 @@ func (d *Desk) externalPayOrder(ctx context.Context, tx *sql.Tx, j *notifyJob, o
 	}
 	out.OrderKind, out.OrderRef = store.KindPay, id
 	err = d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
-		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.PayStatusText(st),
+		Summary: i18n.Encode(i18n.M("A gateway callback told Paydesk of a payment made by the merchant's other systems; it is kept here. The payment is %s.", PayStatusName(st))),
 		Status:  &st, NotificationID: j.id})
 	return succeed(out, store.NotifyApplied, "external order recorded"), err
 }
@@ -214,7 +217,8 @@ func (d *Desk) unrecordable(ctx context.Context, tx *sql.Tx, j *notifyJob, out s
 	out.Result, out.Reason = store.NotifyAlert, reason
 	out.ReplyCode, out.ReplyBody = http.StatusUnprocessableEntity, "fail: "+reason
 	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertUnrecordable, DedupeKey: j.n.MchID + ":" + j.n.OrderID, NotificationID: j.id,
-		Summary: fmt.Sprintf("A correctly signed %s callback for order %q: %s.", j.raw.Kind, j.n.OrderID, reason)})
+		Summary: i18n.Encode(i18n.Message{Key: "A correctly signed callback names an order Paydesk does not know, without what is needed to record it. Nothing was changed. If the order is yours, look it up under Orders with its number.",
+			Tech: fmt.Sprintf("%s callback for order %q: %s", j.raw.Kind, j.n.OrderID, reason)})})
 	return out, err
 }
 
@@ -236,7 +240,7 @@ func (d *Desk) externalPayout(ctx context.Context, tx *sql.Tx, j *notifyJob, out
 	}
 	out.OrderKind, out.OrderRef = store.KindTrans, id
 	err = d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: id, Type: store.EventCreated, Actor: "gateway",
-		Summary: "Recorded from a gateway callback: created outside Paydesk (by the merchant's other systems), status " + payments.TransStatusText(st),
+		Summary: i18n.Encode(i18n.M("A gateway callback told Paydesk of a payout made by the merchant's other systems; it is kept here. The payout is %s.", TransStatusName(st))),
 		Status:  &st, NotificationID: j.id})
 	return succeed(out, store.NotifyApplied, "external payout recorded"), err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -49,22 +50,11 @@ func Notifiable(kind string, status *int) bool {
 }
 
 // NotifiableText names the orders of kind the gateway re-notifies.
-func NotifiableText(kind string) string {
+func NotifiableText(kind string) i18n.Message {
 	if kind == store.KindTrans {
-		return "finished payouts (succeeded or failed)"
+		return i18n.M("finished payouts (paid out or failed)")
 	}
-	return "paid orders"
-}
-
-// StatusText names a gateway status of an order of kind for staff.
-func StatusText(kind string, st *int) string {
-	if st == nil {
-		return "not known yet"
-	}
-	if kind == store.KindTrans {
-		return payments.TransStatusText(*st)
-	}
-	return payments.PayStatusText(*st)
+	return i18n.M("paid orders")
 }
 
 // kindText names an order kind for staff.

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -28,10 +30,12 @@ import (
 // new payment (unlike a payout, a payment can simply be made again: nothing
 // is paid until the customer pays).
 
-// newMchOrderNo makes a merchant order number: "PD", the UTC time to the
-// second and 10 random characters, 26 in all (the gateway allows 30).
+// newMchOrderNo makes a merchant order number: "PD", the time to the
+// second in the console's zone (the date staff see on the payment: a
+// payment made at 04:02 Beijing time on 30 November is PD20261130…), and
+// 10 random characters, 26 in all (the gateway allows 30).
 func newMchOrderNo(now time.Time) string {
-	return "PD" + now.UTC().Format("20060102150405") + randomToken(10, "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ")
+	return "PD" + now.Format("20060102150405") + randomToken(10, "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ")
 }
 
 // newLinkToken is the unguessable part of a public payment link: 128 random bits.
@@ -97,13 +101,13 @@ var paymentText = []struct {
 	value                 func(*PaymentInput) *string
 	required              bool
 }{
-	{"subject", 64, "Enter the subject.", "The subject contains characters that are not allowed.", "The subject is longer than %d characters (it has %d).",
+	{"subject", 64, i18n.N("Enter the subject."), i18n.N("The subject contains characters that are not allowed."), i18n.N("The subject is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Subject }, true},
-	{"body", 256, "", "The description contains characters that are not allowed.", "The description is longer than %d characters (it has %d).",
+	{"body", 256, "", i18n.N("The description contains characters that are not allowed."), i18n.N("The description is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Body }, false},
-	{"param1", 64, "", "The param1 contains characters that are not allowed.", "The param1 is longer than %d characters (it has %d).",
+	{"param1", 64, "", i18n.N("The param1 contains characters that are not allowed."), i18n.N("The param1 is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Param1 }, false},
-	{"param2", 64, "", "The param2 contains characters that are not allowed.", "The param2 is longer than %d characters (it has %d).",
+	{"param2", 64, "", i18n.N("The param2 contains characters that are not allowed."), i18n.N("The param2 is longer than %d characters (it has %d)."),
 		func(in *PaymentInput) *string { return &in.Param2 }, false},
 }
 
@@ -112,10 +116,10 @@ var paymentText = []struct {
 func (d *Desk) paymentOrder(ctx context.Context, in *PaymentInput) (store.PayOrder, *Refusal) {
 	var o store.PayOrder
 	var fields []*Refusal
-	if fen, err := payments.ParseYuan(in.Amount); err != nil {
-		fields = append(fields, refuseField("amount", "%s", sentence(err.Error())))
+	if fen, err := money.Parse(in.Amount); err != nil {
+		fields = append(fields, refuseMessage(Invalid, "amount", AmountProblem(err)))
 	} else if max := d.MaxPaymentFen(ctx); fen > max {
-		fields = append(fields, refuseField("amount", "The amount is above the largest a payment may have here, %s.", money(max)))
+		fields = append(fields, refuseField("amount", "The amount is above the largest a payment may have here, %s.", money.Format(max)))
 	} else {
 		o.Amount = fen
 	}
@@ -190,7 +194,7 @@ func (d *Desk) CreatePayment(ctx context.Context, a Actor, in PaymentInput) (sto
 	if err != nil {
 		return o, err
 	}
-	o.MchOrderNo = newMchOrderNo(d.now())
+	o.MchOrderNo = newMchOrderNo(d.now().In(d.cfg.Location))
 	o.State, o.CreatedBy, o.Origin = store.PayStateCreating, a.Username, "console"
 	order, err := d.insertPayment(ctx, o, in.FormToken, a.ClientAddr)
 	if err != nil {
@@ -226,11 +230,12 @@ func (d *Desk) insertPayment(ctx context.Context, o store.PayOrder, formToken, c
 			product += " " + p.Name
 		}
 		if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: id, Type: store.EventCreated, Actor: o.CreatedBy,
-			Summary: fmt.Sprintf("Payment of %s created in Paydesk, product %s; merchant order no. %s", yuanText(o.Amount), product, o.MchOrderNo)}); err != nil {
+			Summary: i18n.Encode(i18n.M("Payment of %s created in Paydesk (%s).", i18n.Money(o.Amount), product)),
+			Detail:  "mchOrderNo = " + o.MchOrderNo + "\nproductId = " + strconv.Itoa(o.ProductID)}); err != nil {
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: o.CreatedBy, Action: "payment.create", Subject: fmt.Sprintf("pay:%s", o.MchOrderNo),
-			Detail: fmt.Sprintf("amount %s, product %s, account %d, subject %q", yuanText(o.Amount), product, o.AccountID, o.Subject), ClientAddr: clientAddr})
+			Detail: fmt.Sprintf("amount %s, product %s, account %d, subject %q", money.Format(o.Amount), product, o.AccountID, o.Subject), ClientAddr: clientAddr})
 	})
 	if err != nil {
 		var exists *PaymentExists
@@ -247,21 +252,13 @@ func (d *Desk) insertPayment(ctx context.Context, o store.PayOrder, formToken, c
 	return d.db.PayOrderByID(ctx, o.ID)
 }
 
-// capitalize puts the first letter of s in upper case.
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
-}
-
 // sendPayment makes the create call for an order in state "creating" and
 // records its outcome: open with the gateway's numbers, refused with the
 // gateway's reason, or unknown when the answer is unclear.
 func (d *Desk) sendPayment(ctx context.Context, o store.PayOrder, g store.GatewayAccount, clientIP string) error {
 	client, err := d.gatewayClient(g)
 	if err != nil {
-		return d.refusePayment(ctx, o, o.CreatedBy, "Paydesk could not use the gateway account: "+err.Error(), "")
+		return d.refusePayment(ctx, o, o.CreatedBy, i18n.M("Paydesk could not use the gateway account (its merchant key cannot be opened); nothing was sent. An admin must save the key again."), err.Error())
 	}
 	body := o.Body
 	if body == "" {
@@ -277,7 +274,7 @@ func (d *Desk) sendPayment(ctx context.Context, o store.PayOrder, g store.Gatewa
 	case err == nil:
 		return d.db.InTx(ctx, func(tx *sql.Tx) error {
 			if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventGateway, Actor: "gateway",
-				Summary: "The gateway created the order " + created.PayOrderID, Detail: rawJSON(created.Raw)}); err != nil {
+				Summary: i18n.Encode(i18n.M("The gateway took the payment; the customer can pay now.")), Detail: rawJSON(created.Raw)}); err != nil {
 				return err
 			}
 			if _, _, err := d.applyPayObservation(ctx, tx, o, observation{Source: sourceCreate, Actor: o.CreatedBy,
@@ -290,10 +287,10 @@ func (d *Desk) sendPayment(ctx context.Context, o store.PayOrder, g store.Gatewa
 		d.log.Warn("payment create answer unclear; it will be settled by query", "mchOrderNo", o.MchOrderNo, "err", err)
 		return d.db.InTx(ctx, func(tx *sql.Tx) error { return d.paymentUnclear(ctx, tx, o, callErr) })
 	case errors.As(err, &gwErr):
-		return d.refusePayment(ctx, o, "gateway", "The gateway refused the payment: "+gwErr.Error(), "")
+		return d.refusePayment(ctx, o, "gateway", i18n.M("The gateway refused the payment (%s); nothing was paid. Create a new payment if the customer still has to pay.", GatewayProblem(gwErr)), gwErr.Error())
 	default:
 		// Refused before anything was sent (an invalid request).
-		return d.refusePayment(ctx, o, o.CreatedBy, "Paydesk did not send the payment: "+err.Error(), "")
+		return d.refusePayment(ctx, o, o.CreatedBy, i18n.M("Paydesk did not send the payment: the gateway account's settings are incomplete. Ask an admin to check them."), err.Error())
 	}
 }
 
@@ -305,7 +302,7 @@ func (d *Desk) paymentUnclear(ctx context.Context, tx *sql.Tx, o store.PayOrder,
 		return err
 	}
 	next := prev
-	next.State, next.LastError = store.PayStateUnknown, "The gateway's answer was unclear ("+callErr.Error()+"). Paydesk is asking the gateway whether it has the order; it will not create it again."
+	next.State, next.LastError = store.PayStateUnknown, i18n.Encode(i18n.M("The gateway's answer was unclear (%s). Paydesk is asking the gateway whether it has the order; it will not create it again.", GatewayProblem(callErr)))
 	if err := d.db.UpdatePayOrderTx(ctx, tx, prev, next); err != nil {
 		return err
 	}
@@ -314,18 +311,13 @@ func (d *Desk) paymentUnclear(ctx context.Context, tx *sql.Tx, o store.PayOrder,
 	if err := d.db.MarkPayOrderCheckedTx(ctx, tx, o.ID); err != nil {
 		return err
 	}
-	reason := "unclear answer"
-	var unclear *payments.UnclearError
-	if errors.As(callErr, &unclear) {
-		reason = unclear.Reason
-	}
 	return d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventError, Actor: "gateway",
-		Summary: "No clear answer to the create call (" + reason + "); Paydesk settles it by query, never by creating it again",
+		Summary: i18n.Encode(i18n.M("No clear answer when creating the payment (%s); Paydesk asks the gateway, and never creates it a second time.", GatewayProblem(callErr))),
 		Detail:  callErr.Error()})
 }
 
 // refusePayment marks an order the gateway does not have as refused.
-func (d *Desk) refusePayment(ctx context.Context, o store.PayOrder, actor, msg, detail string) error {
+func (d *Desk) refusePayment(ctx context.Context, o store.PayOrder, actor string, msg i18n.Message, detail string) error {
 	return d.db.InTx(ctx, func(tx *sql.Tx) error {
 		prev, err := d.db.PayOrderByIDTx(ctx, tx, o.ID)
 		if err != nil {
@@ -335,20 +327,20 @@ func (d *Desk) refusePayment(ctx context.Context, o store.PayOrder, actor, msg, 
 			return nil // settled meanwhile
 		}
 		next := prev
-		next.State, next.LastError = store.PayStateRefused, msg
+		next.State, next.LastError = store.PayStateRefused, i18n.Encode(msg)
 		if err := d.db.UpdatePayOrderTx(ctx, tx, prev, next); err != nil {
 			return err
 		}
 		return d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventGateway, Actor: actor,
-			Summary: msg, Detail: detail})
+			Summary: i18n.Encode(msg), Detail: detail})
 	})
 }
 
 // Check outcomes, for the staff page.
-const (
-	checkChanged  = "The gateway's answer changed the payment."
-	checkSame     = "The gateway's answer changed nothing."
-	checkNotFound = "The gateway never received this payment. Create a new payment if the customer still has to pay."
+var (
+	checkChanged  = i18n.M("The gateway's answer changed the payment.")
+	checkSame     = i18n.M("The gateway's answer changed nothing.")
+	checkNotFound = i18n.M("The gateway never received this payment. Create a new payment if the customer still has to pay.")
 )
 
 // checkPayment asks the gateway about an order by its merchant order
@@ -360,14 +352,14 @@ const (
 // A check someone asked for (always) is written to the timeline with the
 // gateway's answer; an automatic one only when it changed something, so
 // that pages watching a payment do not flood its timeline.
-func (d *Desk) checkPayment(ctx context.Context, o store.PayOrder, actor, source string, always bool) (string, error) {
+func (d *Desk) checkPayment(ctx context.Context, o store.PayOrder, actor string, source i18n.Message, always bool) (i18n.Message, error) {
 	g, err := d.db.GatewayAccount(ctx, o.AccountID)
 	if err != nil {
-		return "", err
+		return i18n.Message{}, err
 	}
 	client, err := d.gatewayClient(g)
 	if err != nil {
-		return "", err
+		return i18n.Message{}, err
 	}
 	ans, err := client.QueryPayOrder(ctx, payments.PayQuery{MchOrderNo: o.MchOrderNo})
 	switch {
@@ -379,7 +371,7 @@ func (d *Desk) checkPayment(ctx context.Context, o store.PayOrder, actor, source
 			return err
 		})
 		if err != nil {
-			return "", err
+			return i18n.Message{}, err
 		}
 		if changed {
 			return checkChanged, nil
@@ -387,24 +379,24 @@ func (d *Desk) checkPayment(ctx context.Context, o store.PayOrder, actor, source
 		return checkSame, nil
 	case payments.IsNotFound(err):
 		if o.State == store.PayStateOpen {
-			return "", fmt.Errorf("the gateway says it has no order %s, although it created it: %w", o.MchOrderNo, err)
+			return i18n.Message{}, fmt.Errorf("the gateway says it has no order %s, although it created it: %w", o.MchOrderNo, err)
 		}
 		if d.now().Sub(o.UpdatedAt) < d.cfg.GatewayTimeout {
-			return "The gateway does not show the order yet; Paydesk will ask again.", nil
+			return i18n.M("The gateway does not show the order yet; Paydesk will ask again."), nil
 		}
-		if err := d.refusePayment(ctx, o, actor, "The gateway never received this payment (a query found no such order); create a new payment.", ""); err != nil {
-			return "", err
+		if err := d.refusePayment(ctx, o, actor, i18n.M("The gateway never received this payment (a query found no such order); nothing was paid. Create a new payment if the customer still has to pay."), ""); err != nil {
+			return i18n.Message{}, err
 		}
 		return checkNotFound, nil
 	default:
-		return "", err
+		return i18n.Message{}, err
 	}
 }
 
 // recordPaymentCheck applies a check's answer inside tx, the query going
 // on the timeline before the change it causes; it reports whether the
 // order changed.
-func (d *Desk) recordPaymentCheck(ctx context.Context, tx *sql.Tx, o store.PayOrder, ans *payments.PayOrder, actor, source string, always bool) (bool, error) {
+func (d *Desk) recordPaymentCheck(ctx context.Context, tx *sql.Tx, o store.PayOrder, ans *payments.PayOrder, actor string, source i18n.Message, always bool) (bool, error) {
 	before, err := d.db.PayOrderByIDTx(ctx, tx, o.ID)
 	if err != nil {
 		return false, err
@@ -412,7 +404,7 @@ func (d *Desk) recordPaymentCheck(ctx context.Context, tx *sql.Tx, o store.PayOr
 	news := before.State != store.PayStateOpen || before.Status == nil || payments.PayAdvances(*before.Status, ans.Status)
 	if always || news {
 		if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventQuery, Actor: actor,
-			Status: &ans.Status, Summary: fmt.Sprintf("%s: the gateway has the order %s, status %s", capitalize(source), ans.PayOrderID, payments.PayStatusText(ans.Status)),
+			Status: &ans.Status, Summary: i18n.Encode(i18n.M("Asked the gateway (%s): the payment is %s.", source, PayStatusName(ans.Status))),
 			Detail: rawJSON(ans.Raw)}); err != nil {
 			return false, err
 		}
@@ -445,33 +437,33 @@ func PaymentActionsFor(a Actor, o store.PayOrder, link store.PayLink) PaymentAct
 
 // CheckPayment is "Check status": it asks the gateway about a payment now,
 // records the answer on the timeline, and returns a sentence for staff.
-func (d *Desk) CheckPayment(ctx context.Context, a Actor, id int64) (string, error) {
+func (d *Desk) CheckPayment(ctx context.Context, a Actor, id int64) (i18n.Message, error) {
 	o, err := d.db.PayOrderByID(ctx, id)
 	if err != nil {
-		return "", err
+		return i18n.Message{}, err
 	}
 	link, err := d.db.PayLinkByOrder(ctx, o.ID)
 	if err != nil {
-		return "", err
+		return i18n.Message{}, err
 	}
 	if !PaymentActionsFor(a, o, link).Check {
 		switch {
 		case !a.AtLeast(store.RoleOperator):
-			return "", errOperatorOnly
+			return i18n.Message{}, errOperatorOnly
 		case o.State == store.PayStateCreating:
-			return "", refuse(Conflict, "The payment is still being created; wait a moment.")
+			return i18n.Message{}, refuse(Conflict, "The payment is still being created; wait a moment.")
 		}
-		return "", refuse(Conflict, "The payment was refused: there is nothing to ask the gateway. Create a new payment if the customer still has to pay.")
+		return i18n.Message{}, refuse(Conflict, "The payment was refused: there is nothing to ask the gateway. Create a new payment if the customer still has to pay.")
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.GatewayTimeout)
 	defer cancel()
 	if _, err := d.db.ClaimPayOrderCheck(ctx, o.ID, 0); err != nil {
-		return "", err
+		return i18n.Message{}, err
 	}
-	msg, err := d.checkPayment(ctx, o, a.Username, "status check by "+a.Username, true)
+	msg, err := d.checkPayment(ctx, o, a.Username, i18n.M("a status check by %s", a.Username), true)
 	if err != nil {
 		d.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
-		msg = fmt.Sprintf("The gateway could not be asked: %s. Try again in a moment.", err.Error())
+		msg = i18n.M("The gateway could not be asked: %s. Try again in a moment.", GatewayProblem(err))
 	}
 	return msg, nil
 }
@@ -506,7 +498,7 @@ func (d *Desk) RefreshPayment(ctx context.Context, o store.PayOrder) store.PayOr
 	}
 	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.cfg.GatewayTimeout)
 	defer cancel()
-	if _, err := d.checkPayment(qctx, o, "paydesk", "automatic query", false); err != nil {
+	if _, err := d.checkPayment(qctx, o, "paydesk", i18n.M("an automatic check"), false); err != nil {
 		d.log.Warn("payment status check", "mchOrderNo", o.MchOrderNo, "err", err)
 		return o
 	}
@@ -557,7 +549,7 @@ func (d *Desk) ResolvePayments(ctx context.Context) {
 		if ok, err := d.db.ClaimPayOrderCheck(ctx, o.ID, resolverEvery); err != nil || !ok {
 			continue
 		}
-		if _, err := d.checkPayment(ctx, o, "resolver", "query after an unclear create answer", false); err != nil && ctx.Err() == nil {
+		if _, err := d.checkPayment(ctx, o, "resolver", i18n.M("a check after an unclear create answer"), false); err != nil && ctx.Err() == nil {
 			d.log.Warn("payment resolver: query failed; will try again", "mchOrderNo", o.MchOrderNo, "err", err)
 		}
 	}
@@ -586,16 +578,16 @@ func (d *Desk) SetPaymentLinkActive(ctx context.Context, a Actor, id int64, acti
 	case !active && !acts.Deactivate:
 		return false, refuse(Conflict, "The payment is paid: its link stays, so that customers who open it see that it was paid.")
 	}
-	action, word := "payment.link_deactivate", "deactivated"
+	action, word, summary := "payment.link_deactivate", "deactivated", i18n.M("Payment link deactivated: customers who open it see that it was cancelled.")
 	if active {
-		action, word = "payment.link_reactivate", "reactivated"
+		action, word, summary = "payment.link_reactivate", "reactivated", i18n.M("Payment link reactivated: customers can pay with it again.")
 	}
 	err = d.db.InTx(ctx, func(tx *sql.Tx) error {
 		if err := d.db.SetPayLinkActiveTx(ctx, tx, o.ID, active, a.Username); err != nil {
 			return err
 		}
 		if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindPay, OrderRef: o.ID, Type: store.EventNote, Actor: a.Username,
-			Summary: "Payment link " + word}); err != nil {
+			Summary: i18n.Encode(summary)}); err != nil {
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: action, Subject: "pay:" + o.MchOrderNo,

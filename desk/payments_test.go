@@ -63,7 +63,7 @@ func TestPaymentFormAndLinkRules(t *testing.T) {
 	if err := e.sb.Pay(o.PayOrderID); err != nil {
 		t.Fatal(err)
 	}
-	if msg, err := e.d.CheckPayment(ctx, operator, o.ID); err != nil || msg != checkChanged {
+	if msg, err := e.d.CheckPayment(ctx, operator, o.ID); err != nil || msg.Key != checkChanged.Key {
 		t.Fatalf("check after paying: %q %v", msg, err)
 	}
 	o, _ = e.db.PayOrderByID(ctx, o.ID)

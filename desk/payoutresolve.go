@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -14,13 +14,25 @@ import (
 // unknownWhy is why a payout is "unknown": an unclear answer, or a
 // refusal of a payout sent again, which a query must confirm.
 type unknownWhy struct {
-	text    string // for the payout's error and its timeline
-	refusal bool   // the gateway refused a re-send; text is its refusal
+	text    i18n.Message // for the payout's error and its timeline
+	tech    string       // the error as the protocol says it
+	refusal bool         // the gateway refused a re-send; text is its refusal
 }
 
-func unclear(why string) unknownWhy { return unknownWhy{text: why} }
+func unclear(why i18n.Message, tech string) unknownWhy { return unknownWhy{text: why, tech: tech} }
 
-func refusedAgain(refusal string) unknownWhy { return unknownWhy{text: refusal, refusal: true} }
+func refusedAgain(err error) unknownWhy {
+	return unknownWhy{text: GatewayProblem(err), tech: err.Error(), refusal: true}
+}
+
+// storedText is a text column as a message: one written by i18n.Encode,
+// or text written before, printed as it is.
+func storedText(s string) i18n.Message {
+	if m, ok := i18n.Decode(s); ok {
+		return m
+	}
+	return i18n.M("%s", s)
+}
 
 // markUnknown records an outcome only a query can settle: the payout is
 // "unknown" and is queried after the backoff (at once when now is zero).
@@ -34,7 +46,7 @@ func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payo
 		return nil // a callback told us meanwhile
 	}
 	next := cur
-	next.State, next.LastError, next.RefusalUnconfirmed = store.PayoutUnknown, why.text, why.refusal
+	next.State, next.LastError, next.RefusalUnconfirmed = store.PayoutUnknown, i18n.Encode(why.text), why.refusal
 	if !sameTrans(cur, next) {
 		if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
 			return err
@@ -47,12 +59,12 @@ func (w *payoutWorker) markUnknown(ctx context.Context, tx *sql.Tx, p store.Payo
 	if err := db.SetPayoutNextTryTx(ctx, tx, p.ID, nextTry); err != nil {
 		return err
 	}
-	summary := "Outcome unclear (" + why.text + "); the gateway will be asked by merchant payout number, never sent blindly again"
+	summary := i18n.M("Not known whether the payout was made (%s). Paydesk asks the gateway by the payout's number; it never sends it again blindly.", why.text)
 	if why.refusal {
-		summary = "The gateway refused the payout sent again (" + why.text + "), but it may hold an earlier send under the same number: " +
-			"the gateway will be asked by merchant payout number before the refusal is taken"
+		summary = i18n.M("The gateway refused the payout when it was sent again (%s), but it may hold an earlier send under the same number: Paydesk asks the gateway before taking the refusal.", why.text)
 	}
-	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "worker", Summary: summary})
+	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "worker",
+		Summary: i18n.Encode(summary), Detail: why.tech})
 }
 
 func (w *payoutWorker) backoff(id int64) time.Duration {
@@ -139,7 +151,7 @@ func (w *payoutWorker) resolved(ctx context.Context, tx *sql.Tx, r payoutCall, n
 	case r.err == nil:
 		a := r.ans
 		if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker", Status: &a.Status,
-			Summary: fmt.Sprintf("Query by merchant payout number: the gateway has it (transOrderId %s, %s)", a.TransOrderID, payments.TransStatusText(a.Status)),
+			Summary: i18n.Encode(i18n.M("Asked the gateway by the payout's number: it has the payout, %s.", TransStatusName(a.Status))),
 			Detail:  rawJSON(a.Raw)}); err != nil {
 			return nil, err
 		}
@@ -168,7 +180,7 @@ func (w *payoutWorker) resolved(ctx context.Context, tx *sql.Tx, r payoutCall, n
 			return nil, err
 		}
 		if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker",
-			Summary: "Query by merchant payout number: the gateway does not have it; sending it again with the same number"}); err != nil {
+			Summary: i18n.Encode(i18n.M("Asked the gateway by the payout's number: it does not have the payout, so Paydesk sends it again under the same number.")), Detail: "query_order mchTransOrderNo: not found"}); err != nil {
 			return nil, err
 		}
 		return &next, nil
@@ -177,7 +189,7 @@ func (w *payoutWorker) resolved(ctx context.Context, tx *sql.Tx, r payoutCall, n
 			return nil, err
 		}
 		return nil, db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventQuery, Actor: "worker",
-			Summary: "Query unclear (" + r.err.Error() + "); asking again later"})
+			Summary: i18n.Encode(i18n.M("Asked the gateway by the payout's number, without a clear answer (%s); Paydesk asks again later.", GatewayProblem(r.err))), Detail: r.err.Error()})
 	}
 }
 
@@ -194,7 +206,7 @@ func (w *payoutWorker) confirmRefusal(ctx context.Context, tx *sql.Tx, cur store
 		return err
 	}
 	return w.d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: cur.ID, Type: store.EventQuery, Actor: "worker",
-		Summary: "Query by merchant payout number: the gateway does not have it; its refusal stands: " + cur.LastError})
+		Summary: i18n.Encode(i18n.M("Asked the gateway by the payout's number: it does not have the payout, so its refusal stands (%s). Nothing was paid.", storedText(cur.LastError)))})
 }
 
 // confirmRefusals asks the gateway about payouts refused when they were
@@ -231,7 +243,7 @@ func (w *payoutWorker) settleOldRefusal(ctx context.Context, tx *sql.Tx, r payou
 	}
 	next := cur
 	next.RefusalUnconfirmed = false
-	var summary string
+	var summary i18n.Message
 	switch a := r.ans; {
 	case r.err == nil && (a.Amount <= 0 || a.Amount == cur.Amount):
 		// The earlier send arrived: the payout exists and goes on.
@@ -249,17 +261,16 @@ func (w *payoutWorker) settleOldRefusal(ctx context.Context, tx *sql.Tx, r payou
 		if payments.IsTransSucceeded(st) {
 			next.TransSuccAt = msTime(a.TransSuccTime, now)
 		}
-		summary = fmt.Sprintf("Query by merchant payout number: the gateway has it after all (transOrderId %s, %s): an earlier send arrived, and the refusal of the payout sent again is void",
-			a.TransOrderID, payments.TransStatusText(st))
+		summary = i18n.M("Asked the gateway by the payout's number: it has the payout after all (%s). An earlier send arrived; the refusal of the payout sent again is void.", TransStatusName(st))
 		if cur.BatchID != 0 {
 			if err := db.ReopenBatchTx(ctx, tx, cur.BatchID); err != nil {
 				return err
 			}
 		}
 	case r.err == nil:
-		summary = fmt.Sprintf("Query by merchant payout number: the gateway holds another payout under it (%s, not %s); the refusal stands", money(a.Amount), money(cur.Amount))
+		summary = i18n.M("Asked the gateway by the payout's number: it holds another payout under it (%s, not %s); the refusal stands. Nothing was paid.", i18n.Money(a.Amount), i18n.Money(cur.Amount))
 	case payments.IsNotFound(r.err):
-		summary = "Query by merchant payout number: the gateway does not have it; the refusal stands: " + cur.LastError
+		summary = i18n.M("Asked the gateway by the payout's number: it does not have the payout, so its refusal stands (%s). Nothing was paid.", storedText(cur.LastError))
 	default:
 		return db.SetPayoutNextTryTx(ctx, tx, cur.ID, now.Add(w.backoff(cur.ID)))
 	}
@@ -272,7 +283,7 @@ func (w *payoutWorker) settleOldRefusal(ctx context.Context, tx *sql.Tx, r payou
 		status = next.Status
 	}
 	return db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: cur.ID, Type: store.EventQuery, Actor: "worker", Status: status,
-		Summary: summary, Detail: rawJSON(rawOf(r.ans))})
+		Summary: i18n.Encode(summary), Detail: rawJSON(rawOf(r.ans))})
 }
 
 // rawOf is the raw fields of an answer, if there is one.
@@ -342,8 +353,8 @@ func (w *payoutWorker) numberTaken(ctx context.Context, tx *sql.Tx, p store.Payo
 	if cur.State != store.PayoutUnknown && cur.State != store.PayoutSubmitting {
 		return nil
 	}
-	msg := fmt.Sprintf("The gateway holds another payout under merchant payout number %s (transOrderId %s, %s, not %s): this payout was not sent. Pay it again under a new number if it is still due.",
-		p.MchTransOrderNo, a.TransOrderID, money(a.Amount), money(p.Amount))
+	msg := i18n.Encode(i18n.M("The gateway holds another payout under this payout's number %s (%s, not %s): this payout was not sent and nothing was paid. Pay it again under a new number if it is still due.",
+		p.MchTransOrderNo, i18n.Money(a.Amount), i18n.Money(p.Amount)))
 	next := cur
 	next.State, next.LastError, next.RefusalUnconfirmed = store.PayoutRefused, msg, false
 	if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {

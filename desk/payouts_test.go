@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -134,7 +135,7 @@ func (e *coreEnv) sentBatch(maker Actor, n int) store.Batch {
 	for i := range n {
 		sum += int64(100 + i/100*100 + i%100)
 	}
-	b, err := e.d.SendBatch(ctx, maker, id, fmt.Sprint(n), yuanPlain(sum))
+	b, err := e.d.SendBatch(ctx, maker, id, fmt.Sprint(n), money.Plain(sum))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -253,10 +254,10 @@ func TestMakerIsNotApprover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if acts.Approve || acts.Reject || acts.ApproveNote == "" {
+		if acts.Approve || acts.Reject || acts.ApproveNote.Key == "" {
 			t.Errorf("%s (%s) may approve: %+v", a.Username, a.Role, acts)
 		}
-		if _, err := e.d.ApproveBatch(ctx, a, b.ID, "", ""); !isKind(err, Forbidden) {
+		if _, err := e.d.ApproveBatch(ctx, a, b.ID, "", "", ""); !isKind(err, Forbidden) {
 			t.Errorf("%s (%s) approves: %v", a.Username, a.Role, err)
 		}
 		if _, err := e.d.RejectBatch(ctx, a, b.ID, "no"); !isKind(err, Forbidden) {
@@ -266,7 +267,7 @@ func TestMakerIsNotApprover(t *testing.T) {
 	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); !acts.Approve {
 		t.Errorf("another approver may not approve: %+v", acts)
 	}
-	if got, err := e.d.ApproveBatch(ctx, approver1, b.ID, "ok", ""); err != nil || got.State != store.BatchApproved {
+	if got, err := e.d.ApproveBatch(ctx, approver1, b.ID, "ok", "", e.checked(b.ID)); err != nil || got.State != store.BatchApproved {
 		t.Fatalf("another approver: %+v %v", got, err)
 	}
 
@@ -278,7 +279,7 @@ func TestMakerIsNotApprover(t *testing.T) {
 	if b2.TwoPerson {
 		t.Fatal("a batch made with the rule off keeps it on")
 	}
-	if got, err := e.d.ApproveBatch(ctx, maker, b2.ID, "", ""); err != nil || got.State != store.BatchApproved {
+	if got, err := e.d.ApproveBatch(ctx, maker, b2.ID, "", "", e.checked(b2.ID)); err != nil || got.State != store.BatchApproved {
 		t.Fatalf("the maker with the rule off: %+v %v", got, err)
 	}
 	var detail string
@@ -301,7 +302,7 @@ func TestSecondApproverAboveTheLimit(t *testing.T) {
 	if small.NeedsSecond || !big.NeedsSecond {
 		t.Fatalf("needs a second approver: small %v, big %v", small.NeedsSecond, big.NeedsSecond)
 	}
-	first, err := e.d.ApproveBatch(ctx, approver1, big.ID, "one", "")
+	first, err := e.d.ApproveBatch(ctx, approver1, big.ID, "one", "", e.checked(big.ID))
 	if err != nil || first.State != store.BatchAwaitingApproval || first.ApprovedBy != approver1.Username {
 		t.Fatalf("first approval: %+v %v", first, err)
 	}
@@ -313,14 +314,14 @@ func TestSecondApproverAboveTheLimit(t *testing.T) {
 	if acts, _ := e.d.BatchActions(ctx, approver1, first, nil); acts.Approve {
 		t.Error("the first approver is offered a second approval")
 	}
-	if _, err := e.d.ApproveBatch(ctx, approver1, big.ID, "", ""); !isKind(err, Forbidden) {
+	if _, err := e.d.ApproveBatch(ctx, approver1, big.ID, "", "", ""); !isKind(err, Forbidden) {
 		t.Errorf("the same approver twice: %v", err)
 	}
-	second, err := e.d.ApproveBatch(ctx, approver2, big.ID, "", "")
+	second, err := e.d.ApproveBatch(ctx, approver2, big.ID, "", "", e.checked(big.ID))
 	if err != nil || second.State != store.BatchApproved || second.SecondApprovedBy != approver2.Username {
 		t.Fatalf("second approval: %+v %v", second, err)
 	}
-	if got, err := e.d.ApproveBatch(ctx, approver1, small.ID, "", ""); err != nil || got.State != store.BatchApproved {
+	if got, err := e.d.ApproveBatch(ctx, approver1, small.ID, "", "", e.checked(small.ID)); err != nil || got.State != store.BatchApproved {
 		t.Fatalf("below the limit one approval is enough: %+v %v", got, err)
 	}
 }
@@ -333,10 +334,10 @@ func TestApprovalExpires(t *testing.T) {
 	b := e.sentBatch(maker, 2)
 	other := e.sentBatch(maker, 1)
 	e.clock.Advance(3*24*time.Hour + time.Second) // the default expiry: 3 days
-	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); acts.Approve || !strings.Contains(acts.ApproveNote, "run out") {
+	if acts, _ := e.d.BatchActions(ctx, approver1, b, nil); acts.Approve || !strings.Contains(acts.ApproveNote.String(), "run out") {
 		t.Errorf("an expired batch is offered for approval: %+v", acts)
 	}
-	_, err := e.d.ApproveBatch(ctx, approver1, b.ID, "", "")
+	_, err := e.d.ApproveBatch(ctx, approver1, b.ID, "", "", e.checked(b.ID))
 	if r, ok := AsRefusal(err); !ok || r.Kind != Conflict || !strings.Contains(r.Error(), "the batch has expired and nothing was sent") {
 		t.Fatalf("approving an expired batch: %v", err)
 	}
@@ -370,7 +371,7 @@ func TestStepUpAboveTheLimit(t *testing.T) {
 		t.Errorf("the small batch asks for a step-up: %+v", acts)
 	}
 	for _, typed := range []string{"", "wrong-password-1"} {
-		if _, err := e.d.ApproveBatch(ctx, ap, big.ID, "", typed); !isKind(err, Invalid) {
+		if _, err := e.d.ApproveBatch(ctx, ap, big.ID, "", typed, e.checked(big.ID)); !isKind(err, Invalid) {
 			t.Errorf("step-up %q: %v", typed, err)
 		}
 	}
@@ -382,7 +383,7 @@ func TestStepUpAboveTheLimit(t *testing.T) {
 	if failed != 1 {
 		t.Errorf("%d step-up failures audited, want 1", failed)
 	}
-	got, err := e.d.ApproveBatch(ctx, ap, big.ID, "", "test-password-123")
+	got, err := e.d.ApproveBatch(ctx, ap, big.ID, "", "test-password-123", e.checked(big.ID))
 	if err != nil || got.State != store.BatchApproved {
 		t.Fatalf("with the password: %+v %v", got, err)
 	}
@@ -391,7 +392,7 @@ func TestStepUpAboveTheLimit(t *testing.T) {
 	if !strings.Contains(detail, "approved with step-up (password)") {
 		t.Errorf("audit detail %q", detail)
 	}
-	if _, err := e.d.ApproveBatch(ctx, ap, small.ID, "", ""); err != nil {
+	if _, err := e.d.ApproveBatch(ctx, ap, small.ID, "", "", e.checked(small.ID)); err != nil {
 		t.Errorf("below the limit: %v", err)
 	}
 }

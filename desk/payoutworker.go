@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -106,7 +107,7 @@ func (w *payoutWorker) recover(ctx context.Context) error {
 			return err
 		}
 		if len(list) > 0 {
-			if err := w.markAllUnknown(ctx, list, "sending was interrupted (the console stopped); the gateway is asked"); err != nil {
+			if err := w.markAllUnknown(ctx, list, i18n.M("sending was interrupted: the console stopped")); err != nil {
 				return err
 			}
 			continue
@@ -143,10 +144,10 @@ func (w *payoutWorker) recover(ctx context.Context) error {
 
 // markAllUnknown marks payouts unknown in one transaction, to be asked
 // about at once (see markUnknown).
-func (w *payoutWorker) markAllUnknown(ctx context.Context, list []store.Payout, why string) error {
+func (w *payoutWorker) markAllUnknown(ctx context.Context, list []store.Payout, why i18n.Message) error {
 	return w.d.db.InTx(ctx, func(tx *sql.Tx) error {
 		for _, p := range list {
-			if err := w.markUnknown(ctx, tx, p, unclear(why), time.Time{}); err != nil {
+			if err := w.markUnknown(ctx, tx, p, unclear(why, ""), time.Time{}); err != nil {
 				return err
 			}
 		}
@@ -183,7 +184,7 @@ func (w *payoutWorker) unstick(ctx context.Context) (int, error) {
 	if err != nil || len(list) == 0 {
 		return 0, err
 	}
-	return len(list), w.markAllUnknown(ctx, list, "no answer was recorded for this payout; the gateway is asked")
+	return len(list), w.markAllUnknown(ctx, list, i18n.M("no answer was recorded for this payout"))
 }
 
 // payoutCall is one gateway call's outcome for one payout: a create or a
@@ -321,17 +322,17 @@ func (w *payoutWorker) record(ctx context.Context, results []payoutCall) error {
 					return err
 				}
 			case payments.IsUnclear(r.err):
-				if err := w.markUnknown(ctx, tx, p, unclear(r.err.Error()), now); err != nil {
+				if err := w.markUnknown(ctx, tx, p, unclear(GatewayProblem(r.err), r.err.Error()), now); err != nil {
 					return err
 				}
 			case resent(p) && isGatewayRefusal(r.err):
-				if err := w.markUnknown(ctx, tx, p, refusedAgain(refusalText(r.err)), now); err != nil {
+				if err := w.markUnknown(ctx, tx, p, refusedAgain(r.err), now); err != nil {
 					return err
 				}
 			case payments.IsDuplicateNumber(r.err):
 				// A first send: the number may be taken by the gateway's
 				// own earlier record of it, or by another system.
-				if err := w.markUnknown(ctx, tx, p, unclear(r.err.Error()), now); err != nil {
+				if err := w.markUnknown(ctx, tx, p, unclear(GatewayProblem(r.err), r.err.Error()), now); err != nil {
 					return err
 				}
 			default:
@@ -347,7 +348,7 @@ func (w *payoutWorker) record(ctx context.Context, results []payoutCall) error {
 // accepted records inside tx that the gateway accepted payout p.
 func (w *payoutWorker) accepted(ctx context.Context, tx *sql.Tx, p store.Payout, a *payments.TransOrder) error {
 	if err := w.d.db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventGateway, Actor: "gateway",
-		Status: &a.Status, Summary: fmt.Sprintf("The gateway accepted the payout: transOrderId %s, status %s", a.TransOrderID, payments.TransStatusText(a.Status)),
+		Status: &a.Status, Summary: i18n.Encode(i18n.M("The gateway accepted the payout of %s to %s; it is %s.", i18n.Money(p.Amount), p.AccountName, TransStatusName(a.Status))),
 		Detail: rawJSON(a.Raw)}); err != nil {
 		return err
 	}
@@ -382,29 +383,14 @@ func (w *payoutWorker) refused(ctx context.Context, tx *sql.Tx, p store.Payout, 
 		return nil // a callback or query got there first
 	}
 	next := cur
-	next.State, next.LastError = store.PayoutRefused, refusalText(callErr)
+	next.State, next.LastError = store.PayoutRefused, i18n.Encode(GatewayProblem(callErr))
 	if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
 		return err
 	}
 	if err := db.AddEventTx(ctx, tx, store.Event{OrderKind: store.KindTrans, OrderRef: p.ID, Type: store.EventError, Actor: "gateway",
-		Summary: "The gateway refused the payout: " + next.LastError}); err != nil {
+		Summary: i18n.Encode(i18n.M("The gateway refused the payout (%s); nothing was paid.", GatewayProblem(callErr))), Detail: callErr.Error()}); err != nil {
 		return err
 	}
 	w.forget(p.ID)
 	return nil
-}
-
-func refusalText(err error) string {
-	var g *payments.GatewayError
-	if errors.As(err, &g) {
-		msg := g.RetMsg
-		if g.ErrDes != "" && g.ErrDes != g.RetMsg {
-			msg += " (" + g.ErrDes + ")"
-		}
-		if g.ErrCode != "" {
-			msg += " [" + g.ErrCode + "]"
-		}
-		return msg
-	}
-	return err.Error()
 }

@@ -10,13 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 )
 
 // querySpec says why an order is queried.
 type querySpec struct {
-	source        string // "manual query", "resend", "reconciler"
+	title         i18n.Message // how its timeline entries start: who asked, and why
 	actor         string
 	clientAddr    string
 	executeNotify bool // a resend: ask the gateway to send the callback again
@@ -25,7 +26,7 @@ type querySpec struct {
 }
 
 // obsSource names the query for the status events it causes.
-func (q querySpec) obsSource() string {
+func (q querySpec) obsSource() i18n.Message {
 	switch {
 	case q.executeNotify:
 		return sourceResend
@@ -37,7 +38,7 @@ func (q querySpec) obsSource() string {
 
 // QueryResult is what a query found, in a sentence for staff.
 type QueryResult struct {
-	Message  string
+	Message  i18n.Message
 	Answered bool // the gateway answered with the order
 	Changed  bool // the answer changed the order
 	Status   *int
@@ -64,7 +65,7 @@ func (d *Desk) QueryOrder(ctx context.Context, a Actor, kind string, id int64) (
 	if err != nil {
 		return QueryResult{}, err
 	}
-	return d.queryAndApply(ctx, o, querySpec{source: "manual query", actor: a.Username, clientAddr: a.ClientAddr})
+	return d.queryAndApply(ctx, o, querySpec{title: i18n.M("%s asked the gateway", a.Username), actor: a.Username, clientAddr: a.ClientAddr})
 }
 
 // errOperatorOnly refuses what needs an operator or above.
@@ -117,7 +118,7 @@ func (d *Desk) ask(ctx context.Context, acct store.GatewayAccount, o order, spec
 // callback.
 func (d *Desk) recordQuery(ctx context.Context, tx *sql.Tx, o order, spec querySpec, ans queryAnswer) (QueryResult, error) {
 	var res QueryResult
-	what := strings.ToUpper(spec.source[:1]) + spec.source[1:]
+	what := spec.title
 	ev := store.Event{OrderKind: o.kind, OrderRef: o.id, Actor: spec.actor}
 	if spec.reconcile {
 		if err := d.db.MarkReconciledTx(ctx, tx, o.kind, o.id, spec.reconcileNext); err != nil {
@@ -131,45 +132,43 @@ func (d *Desk) recordQuery(ctx context.Context, tx *sql.Tx, o order, spec queryS
 		}
 	}
 	if qerr := ans.err; qerr != nil {
-		ev.Type = store.EventError
-		ev.Summary = what + " failed: " + qerr.Error()
-		switch {
-		case payments.IsNotFound(qerr):
-			ev.Summary = what + ": the gateway does not know this order (" + qerr.Error() + ")."
-		case payments.IsUnclear(qerr):
-			ev.Summary = what + ": the gateway did not answer clearly (" + qerr.Error() + "); nothing was learned."
+		ev.Type, ev.Detail = store.EventError, qerr.Error()
+		res.Message = i18n.M("%s: %s; nothing was learned.", what, GatewayProblem(qerr))
+		if payments.IsNotFound(qerr) {
+			res.Message = i18n.M("%s: the gateway does not know this order.", what)
 		}
-		res.Message = ev.Summary
+		ev.Summary = i18n.Encode(res.Message)
 		return res, d.db.AddEventTx(ctx, tx, ev)
 	}
 	st := ans.status
 	res.Answered, res.Status = true, &st
 	if ans.amount != o.amount || ans.mchNo != o.mchNo {
-		reason := fmt.Sprintf("the gateway's answer is for %s, %d fen; the order is %s, %d fen", ans.mchNo, ans.amount, o.mchNo, o.amount)
-		ev.Type, ev.Summary, ev.Detail = store.EventError, what+": "+reason+". Nothing was changed.", paramsText(ans.raw)
-		res.Message = ev.Summary
+		res.Message = i18n.M("%s: the gateway's answer is for %s, %s; the order is %s, %s. Nothing was changed.",
+			what, ans.mchNo, i18n.Money(ans.amount), o.mchNo, i18n.Money(o.amount))
+		ev.Type, ev.Summary, ev.Detail = store.EventError, i18n.Encode(res.Message), paramsText(ans.raw)
 		if _, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: o.kind + ":" + strconv.FormatInt(o.id, 10),
-			OrderKind: o.kind, OrderRef: o.id, Summary: "A query answer does not match the order held: " + reason + "."}); err != nil {
+			OrderKind: o.kind, OrderRef: o.id, Summary: i18n.Encode(i18n.M("The gateway's answer about %s %s does not match the order Paydesk holds: the gateway says %s, %s; Paydesk holds %s, %s. Nothing was changed and no money moved because of it. Check the order with the gateway.",
+				OrderKindName(o.kind), o.mchNo, ans.mchNo, i18n.Money(ans.amount), o.mchNo, i18n.Money(o.amount)))}); err != nil {
 			return res, err
 		}
 		return res, d.db.AddEventTx(ctx, tx, ev)
 	}
 	if spec.executeNotify {
 		if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: o.kind, OrderRef: o.id, Type: store.EventResend, Actor: spec.actor, At: ans.askedAt,
-			Summary: "Resend asked (query with executeNotify)"}); err != nil {
+			Summary: i18n.Encode(i18n.M("Asked the gateway to send its notification again.")), Detail: "query_order executeNotify=true"}); err != nil {
 			return res, err
 		}
 	}
 	ev.Type, ev.Status, ev.Detail, ev.At = store.EventQuery, &st, paramsText(ans.raw), ans.askedAt
-	ev.Summary = what + ": the gateway says " + StatusText(o.kind, &st)
+	res.Message = i18n.M("%s: the order is %s.", what, StatusName(o.kind, &st))
 	if spec.executeNotify {
 		if Notifiable(o.kind, &st) {
-			ev.Summary += "; it sends the callback again"
+			res.Message = i18n.M("%s: the order is %s; the gateway sends its notification again.", what, StatusName(o.kind, &st))
 		} else {
-			ev.Summary += "; it re-notifies only " + NotifiableText(o.kind) + ", so no callback is sent"
+			res.Message = i18n.M("%s: the order is %s; the gateway re-notifies only %s, so no notification is sent.", what, StatusName(o.kind, &st), NotifiableText(o.kind))
 		}
 	}
-	res.Message = ev.Summary + "."
+	ev.Summary = i18n.Encode(res.Message)
 	if err := d.db.AddEventTx(ctx, tx, ev); err != nil {
 		return res, err
 	}
@@ -187,12 +186,13 @@ func (d *Desk) recordQuery(ctx context.Context, tx *sql.Tx, o order, spec queryS
 // missedCallback flags a status learned by the reconciler's query, which
 // no callback brought.
 func (d *Desk) missedCallback(ctx context.Context, tx *sql.Tx, o order, spec querySpec, st int) error {
-	summary := fmt.Sprintf("Missed callback: the status %s was learned by query; no callback had brought it.", StatusText(o.kind, &st))
-	if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: o.kind, OrderRef: o.id, Type: store.EventNote, Actor: spec.actor, Summary: summary, Status: &st}); err != nil {
+	summary := i18n.M("Missed callback: the order is %s, which Paydesk learned by asking the gateway; no callback had brought it.", StatusName(o.kind, &st))
+	if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: o.kind, OrderRef: o.id, Type: store.EventNote, Actor: spec.actor, Summary: i18n.Encode(summary), Status: &st}); err != nil {
 		return err
 	}
 	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMissedCallback, DedupeKey: o.kind + ":" + strconv.FormatInt(o.id, 10),
-		OrderKind: o.kind, OrderRef: o.id, Summary: kindText(o.kind) + " " + o.mchNo + ": " + summary})
+		OrderKind: o.kind, OrderRef: o.id, Summary: i18n.Encode(i18n.M("%s %s is %s, which Paydesk learned by asking the gateway: no callback brought it, so the shop may not know. Check with the shop, and resend the notification if it has not heard.",
+			OrderKindName(o.kind), o.mchNo, StatusName(o.kind, &st)))})
 	return err
 }
 
@@ -316,7 +316,7 @@ func (d *Desk) keepExternal(ctx context.Context, acct store.GatewayAccount, ans 
 		}
 		kept = true
 		if err := d.db.AddEventTx(ctx, tx, store.Event{OrderKind: kind, OrderRef: id, Type: store.EventQuery, Actor: a.Username, Status: &st,
-			Summary: "Looked up at the gateway by number " + q + ": created outside Paydesk, the gateway says " + StatusText(kind, &st),
+			Summary: i18n.Encode(i18n.M("Found at the gateway by the number %s: made outside Paydesk by the merchant's other systems; the order is %s.", q, StatusName(kind, &st))),
 			Detail:  paramsText(raw)}); err != nil {
 			return err
 		}

@@ -3,6 +3,8 @@ package desk
 import (
 	"context"
 	"time"
+
+	"paydesk/internal/i18n"
 )
 
 // Reconciliation: orders that sit in created/paying/transferring longer
@@ -56,7 +58,7 @@ func (d *Desk) Reconcile(ctx context.Context) (int, error) {
 			return i, err
 		}
 		next := now.Add(reconcileAfter << min(c.ReconcileCount, 10))
-		if _, err := d.queryAndApply(ctx, o, querySpec{source: "reconciler", actor: "reconciler", reconcile: true, reconcileNext: next}); err != nil {
+		if _, err := d.queryAndApply(ctx, o, querySpec{title: i18n.M("Reconciliation asked the gateway"), actor: "reconciler", reconcile: true, reconcileNext: next}); err != nil {
 			return i, err
 		}
 	}

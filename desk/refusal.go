@@ -2,7 +2,8 @@ package desk
 
 import (
 	"errors"
-	"fmt"
+
+	"paydesk/internal/i18n"
 )
 
 // Kind says what sort of refusal a Refusal is, so that the HTTP side can
@@ -55,8 +56,26 @@ func (r *Refusal) FieldErrors() map[string]string {
 	return m
 }
 
-// Error is the sentence for staff.
-func (r *Refusal) Error() string { return fmt.Sprintf(r.Format, r.Args...) }
+// Error is the sentence in English, for logs and tests.
+func (r *Refusal) Error() string { return r.Message().String() }
+
+// Message is the sentence for staff, to be printed in their language.
+func (r *Refusal) Message() i18n.Message { return i18n.M(r.Format, r.Args...) }
+
+// FieldMessages maps each refused field to its sentence, like
+// FieldErrors, to be printed in the reader's language.
+func (r *Refusal) FieldMessages() map[string]i18n.Message {
+	m := map[string]i18n.Message{}
+	if r.Field != "" {
+		m[r.Field] = r.Message()
+	}
+	for _, f := range r.Fields {
+		if _, ok := m[f.Field]; !ok {
+			m[f.Field] = f.Message()
+		}
+	}
+	return m
+}
 
 // refuse makes a Refusal.
 func refuse(kind Kind, format string, args ...any) *Refusal {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/store"
 )
 
@@ -84,13 +85,13 @@ func (d *Desk) ResendOrder(ctx context.Context, a Actor, kind string, id int64) 
 		return QueryResult{}, refuse(TooMany, "This order was resent %s ago. Wait %s for that callback before resending again.",
 			waitText(d.now().Sub(last)), waitText(wait))
 	}
-	return d.queryAndApply(ctx, o, querySpec{source: "resend", actor: a.Username, clientAddr: a.ClientAddr, executeNotify: true})
+	return d.queryAndApply(ctx, o, querySpec{title: i18n.M("%s asked the gateway to notify again", a.Username), actor: a.Username, clientAddr: a.ClientAddr, executeNotify: true})
 }
 
 // StartBulkResend stores a resend job for the orders of the plan of rows
 // (described by filter, for the record) and runs it in the background; it
 // returns the job's id.
-func (d *Desk) StartBulkResend(ctx context.Context, a Actor, filter string, rows []store.OrderSummary) (int64, error) {
+func (d *Desk) StartBulkResend(ctx context.Context, a Actor, filter i18n.Message, rows []store.OrderSummary) (int64, error) {
 	if !a.AtLeast(store.RoleOperator) {
 		return 0, errOperatorOnly
 	}
@@ -104,13 +105,13 @@ func (d *Desk) StartBulkResend(ctx context.Context, a Actor, filter string, rows
 	var id int64
 	err := d.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, err = d.db.CreateResendJobTx(ctx, tx, store.ResendJob{CreatedBy: a.Username, Filter: filter,
+		id, err = d.db.CreateResendJobTx(ctx, tx, store.ResendJob{CreatedBy: a.Username, Filter: i18n.Encode(filter),
 			Owner: d.instance, LeaseUntil: d.resendLeaseEnd()}, plan.Items)
 		if err != nil {
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "resend.start", Subject: "resend_job:" + strconv.FormatInt(id, 10),
-			Detail: fmt.Sprintf("%d orders matching %s", len(plan.Items), filter), ClientAddr: a.ClientAddr})
+			Detail: fmt.Sprintf("%d orders matching %s", len(plan.Items), filter.String()), ClientAddr: a.ClientAddr})
 	})
 	if err != nil {
 		return 0, err
@@ -254,24 +255,24 @@ func (d *Desk) resendOne(ctx context.Context, it store.ResendItem, a Actor) (res
 	}
 	switch d.resendVerdict(o.kind, o.status, last) {
 	case ResendIneligible:
-		return "skipped", "no longer " + NotifiableText(o.kind)
+		return "skipped", i18n.Encode(i18n.M("the gateway re-notifies only %s", NotifiableText(o.kind)))
 	case ResendCooling:
-		return "skipped", "resent " + waitText(d.now().Sub(last)) + " ago"
+		return "skipped", i18n.Encode(i18n.M("resent %s ago", waitText(d.now().Sub(last))))
 	}
-	res, err := d.queryAndApply(ctx, o, querySpec{source: "resend", actor: a.Username, clientAddr: a.ClientAddr, executeNotify: true})
+	res, err := d.queryAndApply(ctx, o, querySpec{title: i18n.M("%s asked the gateway to notify again", a.Username), actor: a.Username, clientAddr: a.ClientAddr, executeNotify: true})
 	switch {
 	case err != nil:
 		return "failed", err.Error()
 	case !res.Answered:
-		return "failed", res.Message
+		return "failed", i18n.Encode(res.Message)
 	}
-	return "sent", res.Message
+	return "sent", i18n.Encode(res.Message)
 }
 
-// waitText renders a wait in whole seconds, rounded up: "3 s".
-func waitText(d time.Duration) string {
+// waitText is a wait in whole seconds, rounded up: "3 s".
+func waitText(d time.Duration) i18n.Message {
 	secs := int((d + time.Second - 1) / time.Second)
-	return fmt.Sprintf("%d s", max(secs, 1))
+	return i18n.M("%d s", max(secs, 1))
 }
 
 // resendLeaseEnd is the end of a resend job's lease renewed now: longer

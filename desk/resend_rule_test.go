@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/payments/sandbox"
 	"paydesk/store"
@@ -92,13 +93,14 @@ func TestResentPayoutRefusalConfirmedByQuery(t *testing.T) {
 	evs, _ := e.db.Events(ctx, store.KindTrans, p.ID)
 	var asked, stands bool
 	for _, ev := range evs {
-		asked = asked || strings.Contains(ev.Summary, "before the refusal is taken")
-		stands = stands || strings.Contains(ev.Summary, "its refusal stands")
+		summary := (*i18n.Printer)(nil).Text(ev.Summary)
+		asked = asked || strings.Contains(summary, "before taking the refusal")
+		stands = stands || strings.Contains(summary, "its refusal stands")
 	}
 	if !asked || !stands {
 		t.Errorf("the timeline does not tell the refusal was confirmed by a query: %+v", evs)
 	}
-	if acts, _ := e.d.BatchActions(ctx, operator, b, nil); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote != "" {
+	if acts, _ := e.d.BatchActions(ctx, operator, b, nil); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote.Key != "" {
 		t.Errorf("a confirmed refusal is not offered for a retry: %+v", acts)
 	}
 }
@@ -127,7 +129,7 @@ func TestOldUnconfirmedRefusalsAreAskedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acts.Retry || !strings.Contains(acts.RetryNote, "2 refused payouts are not offered for a retry") {
+	if acts.Retry || !strings.Contains(acts.RetryNote.String(), "2 refused payouts are not offered for a retry") {
 		t.Fatalf("before the worker asked: %+v", acts)
 	}
 	if _, _, err := e.d.RetryBatch(ctx, operator, id); !isKind(err, Conflict) {
@@ -157,7 +159,7 @@ func TestOldUnconfirmedRefusalsAreAskedOnce(t *testing.T) {
 	if b.Outcome != store.OutcomePartiallySucceeded {
 		t.Errorf("outcome %q", b.Outcome)
 	}
-	if acts, _ := e.d.BatchActions(ctx, operator, b, nil); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote != "" {
+	if acts, _ := e.d.BatchActions(ctx, operator, b, nil); !acts.Retry || acts.RetryCount != 1 || acts.RetryNote.Key != "" {
 		t.Errorf("after the worker asked: %+v", acts)
 	}
 	newID, n, err := e.d.RetryBatch(ctx, operator, id)

@@ -5,9 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
-	"strings"
 
-	"paydesk/payments"
+	"paydesk/internal/money"
 	"paydesk/store"
 )
 
@@ -52,26 +51,14 @@ func (d *Desk) SetMaxPayment(ctx context.Context, a Actor, typed string) (int64,
 	if !a.AtLeast(store.RoleAdmin) {
 		return 0, errAdminOnly
 	}
-	fen, err := payments.ParseYuan(typed)
+	fen, err := money.Parse(typed)
 	if err != nil {
-		return 0, refuseField("max_amount", "The largest payment amount: %s", sentence(err.Error()))
+		return 0, refuseField("max_amount", "The largest payment amount: %s", AmountProblem(err))
 	}
 	old := d.MaxPaymentFen(ctx)
 	return fen, d.saveSettings(ctx, a, map[string]string{settingMaxPaymentFen: strconv.FormatInt(fen, 10)}, store.AuditEntry{
 		Action: "settings.payment_max_amount", Subject: "setting:" + settingMaxPaymentFen,
-		Detail: fmt.Sprintf("from %s to %s", money(old), money(fen))})
-}
-
-// sentence capitalises an error message and ends it with a full stop.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
+		Detail: fmt.Sprintf("from %s to %s", money.Format(old), money.Format(fen))})
 }
 
 // RecordExport writes the audit row of a download of data (what, e.g.

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"paydesk/payments"
+	"paydesk/internal/money"
 	"paydesk/store"
 )
 
@@ -39,7 +39,7 @@ func (d *Desk) StepUpLimit(ctx context.Context) (int64, error) {
 // and per address, like sign-ins.
 func (d *Desk) ApprovalStepUp(ctx context.Context, a Actor, batchID int64, typed string, limit int64) (string, error) {
 	if typed == "" {
-		return "", refuse(Invalid, "The batch's total is above %s: type your password or a current two-factor code to approve it. Nothing was approved.", money(limit))
+		return "", refuse(Invalid, "The batch's total is above %s: type your password or a current two-factor code to approve it. Nothing was approved.", money.Format(limit))
 	}
 	u, err := d.db.UserByID(ctx, a.UserID)
 	if err != nil {
@@ -118,8 +118,8 @@ func (d *Desk) SetSecurity(ctx context.Context, a Actor, requireTwoFactor bool, 
 	var limit int64
 	if limitTyped = strings.TrimSpace(limitTyped); limitTyped != "" {
 		var err error
-		if limit, err = payments.ParseYuan(limitTyped); err != nil {
-			return refuseField("step_up_limit", "The limit %s.", err.Error())
+		if limit, err = money.Parse(limitTyped); err != nil {
+			return refuseField("step_up_limit", "The step-up limit: %s", AmountProblem(err))
 		}
 	}
 	old, err := d.Security(ctx)
@@ -141,5 +141,5 @@ func limitText(fen int64) string {
 	if fen <= 0 {
 		return "never"
 	}
-	return money(fen)
+	return money.Format(fen)
 }

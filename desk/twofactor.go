@@ -220,7 +220,7 @@ func (d *Desk) auditThrottled(ctx context.Context, u store.User, at throttleAtte
 		return nil
 	}
 	return d.db.Audit(ctx, store.AuditEntry{Actor: u.Username, Action: "auth.two_factor_failed", Subject: "user:" + u.Username,
-		Detail: "refused: too many wrong passwords or codes; throttled for " + waitText(at.wait) + "; further refusals are not audited", ClientAddr: addr})
+		Detail: "refused: too many wrong passwords or codes; throttled for " + waitText(at.wait).String() + "; further refusals are not audited", ClientAddr: addr})
 }
 
 // codeRefused ends an attempt reserved on key and the address as a failure,

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"paydesk/internal/i18n"
 	"paydesk/store"
 )
 
@@ -19,8 +20,9 @@ type UserActions struct {
 	Enable         bool
 	ResetPassword  bool
 	ResetTwoFactor bool
-	// Note explains a change the page does not offer, or "".
-	Note string
+	// Note explains a change the page does not offer; its Key is "" when
+	// there is nothing to explain.
+	Note i18n.Message
 }
 
 // UserActionsFor is what a may do with u; enabledAdmins is how many
@@ -39,7 +41,7 @@ func UserActionsFor(a Actor, u store.User, enabledAdmins int) UserActions {
 		ResetTwoFactor: !self && u.TwoFactor,
 	}
 	if last {
-		acts.Note = fmt.Sprintf("%s is the last enabled admin: make another user admin first, so that someone can still manage users.", u.Username)
+		acts.Note = i18n.M("%s is the last enabled admin: make another user admin first, so that someone can still manage users.", u.Username)
 	}
 	return acts
 }

@@ -35,14 +35,14 @@ func TestLastAdminCannotBeDisabledOrDemoted(t *testing.T) {
 	op := e.addUser("op", store.RoleOperator)
 	me := actorOf(root)
 
-	if acts := UserActionsFor(me, root, 2); !acts.ChangeRole || acts.Disable || acts.ResetPassword || acts.Note != "" {
+	if acts := UserActionsFor(me, root, 2); !acts.ChangeRole || acts.Disable || acts.ResetPassword || acts.Note.Key != "" {
 		t.Errorf("own row with two admins: %+v", acts)
 	}
 	if _, err := e.d.SetUserDisabled(ctx, me, second.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	// root is now the last enabled admin.
-	if acts := UserActionsFor(me, root, 1); acts.ChangeRole || acts.Disable || acts.Note == "" {
+	if acts := UserActionsFor(me, root, 1); acts.ChangeRole || acts.Disable || acts.Note.Key == "" {
 		t.Errorf("the last admin's row: %+v", acts)
 	}
 	if _, err := e.d.SetUserRole(ctx, me, root.ID, store.RoleViewer); !isKind(err, Invalid) {

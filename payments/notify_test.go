@@ -29,8 +29,9 @@ func TestParseNotificationVectors(t *testing.T) {
 	trans := vectorByName(t, "trans_notify_seed_fields")
 	payWant := Notification{Kind: NotifyPay, MchID: "20001222", AppID: "0ae8be35ff634e2abe94f5f32f6d5c4f",
 		OrderID: "P01000020181013115051810", MchOrderNo: "20160427210604000490", ProductID: 8000,
-		Amount: 100, Status: 2, SuccTime: 1505049094262, BackType: 2}
+		Amount: 100, Status: 2, SuccTime: 1505049094262, BackType: 2, Income: 98}
 	seedWant := payWant
+	seedWant.Income = 0 // the reference gateway's older edition sends no income
 	seedWant.ChannelOrderNo, seedWant.Param2 = "wx2016081611532915ae15beab0167893571", "备注 A&B"
 	transWant := Notification{Kind: NotifyTrans, MchID: "20001222", OrderID: "T01000020181013115051811",
 		MchOrderNo: "20160427210604000491", Amount: 100, Status: 2, SuccTime: 1505049094262, BackType: 2}

@@ -196,6 +196,9 @@ type BatchIssue struct {
 	Severity string // "error" or "warning"
 	Message  string
 	Raw      string // the row as read, for error rows
+	// Cells are an error row's cells in the template's column order, kept
+	// with its first error (nil on the others and on warnings).
+	Cells []string
 }
 
 // Issue severities.
@@ -296,7 +299,7 @@ func (db *DB) NewBatchWriter(ctx context.Context, tx *sql.Tx) (*BatchWriter, err
 		w.one.Close()
 		return nil, err
 	}
-	if w.issue, err = tx.PrepareContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message, raw) VALUES (?, ?, ?, ?, ?)`); err != nil {
+	if w.issue, err = tx.PrepareContext(ctx, `INSERT INTO payout_batch_issues (batch_id, row_no, severity, message, raw, cells) VALUES (?, ?, ?, ?, ?, ?)`); err != nil {
 		w.one.Close()
 		w.many.Close()
 		return nil, err
@@ -386,7 +389,7 @@ func (w *BatchWriter) Flush(ctx context.Context) error {
 
 // Issue inserts one error or warning.
 func (w *BatchWriter) Issue(ctx context.Context, i BatchIssue) error {
-	_, err := w.issue.ExecContext(ctx, i.BatchID, i.RowNo, i.Severity, i.Message, i.Raw)
+	_, err := w.issue.ExecContext(ctx, i.BatchID, i.RowNo, i.Severity, i.Message, i.Raw, encodeCells(i.Cells))
 	return err
 }
 

@@ -15,8 +15,17 @@ func (db *DB) DraftTotalsTx(ctx context.Context, tx *sql.Tx, batchID int64) (n i
 
 // WarningRowsTx counts the rows of a batch with a warning, inside tx.
 func (db *DB) WarningRowsTx(ctx context.Context, tx *sql.Tx, batchID int64) (int, error) {
+	return warningRows(ctx, tx, batchID)
+}
+
+// WarningRows counts the rows of a batch with a warning.
+func (db *DB) WarningRows(ctx context.Context, batchID int64) (int, error) {
+	return warningRows(ctx, db.DB, batchID)
+}
+
+func warningRows(ctx context.Context, q querier, batchID int64) (int, error) {
 	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT row_no) FROM payout_batch_issues WHERE batch_id = ? AND severity = ?`, batchID, IssueWarning).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT count(DISTINCT row_no) FROM payout_batch_issues WHERE batch_id = ? AND severity = ?`, batchID, IssueWarning).Scan(&n)
 	return n, err
 }
 

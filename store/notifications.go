@@ -385,7 +385,9 @@ func (db *DB) PayoutByMchTransOrderNoTx(ctx context.Context, tx *sql.Tx, account
 	return db.onePayout(ctx, tx, `account_id = ? AND mch_trans_order_no = ?`, accountID, no)
 }
 
-// OrderBrief is what checking a callback against an order needs.
+// OrderBrief is what checking a callback against an order needs, and for
+// a pay order what applying it changes (PayOrder of Brief), so that the
+// order is read once.
 type OrderBrief struct {
 	ID             int64
 	AccountID      int64
@@ -395,16 +397,35 @@ type OrderBrief struct {
 	Amount         int64
 	Status         *int
 	State          string
+	// Pay orders only.
+	PayURL    string
+	PaySuccAt time.Time
+	LastError string
+	Income    int64
+}
+
+// PayOrder is the pay order o briefs: the fields it holds, the others
+// zero. UpdatePayOrderTx writes only what differs from it, so it serves
+// as the row read when only those fields change.
+func (o OrderBrief) PayOrder() PayOrder {
+	return PayOrder{ID: o.ID, AccountID: o.AccountID, MchOrderNo: o.MchNo, PayOrderID: o.GateNo, ChannelOrderNo: o.ChannelOrderNo,
+		Amount: o.Amount, Status: o.Status, State: o.State, PayURL: o.PayURL, PaySuccAt: o.PaySuccAt, LastError: o.LastError, Income: o.Income}
 }
 
 func (db *DB) orderBrief(ctx context.Context, tx *sql.Tx, kind, where string, args ...any) (OrderBrief, error) {
-	q := `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state FROM pay_orders WHERE ` + where
-	if kind == KindTrans {
-		q = `SELECT id, account_id, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, status, state FROM payouts WHERE ` + where
-	}
 	var o OrderBrief
 	var status sql.NullInt64
-	err := db.queryRow(ctx, tx, q, args...).Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State)
+	var err error
+	if kind == KindTrans {
+		err = db.queryRow(ctx, tx, `SELECT id, account_id, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, status, state
+			FROM payouts WHERE `+where, args...).Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State)
+	} else {
+		var succ string
+		err = db.queryRow(ctx, tx, `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state,
+			pay_url, coalesce(pay_succ_at, ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `+where, args...).
+			Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State, &o.PayURL, &succ, &o.LastError, &o.Income)
+		o.PaySuccAt = parseTime(succ)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, fmt.Errorf("%s order: %w", kind, ErrNotFound)
 	}

@@ -62,66 +62,114 @@ func (db *DB) Orders(ctx context.Context, f OrderFilter) ([]OrderSummary, error)
 		if f.Kind != "" && f.Kind != kind {
 			continue
 		}
-		table, mch, gate := "pay_orders", "mch_order_no", "pay_order_id"
-		if kind == KindTrans {
-			table, mch, gate = "payouts", "mch_trans_order_no", "trans_order_id"
+		// A pay order's status group is listed one status at a time, each
+		// newest first through pay_orders_status_idx (status, created_at,
+		// id): whether a group is most of the orders or a handful, each
+		// query reads at most Limit rows. One query with the group's
+		// statuses ORed leaves the plan to SQLite, which without
+		// statistics (the console runs no ANALYZE) sorted every open
+		// order: 160 ms with 150,000 of them, for 50 rows.
+		clauses := []string{statusClause(kind, f.Status)}
+		if kind == KindPay {
+			if one := payStatusesOf(f.Status); one != nil {
+				clauses = one
+			}
 		}
-		var where []string
-		var args []any
-		if c := statusClause(kind, f.Status); c != "" {
-			where = append(where, c)
-		}
-		if kind == KindTrans {
-			// Payouts never sent are not gateway orders.
-			where = append(where, `state IN ('submitting', 'submitted', 'unknown')`)
-		}
-		if f.Origin != "" {
-			where, args = append(where, `origin = ?`), append(args, f.Origin)
-		}
-		if !f.From.IsZero() {
-			where, args = append(where, `created_at >= ?`), append(args, timeText(f.From))
-		}
-		if !f.To.IsZero() {
-			where, args = append(where, `created_at < ?`), append(args, timeText(f.To))
-		}
-		if !f.Before.IsZero() {
-			where, args = append(where, `created_at < ?`), append(args, timeText(f.Before))
-		}
-		q := `SELECT t.id, t.account_id, t.` + mch + `, coalesce(t.` + gate + `, ''), t.amount, t.status, t.state, t.origin, t.created_at,
-			coalesce(CAST((SELECT max(e.at) FROM order_events e WHERE e.order_kind = '` + kind + `' AND e.order_ref = t.id AND e.type = 'resend') AS TEXT), '')
-			FROM ` + table + ` t`
-		if len(where) > 0 {
-			q += ` WHERE ` + strings.Join(where, ` AND `)
-		}
-		rows, err := db.QueryContext(ctx, q+` ORDER BY t.created_at DESC, t.id DESC LIMIT ?`, append(args, f.Limit)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			o := OrderSummary{Kind: kind}
-			var status sql.NullInt64
-			var created, resend string
-			if err := rows.Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.Amount, &status, &o.State, &o.Origin, &created, &resend); err != nil {
-				rows.Close()
+		for _, clause := range clauses {
+			page, err := db.orderPage(ctx, kind, clause, f)
+			if err != nil {
 				return nil, err
 			}
-			if status.Valid {
-				s := int(status.Int64)
-				o.Status = &s
-			}
-			o.CreatedAt, o.LastResend = parseTime(created), parseTime(resend)
-			out = append(out, o)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
+			out = append(out, page...)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].Kind == out[j].Kind && out[i].ID > out[j].ID
+	})
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
 	}
 	return out, nil
+}
+
+// payStatusesOf is a pay order status group as one clause per status, nil
+// when the group is not one.
+func payStatusesOf(group string) []string {
+	switch group {
+	case "open":
+		return []string{`status IS NULL`, `status = 0`, `status = 1`}
+	case "success":
+		return []string{`status = 2`, `status = 3`}
+	case "failed":
+		return []string{`status = 5`, `status = -1`, `status = -2`}
+	}
+	return nil
+}
+
+// orderPage lists the orders of one kind matching status (a clause, "" for
+// any) and f, newest first.
+func (db *DB) orderPage(ctx context.Context, kind, status string, f OrderFilter) ([]OrderSummary, error) {
+	q, args := orderPageQuery(kind, status, f)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OrderSummary
+	for rows.Next() {
+		o := OrderSummary{Kind: kind}
+		var status sql.NullInt64
+		var created, resend string
+		if err := rows.Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.Amount, &status, &o.State, &o.Origin, &created, &resend); err != nil {
+			return nil, err
+		}
+		if status.Valid {
+			s := int(status.Int64)
+			o.Status = &s
+		}
+		o.CreatedAt, o.LastResend = parseTime(created), parseTime(resend)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// orderPageQuery is orderPage's query and its arguments.
+func orderPageQuery(kind, status string, f OrderFilter) (string, []any) {
+	table, mch, gate := "pay_orders", "mch_order_no", "pay_order_id"
+	if kind == KindTrans {
+		table, mch, gate = "payouts", "mch_trans_order_no", "trans_order_id"
+	}
+	var where []string
+	var args []any
+	if status != "" {
+		where = append(where, status)
+	}
+	if kind == KindTrans {
+		// Payouts never sent are not gateway orders.
+		where = append(where, `state IN ('submitting', 'submitted', 'unknown')`)
+	}
+	if f.Origin != "" {
+		where, args = append(where, `origin = ?`), append(args, f.Origin)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, `created_at >= ?`), append(args, timeText(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, `created_at < ?`), append(args, timeText(f.To))
+	}
+	if !f.Before.IsZero() {
+		where, args = append(where, `created_at < ?`), append(args, timeText(f.Before))
+	}
+	q := `SELECT t.id, t.account_id, t.` + mch + `, coalesce(t.` + gate + `, ''), t.amount, t.status, t.state, t.origin, t.created_at,
+		coalesce(CAST((SELECT max(e.at) FROM order_events e WHERE e.order_kind = '` + kind + `' AND e.order_ref = t.id AND e.type = 'resend') AS TEXT), '')
+		FROM ` + table + ` t`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	return q + ` ORDER BY t.created_at DESC, t.id DESC LIMIT ?`, append(args, f.Limit)
 }
 
 // ReconcileCandidates lists orders still waiting for an outcome (pay orders

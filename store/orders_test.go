@@ -79,6 +79,63 @@ func TestPayOrderConditionalUpdate(t *testing.T) {
 	}
 }
 
+// A callback that moves an order from paying to paid writes the status,
+// the channel number, the success time and updated_at, and no other
+// column: every index on a column named in the UPDATE is rewritten,
+// whether its value changed or not. A trigger on the unchanged columns,
+// which fires when an UPDATE names them, must stay silent.
+func TestPayOrderUpdateWritesOnlyWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	acct := testAccount(t, db)
+	one := 1
+	var id int64
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = db.InsertPayOrderTx(ctx, tx, PayOrder{AccountID: acct, MchOrderNo: "M1", PayOrderID: "P1", ProductID: 8000, Amount: 100,
+			Status: &one, State: PayStateOpen, PayURL: "https://gw/pay/P1"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE written (col TEXT);
+		CREATE TRIGGER written_unchanged AFTER UPDATE OF pay_order_id, state, pay_url, expires_at, last_error ON pay_orders
+		BEGIN INSERT INTO written VALUES ('unchanged'); END;
+		CREATE TRIGGER written_status AFTER UPDATE OF status ON pay_orders BEGIN INSERT INTO written VALUES ('status'); END;`); err != nil {
+		t.Fatal(err)
+	}
+	prev, err := db.PayOrderByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := prev
+	two := 2
+	next.Status, next.ChannelOrderNo, next.PaySuccAt = &two, "CH1", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.InTx(ctx, func(tx *sql.Tx) error { return db.UpdatePayOrderTx(ctx, tx, prev, next) }); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	rows, err := db.QueryContext(ctx, `SELECT col FROM written ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if len(cols) != 1 || cols[0] != "status" {
+		t.Errorf("columns written: %v, want the status alone among the watched ones", cols)
+	}
+	got, err := db.PayOrderByID(ctx, id)
+	if err != nil || got.StatusOr(-1) != 2 || got.ChannelOrderNo != "CH1" || !got.PaySuccAt.Equal(next.PaySuccAt) ||
+		got.PayOrderID != "P1" || got.PayURL != "https://gw/pay/P1" || got.State != PayStateOpen || !got.UpdatedAt.After(prev.UpdatedAt.Add(-time.Nanosecond)) {
+		t.Fatalf("after the update: %+v %v", got, err)
+	}
+}
+
 func TestPayoutConditionalUpdate(t *testing.T) {
 	ctx := context.Background()
 	db := openTest(t)

@@ -42,6 +42,12 @@ type PayOrder struct {
 	LastError      string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// LinkCancelled: the order's public payment link was deactivated, so
+	// the customer can no longer pay through it.
+	LinkCancelled bool
+	// Income: what the merchant receives after the gateway's fee, as a paid
+	// callback gave it (fen); 0 when no callback gave it.
+	Income int64
 }
 
 // StatusOr returns the gateway status, or def when none is known.
@@ -54,7 +60,7 @@ func (o PayOrder) StatusOr(def int) int {
 
 const payOrderCols = `id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, product_id, amount, currency,
 	subject, body, param1, param2, status, state, pay_url, coalesce(CAST(pay_succ_at AS TEXT), ''), coalesce(CAST(expires_at AS TEXT), ''), origin, created_by,
-	last_error, created_at, updated_at`
+	last_error, created_at, updated_at, link_token IS NOT NULL AND link_active = 0, coalesce(income, 0)`
 
 func scanPayOrder(row rowScanner) (PayOrder, error) {
 	var o PayOrder
@@ -62,7 +68,7 @@ func scanPayOrder(row rowScanner) (PayOrder, error) {
 	var succ, expires, created, updated string
 	err := row.Scan(&o.ID, &o.AccountID, &o.MchOrderNo, &o.PayOrderID, &o.ChannelOrderNo, &o.ProductID, &o.Amount, &o.Currency,
 		&o.Subject, &o.Body, &o.Param1, &o.Param2, &status, &o.State, &o.PayURL, &succ, &expires, &o.Origin, &o.CreatedBy,
-		&o.LastError, &created, &updated)
+		&o.LastError, &created, &updated, &o.LinkCancelled, &o.Income)
 	if status.Valid {
 		s := int(status.Int64)
 		o.Status = &s
@@ -78,11 +84,23 @@ func nullTime(t time.Time) any {
 	return timeText(t)
 }
 
+// nullInt is n, or NULL for 0.
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
 func nullString(s string) any {
 	if s == "" {
 		return nil
 	}
 	return s
+}
+
+func sameInt(a, b *int) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
 func nullStatus(s *int) any {
@@ -166,18 +184,52 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 }
 
 // UpdatePayOrderTx writes the mutable fields of o (gateway ids, status,
-// state, pay URL, times, error) inside tx, but only if the row still has
-// the status and state it had when read (prev). It returns ErrConflict when
-// another writer got there first, so that callers re-read and decide again.
+// state, pay URL, times, error) that differ from prev, the row as read
+// inside tx, but only if the row still has the status and state it had
+// when read. It returns ErrConflict when another writer got there first,
+// so that callers re-read and decide again. Only the columns that change
+// are written: each index on a written column is updated, whether or not
+// its value changed, and this runs for every callback.
 func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder) error {
+	var set strings.Builder
+	args := make([]any, 0, 12)
+	col := func(name string, v any) {
+		set.WriteString(name)
+		set.WriteString(" = ?, ")
+		args = append(args, v)
+	}
+	if o.PayOrderID != prev.PayOrderID {
+		col("pay_order_id", nullString(o.PayOrderID))
+	}
+	if o.ChannelOrderNo != prev.ChannelOrderNo {
+		col("channel_order_no", o.ChannelOrderNo)
+	}
+	if !sameInt(o.Status, prev.Status) {
+		col("status", nullStatus(o.Status))
+	}
+	if o.State != prev.State {
+		col("state", o.State)
+	}
+	if o.PayURL != prev.PayURL {
+		col("pay_url", o.PayURL)
+	}
+	if !o.PaySuccAt.Equal(prev.PaySuccAt) {
+		col("pay_succ_at", nullTime(o.PaySuccAt))
+	}
+	if !o.ExpiresAt.Equal(prev.ExpiresAt) {
+		col("expires_at", nullTime(o.ExpiresAt))
+	}
+	if o.LastError != prev.LastError {
+		col("last_error", o.LastError)
+	}
+	if o.Income != prev.Income {
+		col("income", nullInt(o.Income))
+	}
+	set.WriteString("updated_at = ?")
+	args = append(args, timeText(db.now()), o.ID, prev.State, nullStatus(prev.Status))
 	var res sql.Result
 	update := func() (err error) {
-		res, err = db.execTx(ctx, tx, `UPDATE pay_orders SET pay_order_id = ?, channel_order_no = ?, status = ?, state = ?, pay_url = ?,
-			pay_succ_at = ?, expires_at = ?, last_error = ?, updated_at = ?
-			WHERE id = ? AND state = ? AND status IS NOT DISTINCT FROM ?`,
-			nullString(o.PayOrderID), o.ChannelOrderNo, nullStatus(o.Status), o.State, o.PayURL,
-			nullTime(o.PaySuccAt), nullTime(o.ExpiresAt), o.LastError, timeText(db.now()),
-			o.ID, prev.State, nullStatus(prev.Status))
+		res, err = db.execTx(ctx, tx, `UPDATE pay_orders SET `+set.String()+` WHERE id = ? AND state = ? AND status IS NOT DISTINCT FROM ?`, args...)
 		return err
 	}
 	var err error

@@ -47,16 +47,19 @@ type User struct {
 	// TwoFactor is set while the user signs in with a TOTP code too
 	// (store/twofactor.go).
 	TwoFactor bool
+	// Language is the language the user chose ("zh-CN", "en"), or ""
+	// while they chose none.
+	Language  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
-const userCols = `id, username, role, password_hash, must_change_password, disabled, session_gen, totp_secret IS NOT NULL, created_at, updated_at`
+const userCols = `id, username, role, password_hash, must_change_password, disabled, session_gen, totp_secret IS NOT NULL, language, created_at, updated_at`
 
 func scanUser(row rowScanner) (User, error) {
 	var u User
 	var created, updated string
-	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &u.SessionGen, &u.TwoFactor, &created, &updated)
+	err := row.Scan(&u.ID, &u.Username, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.Disabled, &u.SessionGen, &u.TwoFactor, &u.Language, &created, &updated)
 	u.CreatedAt, u.UpdatedAt = parseTime(created), parseTime(updated)
 	return u, err
 }
@@ -176,6 +179,13 @@ func (db *DB) SetDisabledTx(ctx context.Context, tx *sql.Tx, id int64, disabled 
 		return err
 	}
 	_, err := db.updateUserTx(ctx, tx, id, `disabled = ?, session_gen = session_gen + 1`, disabled)
+	return err
+}
+
+// SetLanguageTx stores the language user id reads the console in ("" for
+// none chosen).
+func (db *DB) SetLanguageTx(ctx context.Context, tx *sql.Tx, id int64, lang string) error {
+	_, err := db.updateUserTx(ctx, tx, id, `language = ?`, lang)
 	return err
 }
 

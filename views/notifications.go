@@ -3,7 +3,7 @@ package views
 // NotificationsView is the notification log with its filters and the open alerts.
 type NotificationsView struct {
 	Filter     NotificationFilterView
-	Results    []string
+	Results    []Option
 	Rows       []NotificationRow
 	NextURL    string
 	Alerts     []AlertRow
@@ -21,7 +21,8 @@ type NotificationRow struct {
 	ID         int64
 	Href       string
 	Received   string
-	Kind       string
+	Kind       string // in words
+	KindCode   string // pay, trans
 	Method     string
 	Client     string
 	OrderLabel string
@@ -29,6 +30,7 @@ type NotificationRow struct {
 	Status     string
 	Signature  string // valid, invalid, —
 	Result     string
+	ResultCode string
 	ResultTone string
 	Reason     string
 	Reply      string
@@ -53,6 +55,7 @@ type AlertRow struct {
 	KindText  string
 	Kind      string
 	Summary   string
+	Tech      string // the technical detail of what happened
 	Count     int
 	First     string
 	Last      string

@@ -4,6 +4,7 @@ package views
 type Fact struct {
 	Label, Value string
 	Mono         bool
+	Tech         bool // a technical detail: shown under "Technical details"
 }
 
 // OrderView is the order detail page of a pay order or payout.
@@ -80,6 +81,7 @@ type ResendPreviewView struct {
 type ResendJobView struct {
 	ID                         int64
 	State                      string
+	StateCode                  string
 	CreatedBy, Created         string
 	FilterText                 string
 	Total, Done, Sent, Skipped int

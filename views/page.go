@@ -3,7 +3,12 @@
 // the store or the gateway protocol: handlers map rows to view models.
 package views
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+
+	"paydesk/internal/i18n"
+)
 
 // Page is what the layout needs on every page.
 type Page struct {
@@ -18,6 +23,22 @@ type Page struct {
 	// OpenAlerts counts unacknowledged alerts (up to 100), shown on the
 	// Notifications tab.
 	OpenAlerts int
+	// Zone is the zone the page's times are in, named once on the page:
+	// a message key (Beijing time) or the zone's name.
+	Zone string
+}
+
+// ZoneName is how a page names the zone loc: Beijing time for
+// Asia/Shanghai (and its aliases), else the zone's own name.
+func ZoneName(loc *time.Location) string {
+	if loc == nil {
+		return "UTC"
+	}
+	switch loc.String() {
+	case "Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC":
+		return i18n.N("Beijing time")
+	}
+	return loc.String()
 }
 
 // AlertCount renders an open-alert count for the navigation: "99+" above 99.
@@ -43,25 +64,40 @@ type NavItem struct {
 // Nav lists the main navigation.
 func Nav() []NavItem {
 	return []NavItem{
-		{"payments", "Payments", "/payments"},
-		{"payouts", "Payouts", "/payouts"},
-		{"orders", "Orders", "/orders"},
-		{"notifications", "Notifications", "/notifications"},
-		{"settings", "Settings", "/settings"},
+		{"payments", i18n.N("Payments"), "/payments"},
+		{"payouts", i18n.N("Payouts"), "/payouts"},
+		{"orders", i18n.N("Orders"), "/orders"},
+		{"notifications", i18n.N("Notifications"), "/notifications"},
+		{"settings", i18n.N("Settings"), "/settings"},
 	}
 }
 
-// RoleText says in a few words what a role may do.
+// RoleName is the key of a role's name.
+func RoleName(role string) string {
+	switch role {
+	case "viewer":
+		return i18n.N("viewer")
+	case "operator":
+		return i18n.N("operator")
+	case "approver":
+		return i18n.N("approver")
+	case "admin":
+		return i18n.N("admin")
+	}
+	return role
+}
+
+// RoleText is the key of a few words on what a role may do.
 func RoleText(role string) string {
 	switch role {
 	case "viewer":
-		return "sees everything, changes nothing"
+		return i18n.N("sees everything, changes nothing")
 	case "operator":
-		return "creates payments, payouts, batches and resends"
+		return i18n.N("creates payments, payouts, batches and resends")
 	case "approver":
-		return "also approves or rejects payout batches"
+		return i18n.N("also approves or rejects payout batches")
 	case "admin":
-		return "also manages users, gateway accounts and settings"
+		return i18n.N("also manages users, gateway accounts and settings")
 	}
 	return ""
 }

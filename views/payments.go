@@ -19,7 +19,7 @@ type PaymentForm struct {
 	ProductID string
 	Products  []Choice
 	Amount    string
-	MaxAmount string // yuan, for the hint
+	MaxAmount string // ¥1,000,000.00, for the hint
 	Subject   string
 	Body      string
 	Param1    string
@@ -80,6 +80,9 @@ type PaymentRow struct {
 	StatusText string
 	Tone       string
 	Subject    string
+	// LinkCancelled: the payment link was deactivated; the list marks the
+	// row as cancelled.
+	LinkCancelled bool
 }
 
 // PaymentList is the payments list page's view model.
@@ -94,12 +97,14 @@ type PaymentList struct {
 
 // PayCard is the printable card of a payment link.
 type PayCard struct {
-	MerchantName string
-	Amount       string
-	Subject      string
-	QRURL        string
-	LinkURL      string
-	Expires      string
+	MerchantName   string
+	Amount         string
+	AmountCapitals string // in Chinese capitals (大写)
+	Subject        string
+	QRURL          string
+	LinkURL        string
+	Expires        string
+	Zone           string // the zone Expires is in: a key or a zone name
 }
 
 // PublicPayment is the public payment page's view model. It holds only
@@ -115,10 +120,11 @@ type PublicPayment struct {
 type PublicLive struct {
 	StatusURL string
 	State     string // payable, paid, failed, expired, cancelled, preparing, unavailable
-	Message   string
+	Message   string // a message key
 	QRURL     string // QR code of the payUrl ("" when it is not a plain URL)
 	GoURL     string // where the pay button leads
 	Expires   string
+	Zone      string // the zone Expires is in: a key or a zone name
 	Poll      bool
 }
 

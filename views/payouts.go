@@ -135,32 +135,37 @@ func permille(n, total int) string {
 
 // BatchView is one batch's page.
 type BatchView struct {
-	ID          int64
-	Kind        string
-	RetryOf     int64
-	FileName    string
-	Encoding    string
-	ReadAs      string // the first payees' names as read, to show a wrong encoding before approval
-	State       string
-	StateTone   string
-	CreatedBy   string
-	Created     string
-	Account     string
-	FileRows    int
-	ErrorRows   int
-	WarningRows int
-	Dropped     bool
-	Count       int    // payouts in the batch that will be sent
-	Sum         string // their total, yuan
-	Errors      []IssueRow
-	MoreErrors  int
-	Warnings    []IssueRow
-	MoreWarns   int
-	Rows        []PayoutRow
-	Page        int
-	Pages       int
-	PrevURL     string
-	NextURL     string
+	// ConfirmWarnings, above zero, is the number of rows with warnings an
+	// approver must say they checked (desk.BatchActions.ConfirmWarnings).
+	ConfirmWarnings int
+	ID              int64
+	Kind            string
+	RetryOf         int64
+	FileName        string
+	Encoding        string
+	ReadAs          string // the first payees' names as read, to show a wrong encoding before approval
+	State           string
+	StateCode       string // the batch's stored state
+	StateTone       string
+	CreatedBy       string
+	Created         string
+	Account         string
+	FileRows        int
+	ErrorRows       int
+	WarningRows     int
+	Dropped         bool
+	Count           int    // payouts in the batch that will be sent
+	Sum             string // their total: ¥1,234.50
+	SumCapitals     string // their total in Chinese capitals (大写)
+	Errors          []IssueRow
+	MoreErrors      int
+	Warnings        []IssueRow
+	MoreWarns       int
+	Rows            []PayoutRow
+	Page            int
+	Pages           int
+	PrevURL         string
+	NextURL         string
 
 	CanEdit      bool   // draft and the user may change it
 	SendBlocked  string // why it cannot be sent yet
@@ -195,28 +200,42 @@ func (v BatchView) livePollURL() string {
 
 // PayoutDetail is one payout's page.
 type PayoutDetail struct {
-	Row          PayoutRow
-	Amount       string
-	BankCode     string
-	BankName     string
-	Province     string
-	City         string
-	AccountType  string
-	AccountAttr  string
-	BankType     string
-	Param1       string
-	Param2       string
-	Status       string
-	Attempts     int
-	Succeeded    string
-	Timeline     []TimelineEntry
-	TimelinePoll string // set while something is still expected: the fragment the page polls
+	Row            PayoutRow
+	Amount         string
+	AmountCapitals string // in Chinese capitals (大写)
+	BankCode       string
+	BankName       string
+	Province       string
+	City           string
+	AccountType    string
+	AccountAttr    string
+	BankType       string
+	Param1         string
+	Param2         string
+	Status         string
+	Attempts       int
+	Succeeded      string
+	Timeline       []TimelineEntry
+	TimelinePoll   string // set while something is still expected: the fragment the page polls
 }
 
 // PayoutsView is the payouts list.
 type PayoutsView struct {
 	Rows    []PayoutRow
-	NextURL string
+	NextURL string // the next (older) page
+	// The filter as typed (the form's values), what is wrong with it, and
+	// the choices of the status filter.
+	Filter   PayoutFilterForm
+	Errors   []string
+	Statuses []Choice
+	NewerURL string // the previous page; "" on the first
+	FirstURL string
+	CSVURL   string // the same selection as CSV
+}
+
+// PayoutFilterForm is the payouts list's filter as typed.
+type PayoutFilterForm struct {
+	Status, Batch, Account, From, To, Name, Bank, AccountNo, Min, Max string
 }
 
 // PayoutSettingsForm is the payout settings page's view model.

@@ -39,12 +39,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, status, views.Login(p, form))
 	}
 	if username == "" || password == "" {
-		return fail(http.StatusUnprocessableEntity, "Type your username and your password.")
+		return fail(http.StatusUnprocessableEntity, tr(r).T("Type your username and your password."))
 	}
 	in, err := s.desk.SignIn(r.Context(), username, password, addr)
 	if refusal, ok := desk.AsRefusal(err); ok {
 		he := refusalError(refusal)
-		return fail(he.status, he.msg)
+		return fail(he.status, he.text(r))
 	}
 	if err != nil {
 		return err
@@ -67,7 +67,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.desk.SignOut(r.Context(), s.actor(r)); err != nil {
 		return err
 	}
-	if err := s.endSession(r.Context(), "You have signed out."); err != nil {
+	if err := s.endSession(r.Context(), tr(r).T("You have signed out.")); err != nil {
 		return err
 	}
 	return redirect(w, r, "/login")
@@ -79,7 +79,7 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	if err := s.desk.SignOutEverywhere(r.Context(), s.actor(r)); err != nil {
 		return err
 	}
-	if err := s.endSession(r.Context(), "You have been signed out everywhere, on every device."); err != nil {
+	if err := s.endSession(r.Context(), tr(r).T("You have been signed out everywhere, on every device.")); err != nil {
 		return err
 	}
 	return redirect(w, r, "/login")
@@ -99,10 +99,11 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 		Role:      u.Role,
 		Since:     views.Time(u.CreatedAt, s.loc),
 		SignedIn:  views.Time(timeFromNanos(s.sessions.GetInt64(r.Context(), sessAuthAt)), s.loc),
-		Idle:      durationText(s.cfg.IdleTimeout),
-		Lifetime:  durationText(s.cfg.Lifetime),
+		Idle:      durationText(tr(r), s.cfg.IdleTimeout),
+		Lifetime:  durationText(tr(r), s.cfg.Lifetime),
 		MustReset: u.MustChangePassword,
 		TwoFactor: u.TwoFactor,
+		Language:  u.Language,
 	}
 	return s.render(w, r, http.StatusOK, views.AccountPage(s.page(r, "Your account", ""), a))
 }
@@ -122,7 +123,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	gen, err := s.desk.ChangePassword(r.Context(), s.actor(r), r.PostForm.Get("current"), r.PostForm.Get("new"), r.PostForm.Get("confirm"))
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
 		p := s.page(r, "Change password", "")
-		p.Error = refusal.Error()
+		p.Error = tr(r).Msg(refusal.Message())
 		return s.render(w, r, http.StatusUnprocessableEntity, views.ChangePassword(p, views.PasswordForm{Forced: u.MustChangePassword}))
 	}
 	if err != nil {
@@ -132,11 +133,11 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.sessions.Put(r.Context(), sessGen, gen)
-	s.flash(r, "Your password has been changed. Your other sessions, if any, have been signed out.")
+	s.flash(r, tr(r).T("Your password has been changed. Your other sessions, if any, have been signed out."))
 	return redirect(w, r, "/")
 }
 
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) error {
 	p := s.page(r, "Settings", "settings")
-	return s.render(w, r, http.StatusOK, views.Settings(p))
+	return s.render(w, r, http.StatusOK, views.Settings(p, string(s.desk.TeamLanguage(r.Context()))))
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
 	"paydesk/store"
 	"paydesk/views"
@@ -75,7 +76,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	m.CSVURL = withQuery("/settings/audit.csv", filterValues(form))
 	p := s.page(r, "Audit log", "settings")
 	if he, ok := err.(*httpError); ok {
-		p.Error = he.msg
+		p.Error = he.text(r)
 		return s.render(w, r, he.status, views.Audit(p, m))
 	}
 	f.Limit = auditPageSize + 1
@@ -94,7 +95,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, e := range rows {
 		m.Rows = append(m.Rows, views.AuditRow{
-			ID: e.ID, At: views.Time(e.At, s.loc), Actor: e.Actor, Action: e.Action,
+			ID: e.ID, At: views.Time(e.At, s.loc), Actor: e.Actor, Action: e.Action, ActionName: tr(r).Msg(desk.AuditActionName(e.Action)),
 			Subject: e.Subject, Detail: e.Detail, ClientAddr: e.ClientAddr,
 		})
 	}
@@ -120,12 +121,14 @@ func (s *Server) auditCSV(w http.ResponseWriter, r *http.Request) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString("\uFEFF")
 	cw := csv.NewWriter(bw)
-	cw.Write([]string{"id", "time (" + s.loc.String() + ")", "actor", "action", "subject", "detail", "client address", "hash"})
+	pr := tr(r)
+	cw.Write([]string{pr.T("No."), pr.T("Time (%s)", pr.T(views.ZoneName(s.loc))), pr.T("Actor"), pr.T("Action"), pr.T("Action code"),
+		pr.T("Acted on"), pr.T("Detail (as recorded)"), pr.T("Client address"), pr.T("Hash")})
 	for len(rows) > 0 {
 		for _, e := range rows {
 			cw.Write([]string{
 				strconv.FormatInt(e.ID, 10), views.Time(e.At, s.loc),
-				payoutcsv.FormulaSafe(e.Actor), payoutcsv.FormulaSafe(e.Action), payoutcsv.FormulaSafe(e.Subject), payoutcsv.FormulaSafe(e.Detail), payoutcsv.FormulaSafe(e.ClientAddr), e.Hash,
+				payoutcsv.FormulaSafe(e.Actor), payoutcsv.FormulaSafe(pr.Msg(desk.AuditActionName(e.Action))), payoutcsv.FormulaSafe(e.Action), payoutcsv.FormulaSafe(e.Subject), payoutcsv.FormulaSafe(e.Detail), payoutcsv.FormulaSafe(e.ClientAddr), e.Hash,
 			})
 		}
 		if len(rows) < chunk {

@@ -118,12 +118,12 @@ func TestAuditCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != len(tricky)+1 || recs[0][0] != "id" {
+	if len(recs) != len(tricky)+1 || recs[0][0] != "No." || recs[0][5] != "Acted on" {
 		t.Fatalf("%d records, header %v", len(recs), recs[0])
 	}
 	got := map[string]string{}
 	for _, r := range recs[1:] {
-		got[r[4]] = r[5]
+		got[r[5]] = r[6]
 	}
 	want := map[string]string{
 		"n0": "'=HYPERLINK(\"http://evil\")", "n1": "'+1+1", "n2": "'-2", "n3": "'@SUM(A1)", "n4": "'\tx",
@@ -143,7 +143,7 @@ func TestAuditCSV(t *testing.T) {
 	if err != nil || len(recs) != 2101 {
 		t.Fatalf("bulk export: %d records, %v", len(recs), err)
 	}
-	if recs[1][4] != "2099" || recs[2100][4] != "0" {
+	if recs[1][5] != "2099" || recs[2100][5] != "0" {
 		t.Fatalf("bulk export order: first %v last %v", recs[1], recs[2100])
 	}
 	if res := admin.get("/settings/audit.csv?from=nope"); res.StatusCode != http.StatusUnprocessableEntity {

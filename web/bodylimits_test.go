@@ -54,7 +54,7 @@ func TestOversizedBodies(t *testing.T) {
 				mw.Close()
 				req, _ = http.NewRequest("POST", env.ts.URL+path, &body)
 				req.Header.Set("Content-Type", mw.FormDataContentType())
-				want = "The file is larger than 32 MiB. Split it into smaller files (at most 100000 rows each)."
+				want = "The file is larger than 32 MiB. Split it into smaller files (at most 100,000 rows each)."
 			} else {
 				req, _ = http.NewRequest("POST", env.ts.URL+path, strings.NewReader(big))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -144,7 +144,7 @@ func stall(addr, path, contentType, cookie, part string, length int) (status, bo
 		return "", "", err
 	}
 	defer c.Close()
-	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\nCookie: %s\r\n\r\n%s", path, addr, contentType, length, cookie, part)
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nAccept-Language: en\r\nContent-Type: %s\r\nContent-Length: %d\r\nCookie: %s\r\n\r\n%s", path, addr, contentType, length, cookie, part)
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	res, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {

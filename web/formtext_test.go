@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"paydesk/internal/i18n"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,7 +105,7 @@ func TestFormsRefuseControlCharacters(t *testing.T) {
 					}
 					v.Set(name, "a"+bad+"b")
 					res := f.b.postForm(f.path, v)
-					want := fieldLabel(name) + " contains a control character; remove it."
+					want := fieldLabel(name).String() + " contains a control character; remove it."
 					if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(res.body), want) {
 						t.Fatalf("status %d, want 422 with %q: %.300s", res.StatusCode, want, res.body)
 					}
@@ -117,7 +118,7 @@ func TestFormsRefuseControlCharacters(t *testing.T) {
 	}
 	// The labels are the forms' own words, not field names.
 	for name, want := range map[string]string{"subject": "Subject", "body": "Description", "account_no": "Account number", "username": "Username"} {
-		if got := fieldLabel(name); got != want {
+		if got := fieldLabel(name).String(); got != want {
 			t.Errorf("fieldLabel(%q) = %q, want %q", name, got, want)
 		}
 	}
@@ -182,7 +183,10 @@ func TestUploadRefusesControlCharacters(t *testing.T) {
 		t.Fatalf("batch %+v, want one error row of three", b)
 	}
 	issues, err := env.db.BatchIssues(context.Background(), id, store.IssueError, 0, 10)
-	if err != nil || len(issues) != 1 || issues[0].Message != "Row 3: the account name contains a control character; remove it" {
+	if err != nil || len(issues) != 1 {
+		t.Fatalf("issues %+v %v", issues, err)
+	}
+	if m, ok := i18n.Decode(issues[0].Message); !ok || m.String() != "Row 3: the account name contains a control character; remove it." {
 		t.Fatalf("issues %+v %v", issues, err)
 	}
 }

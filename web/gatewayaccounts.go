@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -23,6 +24,13 @@ func gatewayForm(g store.GatewayAccount) views.GatewayForm {
 }
 
 func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
+	return s.renderGateways(w, r, http.StatusOK, "", "", "")
+}
+
+// renderGateways shows the gateway accounts page; a refused setting is
+// shown again as typed (maxAmount, retention: "" for the saved value) with
+// its sentence.
+func (s *Server) renderGateways(w http.ResponseWriter, r *http.Request, status int, refusal, maxAmount, retention string) error {
 	all, err := s.db.GatewayAccounts(r.Context(), true)
 	if err != nil {
 		return err
@@ -35,7 +43,17 @@ func (s *Server) gatewaysPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, views.Gateways(s.page(r, "Gateway accounts", "settings"), rows, views.YuanPlain(s.desk.MaxPaymentFen(r.Context())), strconv.Itoa(days)))
+	if maxAmount == "" {
+		maxAmount = money.Plain(s.desk.MaxPaymentFen(r.Context()))
+	}
+	if retention == "" {
+		retention = strconv.Itoa(days)
+	}
+	p := s.page(r, "Gateway accounts", "settings")
+	if refusal != "" {
+		p.Error = refusal
+	}
+	return s.render(w, r, status, views.Gateways(p, rows, maxAmount, retention))
 }
 
 func (s *Server) gatewayNewPage(w http.ResponseWriter, r *http.Request) error {
@@ -57,7 +75,7 @@ func (s *Server) gatewayEditPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, views.GatewayEdit(s.page(r, "Gateway account "+g.Name, "settings"), gatewayForm(g), nil))
+	return s.render(w, r, http.StatusOK, views.GatewayEdit(s.pagef(r, "settings", "Gateway account %s", g.Name), gatewayForm(g), nil))
 }
 
 // readGatewayForm reads the posted account fields into f (for showing the
@@ -78,9 +96,9 @@ func (s *Server) gatewayFormRefused(w http.ResponseWriter, r *http.Request, titl
 	if !ok || refusal.Kind != desk.Invalid {
 		return err, false
 	}
-	f.Errors = refusal.FieldErrors()
-	p := s.page(r, title, "settings")
-	p.Error = refusal.Error()
+	f.Errors = fieldErrors(tr(r), refusal)
+	p := s.pagef(r, "settings", "%s", title)
+	p.Error = tr(r).Msg(refusal.Message())
 	return s.render(w, r, http.StatusUnprocessableEntity, views.GatewayEdit(p, f, nil)), true
 }
 
@@ -90,10 +108,10 @@ func (s *Server) createGateway(w http.ResponseWriter, r *http.Request) error {
 	}
 	var f views.GatewayForm
 	g, err := s.desk.CreateGatewayAccount(r.Context(), s.actor(r), readGatewayForm(r, &f))
-	if err, refused := s.gatewayFormRefused(w, r, "Add a gateway account", f, err); refused || err != nil {
+	if err, refused := s.gatewayFormRefused(w, r, tr(r).T("Add a gateway account"), f, err); refused || err != nil {
 		return err
 	}
-	s.flash(r, "Gateway account "+g.Name+" saved.")
+	s.flash(r, tr(r).T("Gateway account %s saved.", g.Name))
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
 
@@ -107,10 +125,10 @@ func (s *Server) updateGateway(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := gatewayForm(g)
 	g, err = s.desk.UpdateGatewayAccount(r.Context(), s.actor(r), g.ID, readGatewayForm(r, &f))
-	if err, refused := s.gatewayFormRefused(w, r, "Gateway account "+f.Name, f, err); refused || err != nil {
+	if err, refused := s.gatewayFormRefused(w, r, tr(r).T("Gateway account %s", f.Name), f, err); refused || err != nil {
 		return err
 	}
-	s.flash(r, "Gateway account "+g.Name+" saved.")
+	s.flash(r, tr(r).T("Gateway account %s saved.", g.Name))
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
 
@@ -132,9 +150,9 @@ func (s *Server) setGatewayDisabled(w http.ResponseWriter, r *http.Request, disa
 		return err
 	}
 	if disabled {
-		s.flash(r, "Gateway account "+g.Name+" disabled.")
+		s.flash(r, tr(r).T("Gateway account %s disabled.", g.Name))
 	} else {
-		s.flash(r, "Gateway account "+g.Name+" enabled.")
+		s.flash(r, tr(r).T("Gateway account %s enabled.", g.Name))
 	}
 	return redirect(w, r, "/settings/gateways/"+strconv.FormatInt(g.ID, 10))
 }
@@ -147,10 +165,12 @@ func (s *Server) testGateway(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var res views.GatewayTest
-	if res.OK, res.Message, err = s.desk.TestGatewayAccount(r.Context(), s.actor(r), g.ID); err != nil {
+	ok, msg, err := s.desk.TestGatewayAccount(r.Context(), s.actor(r), g.ID)
+	if err != nil {
 		return err
 	}
-	p := s.page(r, "Gateway account "+g.Name, "settings")
+	res.OK, res.Message = ok, tr(r).Msg(msg)
+	p := s.pagef(r, "settings", "Gateway account %s", g.Name)
 	return s.render(w, r, http.StatusOK, views.GatewayEdit(p, gatewayForm(g), &res))
 }
 
@@ -159,10 +179,14 @@ func (s *Server) setMaxPayment(w http.ResponseWriter, r *http.Request) error {
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	fen, err := s.desk.SetMaxPayment(r.Context(), s.actor(r), r.PostForm.Get("max_amount"))
+	typed := r.PostForm.Get("max_amount")
+	fen, err := s.desk.SetMaxPayment(r.Context(), s.actor(r), typed)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return s.renderGateways(w, r, http.StatusUnprocessableEntity, tr(r).Msg(refusal.Message()), typed, "")
+	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, "The largest payment amount is now "+views.Money(fen)+".")
+	s.flash(r, tr(r).T("The largest payment amount is now %s.", money.Format(fen)))
 	return redirect(w, r, "/settings/gateways")
 }

@@ -2,8 +2,11 @@ package web
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"paydesk/store"
 )
 
 // /healthz proves the database takes writes (without an audit row), says
@@ -89,3 +92,22 @@ func TestHealthzCached(t *testing.T) {
 
 // healthTTL is how long the core keeps a health check's answer.
 const healthTTL = time.Second
+
+// When the session store cannot be read, neither the user's language nor
+// the team's is known: the sentence follows the browser, Chinese when it
+// names no language Paydesk speaks.
+func TestSessionStoreDownSpeaksTheBrowsersLanguage(t *testing.T) {
+	env := newTestEnv(t)
+	b, _ := env.signedIn(store.RoleViewer)
+	env.db.Close()
+	for _, c := range []struct{ accept, want string }{
+		{"en-US", "The console cannot reach its session store."},
+		{"zh-CN,zh;q=0.9", "控制台暂时无法读取登录会话"},
+		{"", "控制台暂时无法读取登录会话"},
+	} {
+		b.header.Set("Accept-Language", c.accept)
+		if res := b.get("/payments"); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.body, c.want) {
+			t.Errorf("Accept-Language %q: %d %q", c.accept, res.StatusCode, res.body)
+		}
+	}
+}

@@ -55,12 +55,37 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 
 // Session keys.
 const (
-	sessUserID = "user_id"
-	sessGen    = "gen"     // the user's session generation at sign-in
-	sessAuthAt = "auth_at" // sign-in time, unix nanoseconds
-	sessSeen   = "seen"    // last request, unix nanoseconds
-	sessFlash  = "flash"
+	sessUserID   = "user_id"
+	sessGen      = "gen"     // the user's session generation at sign-in
+	sessAuthAt   = "auth_at" // sign-in time, unix nanoseconds
+	sessSeen     = "seen"    // last request, unix nanoseconds
+	sessFlash    = "flash"
+	sessFlashErr = "flash_error" // a refusal to show once, as an error
 )
+
+// seenSteps is how finely the last request's time (the seen mark) is
+// kept: it is rewritten, and the session with it, only once older than
+// IdleTimeout/seenSteps, so that a page view does not write. A session
+// then ends between IdleTimeout-IdleTimeout/seenSteps and IdleTimeout
+// after its last request (29.5 to 30 minutes by default), never later.
+const seenSteps = 60
+
+// idleStore is the session store with the idle timeout: a session's row
+// expires IdleTimeout after it was last written, or at its lifetime's end
+// if sooner, so that scs ends an idle session on the real clock as well.
+type idleStore struct {
+	*store.SessionStore
+	idle time.Duration
+}
+
+// Commit stores the session until expiry, or until idle from now if
+// sooner.
+func (s idleStore) Commit(token string, b []byte, expiry time.Time) error {
+	if idle := time.Now().Add(s.idle); idle.Before(expiry) {
+		expiry = idle
+	}
+	return s.SessionStore.Commit(token, b, expiry)
+}
 
 // authenticate loads the signed-in user, if any, into the context. A
 // session ends when its user is gone or disabled, when the user signed out
@@ -80,21 +105,23 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		u, err := s.db.UserByID(ctx, id)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("load user", "err", err)
-			s.renderError(w, r, http.StatusServiceUnavailable, "The console cannot reach its database. Please try again in a moment.")
+			r = r.WithContext(s.withLanguage(ctx, r))
+			s.renderError(w, r, http.StatusServiceUnavailable, tr(r).T("The console cannot reach its database. Please try again in a moment."))
 			return
 		}
 		seen := time.Unix(0, s.sessions.GetInt64(ctx, sessSeen))
 		authAt := time.Unix(0, s.sessions.GetInt64(ctx, sessAuthAt))
+		p := s.cat.Printer(s.language(ctx, r))
 		var why string
 		switch {
 		case err != nil || u.Disabled:
-			why = "Your session has ended. Please sign in again."
+			why = p.T("Your session has ended. Please sign in again.")
 		case u.SessionGen != s.sessions.GetInt64(ctx, sessGen):
-			why = "You were signed out everywhere (sign-out everywhere, or a password change). Please sign in again."
+			why = p.T("You were signed out everywhere (sign-out everywhere, or a password change). Please sign in again.")
 		case now.Sub(seen) > s.cfg.IdleTimeout:
-			why = "You were signed out after " + durationText(s.cfg.IdleTimeout) + " without activity. Please sign in again."
+			why = p.T("You were signed out after %s without activity. Please sign in again.", durationText(p, s.cfg.IdleTimeout))
 		case now.Sub(authAt) > s.cfg.Lifetime:
-			why = "Your session reached its " + durationText(s.cfg.Lifetime) + " limit. Please sign in again."
+			why = p.T("Your session reached its %s limit. Please sign in again.", durationText(p, s.cfg.Lifetime))
 		}
 		if why != "" {
 			if err := s.sessions.Destroy(ctx); err != nil {
@@ -104,7 +131,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.sessions.Put(ctx, sessSeen, now.UnixNano())
+		if now.Sub(seen) >= s.cfg.IdleTimeout/seenSteps {
+			s.sessions.Put(ctx, sessSeen, now.UnixNano())
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, userKey, u)))
 	})
 }
@@ -170,7 +199,7 @@ func (s *Server) require(least access, h http.Handler) http.Handler {
 			return
 		}
 		if roleAccess(u.Role) < least {
-			s.renderError(w, r, http.StatusForbidden, errForbidden.msg)
+			s.renderError(w, r, http.StatusForbidden, errForbidden.text(r))
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -32,21 +32,30 @@ func resultTone(result string) string {
 	return ""
 }
 
-func (s *Server) notificationRow(n store.Notification) views.NotificationRow {
+func (s *Server) notificationRow(pr *i18n.Printer, n store.Notification) views.NotificationRow {
 	row := views.NotificationRow{ID: n.ID, Href: "/notifications/" + strconv.FormatInt(n.ID, 10), Received: views.Time(n.ReceivedAt, s.loc),
-		Kind: n.Kind, Method: n.Method, Client: n.ClientAddr, Result: n.Result, ResultTone: resultTone(n.Result), Reason: n.Reason,
-		Reply: replyText(n.ReplyCode, n.ReplyBody), Signature: "—"}
+		Kind: pr.T(callbackKindName(n.Kind)), KindCode: n.Kind, Method: n.Method, Client: n.ClientAddr,
+		Result: pr.Msg(desk.CallbackResultName(n.Result)), ResultCode: n.Result, ResultTone: resultTone(n.Result), Reason: n.Reason,
+		Reply: replyText(pr, n.ReplyCode, n.ReplyBody), Signature: "—"}
 	row.OrderLabel = orDash(strings.TrimSpace(n.MchOrderNo + " " + n.OrderNo))
 	if n.OrderKind != "" {
 		row.OrderHref = orderHref(n.OrderKind, n.OrderRef)
 	}
 	if n.Status != nil {
-		row.Status = statusText(n.Kind, n.Status)
+		row.Status = pr.Msg(desk.StatusName(n.Kind, n.Status))
 	}
 	if n.SigValid != nil {
-		row.Signature = map[bool]string{true: "valid", false: "invalid"}[*n.SigValid]
+		row.Signature = pr.T(map[bool]string{true: i18n.N("valid"), false: i18n.N("does not match")}[*n.SigValid])
 	}
 	return row
+}
+
+// callbackKindName names the kind of a callback.
+func callbackKindName(kind string) string {
+	if kind == store.KindTrans {
+		return i18n.N("payout callback")
+	}
+	return i18n.N("payment callback")
 }
 
 // notificationFilter reads the notification log's filter from the query
@@ -112,12 +121,16 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	v := views.NotificationsView{Filter: fv, Results: store.NotifyResults(), ShowAll: q.Get("alerts") == "all"}
+	pr := tr(r)
+	v := views.NotificationsView{Filter: fv, ShowAll: q.Get("alerts") == "all"}
+	for _, res := range store.NotifyResults() {
+		v.Results = append(v.Results, views.Option{Value: res, Label: pr.Msg(desk.CallbackResultName(res))})
+	}
 	if u, ok := userFrom(ctx); ok {
 		v.CanOperate = roleAccess(u.Role) >= operator
 	}
 	for _, n := range rows {
-		v.Rows = append(v.Rows, s.notificationRow(n))
+		v.Rows = append(v.Rows, s.notificationRow(pr, n))
 	}
 	if len(rows) == f.Limit {
 		next := url.Values{}
@@ -132,7 +145,8 @@ func (s *Server) notificationsPage(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	for _, a := range alerts {
-		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: desk.AlertKindText(a.Kind), Summary: a.Summary, Count: a.Count,
+		summary, tech := pr.TextTech(a.Summary)
+		row := views.AlertRow{ID: a.ID, Kind: a.Kind, KindText: pr.Msg(desk.AlertKindName(a.Kind)), Summary: summary, Tech: tech, Count: a.Count,
 			First: views.Time(a.CreatedAt, s.loc), Last: views.Time(a.LastAt, s.loc),
 			Acked: !a.AckedAt.IsZero(), AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: views.Time(a.AckedAt, s.loc)}
 		if a.OrderKind != "" {
@@ -155,12 +169,13 @@ func (s *Server) notificationPage(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	d := views.NotificationDetail{NotificationRow: s.notificationRow(n), Headers: n.Headers, RawQuery: n.RawQuery, RawBody: printable(n.RawBody)}
+	pr := tr(r)
+	d := views.NotificationDetail{NotificationRow: s.notificationRow(pr, n), Headers: n.Headers, RawQuery: n.RawQuery, RawBody: printable(n.RawBody)}
 	if n.QueryLen > len(n.RawQuery) {
-		d.QueryCut = fmt.Sprintf("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawQuery), n.QueryLen)
+		d.QueryCut = pr.T("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawQuery), n.QueryLen)
 	}
 	if n.BodyLen > len(n.RawBody) {
-		d.BodyCut = fmt.Sprintf("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawBody), n.BodyLen)
+		d.BodyCut = pr.T("Rejected unverified request: only the first %d of its %d bytes are kept.", len(n.RawBody), n.BodyLen)
 	}
 	if pn, err := payments.ParseNotification(payments.NotifyKind(n.Kind), n.Method, n.RawQuery, n.Header("Content-Type"), n.RawBody); err == nil {
 		for line := range strings.Lines(paramsText(pn.Fields)) {
@@ -168,7 +183,7 @@ func (s *Server) notificationPage(w http.ResponseWriter, r *http.Request) error 
 			d.Fields = append(d.Fields, views.Fact{Label: k, Value: val, Mono: true})
 		}
 	}
-	return s.render(w, r, http.StatusOK, views.NotificationPage(s.page(r, "Callback", "notifications"), d))
+	return s.render(w, r, http.StatusOK, views.NotificationPage(s.pagef(r, "notifications", "Callback %s", strconv.FormatInt(n.ID, 10)), d))
 }
 
 // printable shows a stored body as text, with bytes that are not UTF-8 escaped.
@@ -190,12 +205,12 @@ func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) error {
 	}
 	err = s.desk.AckAlert(r.Context(), s.actor(r), id, r.PostForm.Get("note"))
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		s.flash(r, refusal.Error())
+		s.flashError(r, tr(r).Msg(refusal.Message()))
 		return redirect(w, r, "/notifications")
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Alert acknowledged.")
+	s.flash(r, tr(r).T("Alert acknowledged."))
 	return redirect(w, r, "/notifications")
 }

@@ -46,6 +46,7 @@ func cbBrowserEnv(t *testing.T, faults sandbox.Faults, scale float64) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	watchKeys(t, srv)
 	env.srv = srv
 	env.ts.Config.Handler = srv.Handler(os.DirFS("../static"))
 	env.ts.Start()
@@ -99,7 +100,7 @@ func TestBrowserCallbackRetriesAndResend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(pending, "No callback for this outcome has reached Paydesk yet") || !strings.Contains(pending, "of 6 is expected around") {
+	if !strings.Contains(pending, "No notification of this outcome has reached Paydesk yet") || !strings.Contains(pending, "of 6 is expected around") {
 		t.Errorf("prediction: %q", pending)
 	}
 	bt.Screenshot(t, ctx, "01-paid-by-query-awaiting-callback")
@@ -110,7 +111,11 @@ func TestBrowserCallbackRetriesAndResend(t *testing.T) {
 		t.Fatalf("callback never shown: %v", err)
 	}
 	text, _ := chromedp.Run(ctx, chromedp.Text(`[data-testid="timeline"]`))
-	if !strings.Contains(text, "signature valid") || !strings.Contains(text, "we answered 200 success") || strings.Contains(text, "No callback for this outcome") {
+	// The signature and the reply are technical details: in the page's
+	// text, not in what it shows before the disclosure is opened.
+	all, _ := chromedp.Run(ctx, chromedp.TextContent(`[data-testid="timeline"]`))
+	if !strings.Contains(text, "Gateway notification received") || !strings.Contains(all, "sign=valid") || !strings.Contains(all, "reply=200 success") ||
+		strings.Contains(text, "sign=valid") || strings.Contains(text, "No notification of this outcome") {
 		t.Errorf("timeline after the callback:\n%s", text)
 	}
 	attempts := env.sb.Attempts(payID)
@@ -132,7 +137,7 @@ func TestBrowserCallbackRetriesAndResend(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		text, _ = chromedp.Run(ctx, chromedp.Text(`[data-testid="timeline"]`))
-		if strings.Contains(text, "The callback asked for by the resend arrived") {
+		if strings.Contains(text, "The notification asked for by the resend arrived") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -140,7 +145,7 @@ func TestBrowserCallbackRetriesAndResend(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if n := strings.Count(text, "Callback (POST)"); n != 2 {
+	if n := strings.Count(text, "Gateway notification received"); n != 2 {
 		t.Errorf("%d callbacks on the timeline, want 2:\n%s", n, text)
 	}
 	bt.Screenshot(t, ctx, "04-resent-callback-arrived")
@@ -176,6 +181,9 @@ func TestBrowserNotificationLog(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Click(`[data-testid="notification"][data-result="rejected"] a`),
 		bt.Visible("notification-detail"),
+		// The raw request is a technical detail: shown once asked for.
+		chromedp.Click(`[data-testid="notification-tech"] summary`),
+		bt.Visible("raw-body"),
 	)
 	if err != nil {
 		t.Fatalf("open the stored request: %v", err)
@@ -214,7 +222,7 @@ func TestBrowserNotificationLog(t *testing.T) {
 // TestBrowserBulkResend previews and runs a resend of every paid order
 // from the orders list, and follows its progress.
 func TestBrowserBulkResend(t *testing.T) {
-	ctx := bt.New(t)
+	ctx := bt.NewIn(t, bt.Timeout, "zh-CN")
 	env := cbBrowserEnv(t, sandbox.Faults{}, 0.001)
 	notify := env.desk.NotifyURL(env.account, "pay")
 	for i := range 5 {
@@ -253,7 +261,7 @@ func TestBrowserBulkResend(t *testing.T) {
 	}
 	bt.Screenshot(t, ctx, "02-finished")
 	text, _ := bt.Text(ctx, "resend-progress")
-	if !strings.Contains(text, "4 of 4 done: 4 asked to notify") {
+	if !strings.Contains(text, "已处理 4 / 4：4 笔已请求重发") {
 		t.Errorf("progress: %q", text)
 	}
 }

@@ -108,7 +108,7 @@ func TestNotifyRejectedKeepsOnlyAPrefix(t *testing.T) {
 	env.db.QueryRow(`SELECT id FROM notifications WHERE client_addr = '198.51.100.1'`).Scan(&firstID)
 	viewer, _ := env.signedIn(store.RoleViewer)
 	page := viewer.get(fmt.Sprintf("/notifications/%d", firstID))
-	if !strings.Contains(page.body, "only the first 4096 of its 65536 bytes are kept") {
+	if !strings.Contains(page.body, "only the first 4,096 of its 65,536 bytes are kept") {
 		t.Errorf("the callback's page does not say it was cut:\n%s", page.body)
 	}
 	alerts, _ := env.db.Alerts(context.Background(), true, 100)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"paydesk/internal/callbackload"
 	"paydesk/internal/dbtest"
 	"paydesk/store"
 )
@@ -107,7 +108,7 @@ func benchNotifyStores(b *testing.B, u string, instances, senders int) {
 					failed.Add(1)
 					return
 				}
-				code, body, err := readLeanResponse(rd)
+				code, body, err := callbackload.ReadResponse(rd)
 				if err != nil {
 					failed.Add(1)
 					return

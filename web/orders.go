@@ -13,6 +13,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -73,7 +75,7 @@ func (o orderInfo) final() bool {
 // notifiable reports whether the gateway re-notifies the order on request.
 func (o orderInfo) notifiable() bool { return desk.Notifiable(o.kind, o.status) }
 
-func (o orderInfo) notifiableText() string { return desk.NotifiableText(o.kind) }
+func (o orderInfo) notifiableText() i18n.Message { return desk.NotifiableText(o.kind) }
 
 // sameOutcome reports whether status st is the outcome the order has.
 func (o orderInfo) sameOutcome(st int) bool {
@@ -90,13 +92,6 @@ func (o orderInfo) href() string { return orderHref(o.kind, o.id) }
 
 func orderHref(kind string, id int64) string {
 	return "/orders/" + kind + "/" + strconv.FormatInt(id, 10)
-}
-
-func kindText(kind string) string {
-	if kind == store.KindTrans {
-		return "Payout"
-	}
-	return "Pay order"
 }
 
 // orderFromRequest reads {kind} and {id}.
@@ -122,11 +117,12 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	pr := tr(r)
 	v := views.OrderView{
 		Kind:       o.kind,
 		ID:         o.id,
-		Title:      kindText(o.kind) + " " + o.mchNo,
-		StatusText: statusText(o.kind, o.status),
+		Title:      pr.T("%s %s", pr.Msg(desk.OrderKindName(o.kind)), o.mchNo),
+		StatusText: pr.Msg(desk.StatusName(o.kind, o.status)),
 		StatusTone: statusTone(o.kind, o.status),
 		External:   o.origin == "external",
 		Timeline:   entries,
@@ -142,10 +138,10 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if o.origin == "console" {
 		v.RichURL = map[string]string{store.KindPay: "/payments/", store.KindTrans: "/payouts/"}[o.kind] + strconv.FormatInt(o.id, 10)
 	}
-	v.Facts = s.orderFacts(o, acct)
+	v.Facts = s.orderFacts(pr, o, acct)
 	if !o.notifiable() {
-		v.ResendWarning = "The gateway re-notifies only " + o.notifiableText() + ". This one is " + statusText(o.kind, o.status) +
-			", so a resend sends no callback; it only asks the gateway for the current status."
+		v.ResendWarning = pr.T("The gateway re-notifies only %s. This one is %s, so a resend sends no callback; it only asks the gateway for the current status.",
+			pr.Msg(o.notifiableText()), pr.Msg(desk.StatusName(o.kind, o.status)))
 	}
 	if o.origin == "external" {
 		n, err := s.db.LastNotificationAt(ctx, o.kind, o.id)
@@ -153,22 +149,22 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if n.IsZero() {
-			v.ResendNote = "This order was created by the merchant's other systems. Its callbacks go to their notify URL, not to Paydesk, so a resent callback will not show up here."
+			v.ResendNote = pr.T("This order was created by the merchant's other systems. Its callbacks go to their notify URL, not to Paydesk, so a resent callback will not show up here.")
 		}
 	}
-	return s.render(w, r, http.StatusOK, views.OrderPage(s.page(r, v.Title, "orders"), v))
+	return s.render(w, r, http.StatusOK, views.OrderPage(s.pagef(r, "orders", "%s", v.Title), v))
 }
 
 // orderFacts lists what an order page says about the order.
-func (s *Server) orderFacts(o orderInfo, acct store.GatewayAccount) []views.Fact {
+func (s *Server) orderFacts(pr *i18n.Printer, o orderInfo, acct store.GatewayAccount) []views.Fact {
 	loc := s.loc
 	createdBy := o.createdBy
 	if o.origin == "external" {
-		createdBy = "the merchant's other systems (recorded by " + o.createdBy + ")"
+		createdBy = pr.T("the merchant's other systems (recorded by %s)", o.createdBy)
 	}
 	facts := []views.Fact{
-		{Label: "Merchant order no", Value: o.mchNo, Mono: true},
-		{Label: "Gateway order id", Value: orDash(o.gateNo), Mono: true},
+		{Label: pr.T("Merchant order no."), Value: o.mchNo, Mono: true},
+		{Label: pr.T("Gateway order no."), Value: orDash(o.gateNo), Mono: true},
 	}
 	if o.kind == store.KindPay {
 		p := o.pay
@@ -177,30 +173,31 @@ func (s *Server) orderFacts(o orderInfo, acct store.GatewayAccount) []views.Fact
 			product += " " + pr.Name
 		}
 		facts = append(facts,
-			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
-			views.Fact{Label: "Product", Value: product},
-			views.Fact{Label: "Subject", Value: orDash(p.Subject)},
-			views.Fact{Label: "Paid at", Value: views.Time(p.PaySuccAt, loc)},
+			views.Fact{Label: pr.T("Channel order no."), Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: pr.T("Amount"), Value: money.Format(p.Amount)},
+			views.Fact{Label: pr.T("Product"), Value: product},
+			views.Fact{Label: pr.T("Subject"), Value: orDash(p.Subject)},
+			views.Fact{Label: pr.T("Paid at"), Value: views.Time(p.PaySuccAt, loc)},
 		)
 	} else {
 		p := o.payout
 		facts = append(facts,
-			views.Fact{Label: "Channel order no", Value: orDash(p.ChannelOrderNo), Mono: true},
-			views.Fact{Label: "Amount", Value: views.Money(p.Amount)},
-			views.Fact{Label: "Account", Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
-			views.Fact{Label: "Bank", Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
-			views.Fact{Label: "Succeeded at", Value: views.Time(p.TransSuccAt, loc)},
+			views.Fact{Label: pr.T("Channel order no."), Value: orDash(p.ChannelOrderNo), Mono: true},
+			views.Fact{Label: pr.T("Amount"), Value: money.Format(p.Amount)},
+			views.Fact{Label: pr.T("Payee account"), Value: strings.TrimSpace(p.AccountName + " " + p.AccountNo)},
+			views.Fact{Label: pr.T("Bank"), Value: strings.TrimSpace(p.BankCode + " " + p.BankName)},
+			views.Fact{Label: pr.T("Paid out at"), Value: views.Time(p.TransSuccAt, loc)},
 		)
 		if p.LastError != "" {
-			facts = append(facts, views.Fact{Label: "Error", Value: p.LastError})
+			facts = append(facts, views.Fact{Label: pr.T("Error"), Value: pr.Text(p.LastError)})
 		}
 	}
 	facts = append(facts,
-		views.Fact{Label: "Console state", Value: o.state},
-		views.Fact{Label: "Gateway account", Value: acct.Name + " (mchId " + acct.MchID + ")"},
-		views.Fact{Label: "Created by", Value: orDash(createdBy)},
-		views.Fact{Label: "Created at", Value: views.Time(o.createdAt, loc)},
+		views.Fact{Label: pr.T("Gateway account"), Value: acct.Name},
+		views.Fact{Label: pr.T("Created by"), Value: orDash(createdBy)},
+		views.Fact{Label: pr.T("Created at"), Value: views.Time(o.createdAt, loc)},
+		views.Fact{Label: "mchId", Value: acct.MchID, Mono: true, Tech: true},
+		views.Fact{Label: pr.T("Record state"), Value: o.state, Mono: true, Tech: true},
 	)
 	return facts
 }
@@ -239,7 +236,7 @@ func (s *Server) queryOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, res.Message)
+	s.flash(r, tr(r).Msg(res.Message))
 	return redirect(w, r, o.href())
 }
 
@@ -254,22 +251,22 @@ func (s *Server) lookupOrder(w http.ResponseWriter, r *http.Request) error {
 	id, _ := strconv.ParseInt(acctID, 10, 64)
 	kind, ref, kept, err := s.desk.LookupOrder(r.Context(), s.actor(r), id, q)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		return s.renderOrders(w, r, http.StatusUnprocessableEntity, q, acctID, refusal.Error())
+		return s.renderOrders(w, r, http.StatusUnprocessableEntity, q, acctID, tr(r).Msg(refusal.Message()))
 	}
 	if err != nil {
 		return err
 	}
 	if kept {
-		s.flash(r, "Found at the gateway and kept as an external order.")
+		s.flash(r, tr(r).T("Found at the gateway and kept as an external order."))
 	}
 	return redirect(w, r, orderHref(kind, ref))
 }
 
 // orderRow maps a summary to a list row.
-func (s *Server) orderRow(o store.OrderSummary) views.OrderRow {
-	return views.OrderRow{Kind: o.Kind, KindText: kindText(o.Kind), Href: orderHref(o.Kind, o.ID), MchNo: o.MchNo, GateNo: orDash(o.GateNo),
-		Amount: views.Money(o.Amount), StatusText: statusText(o.Kind, o.Status), StatusTone: statusTone(o.Kind, o.Status),
-		Origin: map[string]string{"console": "Paydesk", "external": "external"}[o.Origin], Created: views.Time(o.CreatedAt, s.loc)}
+func (s *Server) orderRow(pr *i18n.Printer, o store.OrderSummary) views.OrderRow {
+	return views.OrderRow{Kind: o.Kind, KindText: pr.Msg(desk.OrderKindName(o.Kind)), Href: orderHref(o.Kind, o.ID), MchNo: o.MchNo, GateNo: orDash(o.GateNo),
+		Amount: money.Format(o.Amount), StatusText: pr.Msg(desk.StatusName(o.Kind, o.Status)), StatusTone: statusTone(o.Kind, o.Status),
+		Origin: pr.Msg(desk.OriginName(o.Origin)), Created: views.Time(o.CreatedAt, s.loc)}
 }
 
 // orderFilter reads the orders list filter from a query string or form.
@@ -303,27 +300,32 @@ func (s *Server) orderFilter(v url.Values) (store.OrderFilter, views.OrderFilter
 	return f, fv
 }
 
-func filterText(fv views.OrderFilterView) string {
-	var parts []string
+// filterText says in words which orders a filter takes.
+func filterText(fv views.OrderFilterView) i18n.Message {
+	var parts []i18n.Message
 	if fv.Kind != "" {
-		parts = append(parts, map[string]string{"pay": "pay orders", "trans": "payouts"}[fv.Kind])
+		parts = append(parts, map[string]i18n.Message{"pay": i18n.M("pay orders"), "trans": i18n.M("payouts")}[fv.Kind])
 	}
 	if fv.Status != "" {
-		parts = append(parts, "status "+fv.Status)
+		parts = append(parts, map[string]i18n.Message{"open": i18n.M("not finished"), "success": i18n.M("paid or paid out"), "failed": i18n.M("failed or expired")}[fv.Status])
 	}
 	if fv.Origin != "" {
-		parts = append(parts, "origin "+fv.Origin)
+		parts = append(parts, i18n.M("made by %s", desk.OriginName(fv.Origin)))
 	}
 	if fv.From != "" {
-		parts = append(parts, "from "+fv.From)
+		parts = append(parts, i18n.M("from %s", fv.From))
 	}
 	if fv.To != "" {
-		parts = append(parts, "to "+fv.To)
+		parts = append(parts, i18n.M("to %s", fv.To))
 	}
 	if len(parts) == 0 {
-		return "all orders"
+		return i18n.M("all orders")
 	}
-	return strings.Join(parts, ", ")
+	m := parts[0]
+	for _, p := range parts[1:] {
+		m = i18n.M("%s, %s", m, p)
+	}
+	return m
 }
 
 func (s *Server) ordersPage(w http.ResponseWriter, r *http.Request) error {
@@ -343,13 +345,13 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 	if q != "" {
 		v.Searched = true
 		if o, err := s.db.PayOrderByNumber(ctx, q); err == nil {
-			v.Results = append(v.Results, s.orderRow(store.OrderSummary{Kind: store.KindPay, ID: o.ID, MchNo: o.MchOrderNo, GateNo: o.PayOrderID,
+			v.Results = append(v.Results, s.orderRow(tr(r), store.OrderSummary{Kind: store.KindPay, ID: o.ID, MchNo: o.MchOrderNo, GateNo: o.PayOrderID,
 				Amount: o.Amount, Status: o.Status, Origin: o.Origin, CreatedAt: o.CreatedAt}))
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		if p, err := s.db.PayoutByNumber(ctx, q); err == nil {
-			v.Results = append(v.Results, s.orderRow(store.OrderSummary{Kind: store.KindTrans, ID: p.ID, MchNo: p.MchTransOrderNo, GateNo: p.TransOrderID,
+			v.Results = append(v.Results, s.orderRow(tr(r), store.OrderSummary{Kind: store.KindTrans, ID: p.ID, MchNo: p.MchTransOrderNo, GateNo: p.TransOrderID,
 				Amount: p.Amount, Status: p.Status, Origin: p.Origin, CreatedAt: p.CreatedAt}))
 		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
@@ -375,7 +377,7 @@ func (s *Server) renderOrders(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	for _, o := range rows {
-		v.Rows = append(v.Rows, s.orderRow(o))
+		v.Rows = append(v.Rows, s.orderRow(tr(r), o))
 	}
 	if len(rows) == f.Limit {
 		next := r.URL.Query()

@@ -120,7 +120,7 @@ func TestLookupKeepsExternalOrders(t *testing.T) {
 			t.Fatalf("%s: lookup answered %d %s: %s", c.q, res.StatusCode, res.Header.Get("Location"), res.body)
 		}
 		page := b.get(res.Header.Get("Location"))
-		if !strings.Contains(page.body, `data-testid="order-external"`) || !strings.Contains(page.body, "Looked up at the gateway") {
+		if !strings.Contains(page.body, `data-testid="order-external"`) || !strings.Contains(page.body, "Found at the gateway by the number") {
 			t.Errorf("%s: order page lacks the external badge or the lookup entry", c.q)
 		}
 		// Found locally now: the search lists it.
@@ -154,7 +154,7 @@ func TestResendAndTimeline(t *testing.T) {
 
 	b, _ := env.signedIn(store.RoleOperator)
 	page := b.get(orderHref(store.KindPay, o.ID))
-	if page.StatusCode != 200 || !strings.Contains(page.body, "Callback (POST): paid") || strings.Contains(page.body, `data-testid="resend-warning"`) {
+	if page.StatusCode != 200 || !strings.Contains(page.body, "Gateway notification received and applied: the order is paid.") || strings.Contains(page.body, `data-testid="resend-warning"`) {
 		t.Fatalf("order page %d:\n%s", page.StatusCode, page.body)
 	}
 	res := b.postForm(orderHref(store.KindPay, o.ID)+"/resend", nil)
@@ -166,7 +166,7 @@ func TestResendAndTimeline(t *testing.T) {
 		return len(ns) == 2
 	})
 	tl := b.get(orderHref(store.KindPay, o.ID) + "/timeline")
-	for _, want := range []string{"Resend asked", "it sends the callback again", "The callback asked for by the resend arrived", "duplicate"} {
+	for _, want := range []string{"Asked the gateway to send its notification again.", "the gateway sends its notification again", "The notification asked for by the resend arrived", "Gateway notification received again"} {
 		if !strings.Contains(tl.body, want) {
 			t.Errorf("timeline lacks %q:\n%s", want, tl.body)
 		}
@@ -174,7 +174,7 @@ func TestResendAndTimeline(t *testing.T) {
 	// At once again: the cooldown refuses.
 	b.postForm(orderHref(store.KindPay, o.ID)+"/resend", nil)
 	page = b.get(orderHref(store.KindPay, o.ID))
-	if n := strings.Count(page.body, "Resend asked"); n != 1 {
+	if n := strings.Count(page.body, "Asked the gateway to send its notification again."); n != 1 {
 		t.Errorf("%d resends on the timeline, want 1 (cooldown)", n)
 	}
 	if !strings.Contains(page.body, "Wait") {
@@ -188,7 +188,7 @@ func TestResendAndTimeline(t *testing.T) {
 	}
 	b.postForm(orderHref(store.KindPay, unpaid.ID)+"/resend", nil)
 	tl = b.get(orderHref(store.KindPay, unpaid.ID) + "/timeline")
-	if !strings.Contains(tl.body, "no callback is sent") || !strings.Contains(tl.body, "no callback is expected from this resend") {
+	if !strings.Contains(tl.body, "so no notification is sent") || !strings.Contains(tl.body, "no callback is expected from this resend") {
 		t.Errorf("unpaid resend timeline:\n%s", tl.body)
 	}
 	var audits int
@@ -223,7 +223,7 @@ func TestTimelinePredictsGatewayRetries(t *testing.T) {
 		env.sendNotify("pay", "POST", bad)
 	}
 	entries, _ = env.srv.timelineEntries(ctx, store.KindPay, o.ID)
-	if last := entries[len(entries)-1]; !strings.Contains(last.Summary, "exhausted") {
+	if last := entries[len(entries)-1]; !strings.Contains(last.Summary, "The gateway has stopped retrying") {
 		t.Fatalf("after six: %+v", last)
 	}
 	// Paid learned without a callback: the next attempt of the chain is predicted.
@@ -448,4 +448,44 @@ func TestReconcilerPayouts(t *testing.T) {
 			t.Errorf("payout %d alerts %+v", id, alerts)
 		}
 	}
+}
+
+// A paid callback's income reaches the pay order (for the home page's
+// fees), also when the order was already known paid from a query, and a
+// malformed income never makes the callback unreadable.
+func TestCallbackIncomeKept(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{})
+	notify := env.desk.NotifyURL(env.account, "pay")
+	payID, o := env.cbSandboxPay("M-INC-1", 4200, notify, true)
+	if err := env.sb.Pay(payID); err != nil {
+		t.Fatal(err)
+	}
+	cbWait(t, "the paid callback", 5*time.Second, func() bool { return env.cbPayStatus(o.ID) == payments.PayPaid })
+	got, err := env.db.PayOrderByID(context.Background(), o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Income <= 0 || got.Income >= got.Amount {
+		t.Fatalf("income %d of an order of %d", got.Income, got.Amount)
+	}
+
+	// Known paid without income (as a query leaves it), then a callback
+	// that repeats the status with income: the income is kept, the
+	// callback counts as a repeat.
+	acct := env.cbAccount("Second", "20009999", "k2-0123456789abcdef0123456789abcdef")
+	q := env.cbPayOrder(acct.ID, "M-INC-2", "P-INC-2", 1000, payments.PayPaid)
+	fields := cbPayFields("P-INC-2", "M-INC-2", 1000, payments.PayPaid)
+	fields["mchId"] = "20009999"
+	fields["income"] = "x9" // malformed: ignored, the callback is still read
+	if res := env.sendNotify("pay", "POST", cbSigned(fields, "k2-0123456789abcdef0123456789abcdef")); res.body != "success" {
+		t.Fatalf("callback with a malformed income: %d %q", res.StatusCode, res.body)
+	}
+	fields["income"] = "990"
+	if res := env.sendNotify("pay", "POST", cbSigned(fields, "k2-0123456789abcdef0123456789abcdef")); res.body != "success" {
+		t.Fatalf("callback with income: %d %q", res.StatusCode, res.body)
+	}
+	cbWait(t, "the income", 5*time.Second, func() bool {
+		got, err := env.db.PayOrderByID(context.Background(), q.ID)
+		return err == nil && got.Income == 990
+	})
 }

@@ -42,6 +42,8 @@ var notPages = map[string]string{
 	"/payments.csv":                     "CSV download",
 	"/payouts/template.csv":             "CSV download",
 	"/payouts/batches/{id}/results.csv": "CSV download",
+	"/payouts/batches/{id}/errors.csv":  "CSV download",
+	"/payouts.csv":                      "CSV download",
 	"/settings/audit.csv":               "CSV download",
 	"/payments/{id}/qr.png":             "image",
 	"/payments/{id}/qr.svg":             "image",
@@ -140,7 +142,8 @@ func TestBrowserEveryPageFits(t *testing.T) {
 	all := os.Getenv(bt.ScreenshotEnv) != ""
 	for _, w := range pageWidths {
 		t.Run(w.name, func(t *testing.T) {
-			bctx := bt.NewFor(t, 6*time.Minute)
+			// Every page as the finance staff read it: in Chinese.
+			bctx := bt.NewIn(t, 6*time.Minute, "zh-CN")
 			admin := newPageTab(t, bctx, w.width, w.height, w.mobile)
 			admin.signIn(t, base, f.admin)
 			for _, v := range visits {
@@ -211,6 +214,7 @@ func (f everyPageFixture) adminPages() []pageVisit {
 		{"/settings/payouts", "/settings/payouts", "settings-payouts"},
 		{"/orders", "/orders", "orders"},
 		{"/orders", "/orders?q=NO-SUCH-ORDER-0000000000000000000000000001", "orders-not-found"},
+		{"/search", "/search?q=pd", "search"},
 		{"/orders/{kind}/{id}", "/orders/pay/" + id(f.payment), "order-pay"},
 		{"/orders/{kind}/{id}", "/orders/trans/" + id(f.payout), "order-trans"},
 		{"/orders/resend/{job}", f.resendJob, "resend-job"},

@@ -7,6 +7,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -45,24 +47,24 @@ func (s *Server) publicLive(link store.PayLink, o store.PayOrder) (views.PublicL
 	var action payments.PayAction
 	switch {
 	case !link.Active:
-		l.State, l.Message = "cancelled", "This payment link has been cancelled by the merchant."
+		l.State, l.Message = "cancelled", i18n.N("This payment link has been cancelled by the merchant.")
 	case o.State == store.PayStateOpen && payments.IsPaid(st):
-		l.State, l.Message = "paid", "Thank you — the payment has been received."
+		l.State, l.Message = "paid", i18n.N("Thank you — the payment has been received.")
 	case o.State == store.PayStateOpen && st == payments.PayRefunded:
-		l.State, l.Message = "unavailable", "This payment has been refunded."
+		l.State, l.Message = "unavailable", i18n.N("This payment has been refunded.")
 	case st == payments.PayExpired || (!o.ExpiresAt.IsZero() && !s.now().Before(o.ExpiresAt)):
-		l.State, l.Message = "expired", "This payment link has expired. Ask the merchant for a new one."
+		l.State, l.Message = "expired", i18n.N("This payment link has expired. Ask the merchant for a new one.")
 	case o.State == store.PayStateCreating || o.State == store.PayStateUnknown:
-		l.State, l.Message, l.Poll = "preparing", "The payment is being prepared. This page updates by itself.", true
+		l.State, l.Message, l.Poll = "preparing", i18n.N("The payment is being prepared. This page updates by itself."), true
 	case o.State == store.PayStateRefused:
-		l.State, l.Message = "unavailable", "This payment cannot be paid. Ask the merchant for a new link."
+		l.State, l.Message = "unavailable", i18n.N("This payment cannot be paid. Ask the merchant for a new link.")
 	case payments.IsPayFailed(st):
-		l.State, l.Message = "failed", "The payment did not go through. Ask the merchant for a new link."
+		l.State, l.Message = "failed", i18n.N("The payment did not go through. Ask the merchant for a new link.")
 	default:
 		a, err := payments.ParsePayURL(o.PayURL)
 		if err != nil {
 			// The order may still turn paid or be cancelled: keep following it.
-			l.State, l.Message, l.Poll = "unavailable", "This payment cannot be paid online. Ask the merchant for a new link.", desk.PaymentWaiting(o)
+			l.State, l.Message, l.Poll = "unavailable", i18n.N("This payment cannot be paid online. Ask the merchant for a new link."), desk.PaymentWaiting(o)
 			break
 		}
 		action = a
@@ -72,7 +74,7 @@ func (s *Server) publicLive(link store.PayLink, o store.PayOrder) (views.PublicL
 			l.QRURL = "/pay/" + link.Token + "/qr.png"
 		}
 		if !o.ExpiresAt.IsZero() {
-			l.Expires = views.Time(o.ExpiresAt, s.loc)
+			l.Expires, l.Zone = views.Time(o.ExpiresAt, s.loc), views.ZoneName(s.loc)
 		}
 	}
 	return l, action
@@ -104,7 +106,7 @@ func (s *Server) publicPayPage(w http.ResponseWriter, r *http.Request) error {
 	live, _ := s.publicLive(link, o)
 	publicHeaders(w)
 	return s.render(w, r, http.StatusOK, views.PublicPay(views.PublicPayment{
-		MerchantName: s.merchantName(g), Amount: views.Money(o.Amount), Subject: o.Subject, Live: live,
+		MerchantName: s.merchantName(g), Amount: money.Format(o.Amount), Subject: o.Subject, Live: live,
 	}))
 }
 
@@ -194,10 +196,10 @@ func (s *Server) paymentCard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	c := views.PayCard{MerchantName: s.merchantName(g), Amount: views.Money(o.Amount), Subject: o.Subject,
+	c := views.PayCard{MerchantName: s.merchantName(g), Amount: money.Format(o.Amount), AmountCapitals: money.Capitals(o.Amount), Subject: o.Subject,
 		QRURL: fmt.Sprintf("/payments/%d/qr.png", o.ID), LinkURL: s.linkURL(link.Token)}
 	if !o.ExpiresAt.IsZero() {
-		c.Expires = views.Time(o.ExpiresAt, s.loc)
+		c.Expires, c.Zone = views.Time(o.ExpiresAt, s.loc), views.ZoneName(s.loc)
 	}
 	return s.render(w, r, http.StatusOK, views.PublicPayCard(c))
 }

@@ -8,7 +8,10 @@ import (
 	"strconv"
 	"strings"
 
+	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -18,9 +21,9 @@ import (
 // with a byte order mark (so that Excel reads it as UTF-8), amounts in yuan
 // with two decimals, times in the console's zone.
 func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
-	f, _, problems := s.paymentFilter(r.URL.Query())
+	f, _, problems := s.paymentFilter(tr(r), r.URL.Query())
 	if len(problems) > 0 {
-		return errStatus(http.StatusUnprocessableEntity, "%s", strings.Join(problems, " "))
+		return &httpError{http.StatusUnprocessableEntity, i18n.M("%s", strings.Join(problems, " "))}
 	}
 	accts, err := s.db.GatewayAccounts(r.Context(), true)
 	if err != nil {
@@ -41,11 +44,12 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("\ufeff")
 	cw := csv.NewWriter(bw)
-	zone := s.loc.String()
-	cw.Write([]string{"created (" + zone + ")", "merchant order no", "gateway order no", "channel order no", "account",
-		"product id", "product", "amount (yuan)", "currency", "status", "paid at (" + zone + ")", "subject", "body",
-		"param1", "param2", "link expires (" + zone + ")", "created by"})
-	t := func(o store.PayOrder, which string) string {
+	p := tr(r)
+	zone := p.T(views.ZoneName(s.loc))
+	cw.Write([]string{p.T("Created (%s)", zone), p.T("Merchant order no."), p.T("Gateway order no."), p.T("Channel order no."), p.T("Gateway account"),
+		p.T("Product code"), p.T("Product"), p.T("Amount (yuan)"), p.T("Currency"), p.T("Status"), p.T("Paid at (%s)", zone), p.T("Subject"), p.T("Description"),
+		"param1", "param2", p.T("Link expires (%s)", zone), p.T("Created by")})
+	at := func(o store.PayOrder, which string) string {
 		var v string
 		switch which {
 		case "created":
@@ -65,9 +69,9 @@ func (s *Server) paymentsCSV(w http.ResponseWriter, r *http.Request) error {
 		if p, ok := payments.ProductByID(o.ProductID); ok {
 			product = p.Name
 		}
-		row := []string{t(o, "created"), o.MchOrderNo, o.PayOrderID, o.ChannelOrderNo, names[o.AccountID],
-			strconv.Itoa(o.ProductID), product, views.YuanPlain(o.Amount), o.Currency, payStatusText(o), t(o, "paid"),
-			o.Subject, o.Body, o.Param1, o.Param2, t(o, "expires"), o.CreatedBy}
+		row := []string{at(o, "created"), o.MchOrderNo, o.PayOrderID, o.ChannelOrderNo, names[o.AccountID],
+			strconv.Itoa(o.ProductID), product, money.Plain(o.Amount), o.Currency, p.Msg(desk.PaymentName(o)), at(o, "paid"),
+			o.Subject, o.Body, o.Param1, o.Param2, at(o, "expires"), o.CreatedBy}
 		for i := range row {
 			row[i] = payoutcsv.FormulaSafe(row[i])
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -22,22 +24,16 @@ import (
 const pageCheckGap = 3 * time.Second
 
 // expiryLabel names a link lifetime of the new-payment form.
-func expiryLabel(minutes int) string {
-	switch minutes {
-	case 0:
-		return "never"
-	case 15:
-		return "in 15 minutes"
-	case 60:
-		return "in 1 hour"
-	case 24 * 60:
-		return "in 24 hours"
-	case 3 * 24 * 60:
-		return "in 3 days"
-	case 7 * 24 * 60:
-		return "in 7 days"
+func expiryLabel(p *i18n.Printer, minutes int) string {
+	switch {
+	case minutes == 0:
+		return p.T("never")
+	case minutes%(24*60) == 0:
+		return p.T("in %d days", minutes/(24*60))
+	case minutes%60 == 0:
+		return p.T("in %d hours", minutes/60)
 	}
-	return fmt.Sprintf("in %d minutes", minutes)
+	return p.T("in %d minutes", minutes)
 }
 
 func productLabel(id int) string {
@@ -65,7 +61,7 @@ func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.Paymen
 	for _, g := range accts {
 		label := g.Name
 		if g.IsSandbox {
-			label += " (sandbox)"
+			label = tr(r).T("%s (sandbox)", g.Name)
 		}
 		f.Accounts = append(f.Accounts, views.Choice{Value: strconv.FormatInt(g.ID, 10), Label: label})
 	}
@@ -76,9 +72,9 @@ func (s *Server) paymentForm(r *http.Request, f views.PaymentForm) (views.Paymen
 		if minutes > 0 {
 			v = strconv.Itoa(minutes)
 		}
-		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: expiryLabel(minutes)})
+		f.Expiries = append(f.Expiries, views.Choice{Value: v, Label: expiryLabel(tr(r), minutes)})
 	}
-	f.MaxAmount = views.Yuan(s.desk.MaxPaymentFen(r.Context()))
+	f.MaxAmount = money.Format(s.desk.MaxPaymentFen(r.Context()))
 	if f.FormToken == "" {
 		f.FormToken = desk.NewFormToken()
 	}
@@ -92,21 +88,9 @@ func (s *Server) newPaymentPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.page(r, "New payment", "payments")
 	if len(f.Accounts) == 0 {
-		p.Error = "No gateway account is enabled. An admin must add one under Settings → Gateway accounts."
+		p.Error = tr(r).T("No gateway account is enabled. An admin must add one under Settings → Gateway accounts.")
 	}
 	return s.render(w, r, http.StatusOK, views.PaymentNew(p, f))
-}
-
-// sentence capitalises an error message and ends it with a full stop.
-func sentence(s string) string {
-	if s == "" {
-		return s
-	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
-		s += "."
-	}
-	return s
 }
 
 func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
@@ -119,13 +103,13 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
 	order, err := s.desk.CreatePayment(r.Context(), s.actor(r), in)
 	var exists *desk.PaymentExists
 	if errors.As(err, &exists) {
-		s.flash(r, "This form was submitted before; here is the payment it created.")
+		s.flash(r, tr(r).T("This form was submitted before; here is the payment it created."))
 		return redirect(w, r, fmt.Sprintf("/payments/%d", exists.ID))
 	}
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
 		f := views.PaymentForm{FormToken: in.FormToken, AccountID: in.AccountID, ProductID: in.ProductID, Amount: in.Amount,
 			Subject: strings.TrimSpace(in.Subject), Body: strings.TrimSpace(in.Body), Param1: strings.TrimSpace(in.Param1), Param2: strings.TrimSpace(in.Param2),
-			Expiry: in.Expiry, Errors: refusal.FieldErrors()}
+			Expiry: in.Expiry, Errors: fieldErrors(tr(r), refusal)}
 		if _, expired := f.Errors["form"]; expired {
 			f.FormToken = "" // a fresh one
 		}
@@ -133,7 +117,7 @@ func (s *Server) createPayment(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p := s.page(r, "New payment", "payments")
-		p.Error = refusal.Error()
+		p.Error = tr(r).Msg(refusal.Message())
 		return s.render(w, r, http.StatusUnprocessableEntity, views.PaymentNew(p, f))
 	}
 	if err != nil {
@@ -171,22 +155,6 @@ func payTone(o store.PayOrder) string {
 	return "info"
 }
 
-// payStatusText names an order's status for staff.
-func payStatusText(o store.PayOrder) string {
-	switch o.State {
-	case store.PayStateCreating:
-		return "creating"
-	case store.PayStateUnknown:
-		return "unknown — checking"
-	case store.PayStateRefused:
-		return "refused"
-	}
-	if o.Status == nil {
-		return "created"
-	}
-	return payments.PayStatusText(*o.Status)
-}
-
 // paymentTimeline is the payment's whole story: its events, every callback
 // and what the gateway is expected to do next (timeline.go).
 func (s *Server) paymentTimeline(r *http.Request, id int64) ([]views.TimelineEntry, error) {
@@ -203,23 +171,24 @@ func (s *Server) paymentLive(r *http.Request, o store.PayOrder) (views.PaymentLi
 		return views.PaymentLive{}, err
 	}
 	l := views.PaymentLive{
-		ID: o.ID, StatusText: payStatusText(o), Tone: payTone(o), PayOrderID: o.PayOrderID, LastError: o.LastError,
+		ID: o.ID, StatusText: tr(r).Msg(desk.PaymentName(o)), Tone: payTone(o), PayOrderID: o.PayOrderID, LastError: tr(r).Text(o.LastError),
 		Poll: desk.PaymentWaiting(o), Timeline: tl,
 		CanCheck: desk.PaymentActionsFor(s.actor(r), o, link).Check,
 	}
 	if !o.PaySuccAt.IsZero() && payments.IsPaid(o.StatusOr(-99)) {
 		l.PaidAt = views.Time(o.PaySuccAt, s.loc)
 	}
+	p := tr(r)
 	switch {
 	case o.State == store.PayStateCreating:
-		l.Note = "Paydesk is creating the order at the gateway."
+		l.Note = p.T("Paydesk is creating the order at the gateway.")
 	case o.State == store.PayStateUnknown:
-		l.Note = "The gateway's answer to the create call was unclear. Paydesk asks the gateway by the merchant order number until it knows; it never creates the order a second time."
+		l.Note = p.T("The gateway's answer to the create call was unclear. Paydesk asks the gateway by the merchant order number until it knows; it never creates the order a second time.")
 		l.LastError = ""
 	case o.State == store.PayStateOpen && o.PayURL == "":
-		l.Note = "The gateway has the order, but its answer with the pay link was lost, so customers cannot pay it through Paydesk. Create a new payment if the customer still has to pay."
+		l.Note = p.T("The gateway has the order, but its answer with the pay link was lost, so customers cannot pay it through Paydesk. Create a new payment if the customer still has to pay.")
 	case desk.PaymentWaiting(o):
-		l.Note = "Waiting for the customer to pay. This page updates by itself."
+		l.Note = p.T("Waiting for the customer to pay. This page updates by itself.")
 	}
 	return l, nil
 }
@@ -244,9 +213,9 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := views.PaymentView{
 		ID: o.ID, MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID, ChannelOrderNo: o.ChannelOrderNo,
-		Account: g.Name, Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
+		Account: g.Name, Product: productLabel(o.ProductID), Amount: money.Format(o.Amount),
 		Subject: o.Subject, Body: o.Body, Param1: o.Param1, Param2: o.Param2, PayURL: o.PayURL,
-		Expires: "never", Created: views.Time(o.CreatedAt, s.loc), CreatedBy: o.CreatedBy,
+		Expires: tr(r).T("never"), Created: views.Time(o.CreatedAt, s.loc), CreatedBy: o.CreatedBy,
 		Live: live,
 	}
 	acts := desk.PaymentActionsFor(s.actor(r), o, link)
@@ -264,16 +233,16 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 		v.LinkActive = link.Active
 		switch {
 		case !link.Active:
-			v.LinkNote = fmt.Sprintf("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.loc))
+			v.LinkNote = tr(r).T("Deactivated by %s at %s; customers who open it see that it was cancelled.", link.ChangedBy, views.Time(link.ChangedAt, s.loc))
 		case !o.ExpiresAt.IsZero() && !s.now().Before(o.ExpiresAt) && !payments.IsPaid(o.StatusOr(-99)):
-			v.LinkNote = "The link has expired; customers who open it see that."
+			v.LinkNote = tr(r).T("The link has expired; customers who open it see that.")
 		case o.State == store.PayStateOpen && o.PayURL == "":
-			v.LinkNote = "Without the gateway's pay link, customers who open this link are told it cannot be paid online."
+			v.LinkNote = tr(r).T("Without the gateway's pay link, customers who open this link are told it cannot be paid online.")
 		case o.State == store.PayStateRefused:
-			v.LinkNote = "The payment was refused; customers who open this link are told it cannot be paid."
+			v.LinkNote = tr(r).T("The payment was refused; customers who open this link are told it cannot be paid.")
 		}
 	}
-	return s.render(w, r, http.StatusOK, views.PaymentPage(s.page(r, "Payment "+o.MchOrderNo, "payments"), v))
+	return s.render(w, r, http.StatusOK, views.PaymentPage(s.pagef(r, "payments", "Payment %s", o.MchOrderNo), v))
 }
 
 // linkURL is the public payment link with token.
@@ -314,10 +283,10 @@ func (s *Server) checkPaymentNow(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		live.Note = msg
+		live.Note = tr(r).Msg(msg)
 		return s.render(w, r, http.StatusOK, views.PaymentLiveBlock(live))
 	}
-	s.flash(r, msg)
+	s.flash(r, tr(r).Msg(msg))
 	return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
 }
 
@@ -340,20 +309,45 @@ func (s *Server) setPaymentLinkActive(w http.ResponseWriter, r *http.Request, ac
 	}
 	switch {
 	case !changed && active:
-		s.flash(r, "The link was already reactivated.")
+		s.flash(r, tr(r).T("The link was already reactivated."))
 	case !changed:
-		s.flash(r, "The link was already deactivated.")
+		s.flash(r, tr(r).T("The link was already deactivated."))
 	case active:
-		s.flash(r, "Payment link reactivated.")
+		s.flash(r, tr(r).T("Payment link reactivated."))
 	default:
-		s.flash(r, "Payment link deactivated.")
+		s.flash(r, tr(r).T("Payment link deactivated."))
 	}
 	return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
 }
 
+// rangeFilter reads a list's date range (days in the console's zone, the
+// to day included) and amount range (yuan, by the one amount parser),
+// adding a sentence to problems for each part that cannot be read.
+func (s *Server) rangeFilter(p *i18n.Printer, from, to, lowest, highest string, problems *[]string) (fromT, toT time.Time, minFen, maxFen int64) {
+	day := func(v, key string, end bool) time.Time {
+		t, err := s.parseDay(v, end)
+		if err != nil {
+			*problems = append(*problems, p.T(key, v))
+		}
+		return t
+	}
+	amount := func(v, key string) int64 {
+		if v == "" {
+			return 0
+		}
+		fen, err := money.Parse(v)
+		if err != nil {
+			*problems = append(*problems, p.T(key, p.Msg(desk.AmountProblem(err))))
+		}
+		return fen
+	}
+	return day(from, i18n.N("The from date %q is not a date like 2026-11-26."), false), day(to, i18n.N("The to date %q is not a date like 2026-11-26."), true),
+		amount(lowest, i18n.N("The minimum amount: %s")), amount(highest, i18n.N("The maximum amount: %s"))
+}
+
 // paymentFilter reads the list's filters from a query string. Problems are
 // sentences for staff; the filter then leaves that part out.
-func (s *Server) paymentFilter(q url.Values) (store.PayOrderFilter, views.PaymentList, []string) {
+func (s *Server) paymentFilter(p *i18n.Printer, q url.Values) (store.PayOrderFilter, views.PaymentList, []string) {
 	l := views.PaymentList{
 		Number: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Product: q.Get("product"), Account: q.Get("account"),
 		From: q.Get("from"), To: q.Get("to"), Min: strings.TrimSpace(q.Get("min")), Max: strings.TrimSpace(q.Get("max")),
@@ -365,14 +359,14 @@ func (s *Server) paymentFilter(q url.Values) (store.PayOrderFilter, views.Paymen
 		if store.IsPayPhase(l.Status) {
 			f.Phase = l.Status
 		} else {
-			problems = append(problems, "Unknown status filter "+strconv.Quote(l.Status)+".")
+			problems = append(problems, p.T("Unknown status filter %q.", l.Status))
 		}
 	}
 	if l.Product != "" {
 		if id, err := strconv.Atoi(l.Product); err == nil {
 			f.ProductID = id
 		} else {
-			problems = append(problems, "The product filter must be a product number such as 8002.")
+			problems = append(problems, p.T("The product filter must be a product number such as 8002."))
 		}
 	}
 	if l.Account != "" {
@@ -380,44 +374,38 @@ func (s *Server) paymentFilter(q url.Values) (store.PayOrderFilter, views.Paymen
 			f.AccountID = id
 		}
 	}
-	day := func(v, what string, end bool) time.Time {
-		t, err := s.parseDay(v, end)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("The %s date %q is not a date like 2026-11-26.", what, v))
-		}
-		return t
-	}
-	f.From = day(l.From, "from", false)
-	f.To = day(l.To, "to", true)
-	amount := func(v, what string) int64 {
-		if v == "" {
-			return 0
-		}
-		fen, err := payments.ParseYuan(v)
-		if err != nil {
-			problems = append(problems, "The "+what+" amount: "+sentence(err.Error()))
-		}
-		return fen
-	}
-	f.MinAmount, f.MaxAmount = amount(l.Min, "minimum"), amount(l.Max, "maximum")
+	f.From, f.To, f.MinAmount, f.MaxAmount = s.rangeFilter(p, l.From, l.To, l.Min, l.Max, &problems)
 	return f, l, problems
 }
 
+// phaseLabel names a status filter of the payments list.
 func phaseLabel(phase string) string {
 	switch phase {
 	case "created":
-		return "created (not paid)"
+		return i18n.N("not paid yet")
+	case "paying":
+		return i18n.N("paying")
+	case "paid":
+		return i18n.N("paid")
+	case "failed":
+		return i18n.N("payment failed")
+	case "expired":
+		return i18n.N("expired")
+	case "refunded":
+		return i18n.N("refunded")
 	case "unknown":
-		return "unknown (checking)"
+		return i18n.N("unclear — checking")
+	case "refused":
+		return i18n.N("refused by the gateway")
 	case "other":
-		return "other status"
+		return i18n.N("other status")
 	}
 	return phase
 }
 
 func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f, l, problems := s.paymentFilter(q)
+	f, l, problems := s.paymentFilter(tr(r), q)
 	l.Errors = problems
 	if c, ok := store.ParsePayCursor(q.Get("after")); ok {
 		f.After = c
@@ -438,14 +426,14 @@ func (s *Server) paymentsPage(w http.ResponseWriter, r *http.Request) error {
 		l.Accounts = append(l.Accounts, views.Choice{Value: strconv.FormatInt(g.ID, 10), Label: g.Name})
 	}
 	for _, ph := range store.PayPhases() {
-		l.Statuses = append(l.Statuses, views.Choice{Value: ph, Label: phaseLabel(ph)})
+		l.Statuses = append(l.Statuses, views.Choice{Value: ph, Label: tr(r).T(phaseLabel(ph))})
 	}
 	l.Products = productOptions()
 	for _, o := range page.Orders {
 		l.Rows = append(l.Rows, views.PaymentRow{
 			ID: o.ID, Created: views.Time(o.CreatedAt, s.loc), MchOrderNo: o.MchOrderNo, PayOrderID: o.PayOrderID,
-			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: views.Money(o.Amount),
-			StatusText: payStatusText(o), Tone: payTone(o), Subject: o.Subject,
+			Account: names[o.AccountID], Product: productLabel(o.ProductID), Amount: money.Format(o.Amount),
+			StatusText: tr(r).Msg(desk.PaymentName(o)), Tone: payTone(o), Subject: o.Subject,
 		})
 	}
 	base := url.Values{}

@@ -28,8 +28,13 @@ import (
 // products in turn; amounts from ¥0.01 to ¥1,000.00.
 func seedPayOrders(tb testing.TB, db *store.DB, accountID int64, n int) {
 	tb.Helper()
+	seedPayOrdersFrom(tb, db, accountID, n, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// seedPayOrdersFrom is seedPayOrders with the first order created at base.
+func seedPayOrdersFrom(tb testing.TB, db *store.DB, accountID int64, n int, base time.Time) {
+	tb.Helper()
 	ctx := context.Background()
-	base := time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
 	err := db.InTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO pay_orders (account_id, mch_order_no, pay_order_id, product_id, amount, currency,
 			subject, body, status, state, pay_url, origin, created_by, created_at, updated_at, link_token, link_active)
@@ -78,6 +83,18 @@ func seedPayOrders(tb testing.TB, db *store.DB, accountID int64, n int) {
 // server, with a signed-in viewer.
 func benchConsole(b *testing.B, n int) (*http.Client, string) {
 	b.Helper()
+	c, base, _ := benchConsoleSeeded(b, func(db *store.DB, accountID int64) {
+		start := time.Now()
+		seedPayOrders(b, db, accountID, n)
+		b.Logf("seeded %d pay orders in %s", n, time.Since(start).Round(time.Millisecond))
+	})
+	return c, base
+}
+
+// benchConsoleSeeded is benchConsole with seed filling the database for
+// the gateway account; it returns the store too.
+func benchConsoleSeeded(b *testing.B, seed func(db *store.DB, accountID int64)) (*http.Client, string, *Server) {
+	b.Helper()
 	ctx := context.Background()
 	// PAYDESK_BENCH_STORE=postgres measures the same on PostgreSQL (with
 	// PAYDESK_TEST_DATABASE_URL).
@@ -98,9 +115,7 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
-	seedPayOrders(b, db, g.ID, n)
-	b.Logf("seeded %d pay orders in %s", n, time.Since(start).Round(time.Millisecond))
+	seed(db, g.ID)
 	hash, _ := desk.HashPassword(testPassword)
 	if _, err := db.CreateUser(ctx, "viewer", store.RoleViewer, hash, false); err != nil {
 		b.Fatal(err)
@@ -117,7 +132,7 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 		b.Fatalf("sign in: %v %v", res, err)
 	}
 	res.Body.Close()
-	return c, ts.URL
+	return c, ts.URL, srv
 }
 
 // measure GETs path(i) b.N times and reports the latency percentiles of

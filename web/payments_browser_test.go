@@ -49,7 +49,8 @@ func waitBrowserText(t *testing.T, ctx context.Context, sel, want string, within
 }
 
 func TestBrowserPaymentJourney(t *testing.T) {
-	bctx := browsertest.New(t)
+	// Staff and customer both read Chinese (their browsers ask for it).
+	bctx := browsertest.NewIn(t, browsertest.Timeout, "zh-CN")
 	env, base := newBrowserEnv(t, sandbox.Faults{})
 	name := env.addUser(store.RoleOperator)
 
@@ -63,7 +64,7 @@ func TestBrowserPaymentJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=whoami]`)),
 		chromedp.Navigate(base+"/payments/new"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid=payment-form]`)),
-		chromedp.SetValue(chromedp.CSS(`[data-testid=amount]`), "88.80"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid=amount]`), "￥８８．８０元"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=subject]`), "乌龙茶 Oolong tea, 2 boxes"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid=body]`), "Order for table 12"),
 	)
@@ -78,7 +79,8 @@ func TestBrowserPaymentJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitBrowserText(t, staff, `[data-testid=payment-status]`, "created", 5*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "待支付", 5*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-amount]`, "¥88.80", time.Second)
 	browsertest.Screenshot(t, staff, "payment-page")
 	link, err := chromedp.Run(staff, chromedp.Value(chromedp.CSS(`#paylink-url`)))
 	if err != nil || !strings.HasPrefix(link, base+"/pay/") {
@@ -119,8 +121,8 @@ func TestBrowserPaymentJourney(t *testing.T) {
 	waitBrowserText(t, cashier, `[data-testid=status]`, "paid", 10*time.Second)
 
 	// Both pages learn it without a reload.
-	waitBrowserText(t, customer, `[data-testid=public-live]`, "Paid", 20*time.Second)
-	waitBrowserText(t, staff, `[data-testid=payment-status]`, "paid", 20*time.Second)
+	waitBrowserText(t, customer, `[data-testid=public-live]`, "已支付", 20*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "已支付", 20*time.Second)
 	browsertest.Screenshot(t, customer, "public-page-paid")
 	browsertest.Screenshot(t, staff, "payment-page-paid")
 
@@ -219,7 +221,7 @@ func TestBrowserPaymentStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitBrowserText(t, staff, `[data-testid=payment-status]`, "unknown — checking", 5*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "unclear — checking", 5*time.Second)
 	browsertest.Screenshot(t, staff, "payment-unknown")
 	link, err := chromedp.Run(staff, chromedp.Value(`#paylink-url`))
 	if err != nil {
@@ -236,7 +238,7 @@ func TestBrowserPaymentStates(t *testing.T) {
 	// The order exists, but its payUrl was in the lost answer, so the
 	// customer is told it cannot be paid through this link.
 	env.sb.SetFaults(sandbox.Faults{})
-	waitBrowserText(t, staff, `[data-testid=payment-status]`, "created", 15*time.Second)
+	waitBrowserText(t, staff, `[data-testid=payment-status]`, "awaiting payment", 15*time.Second)
 	waitBrowserText(t, staff, `[data-testid=payment-note]`, "pay link was lost", 5*time.Second)
 	waitBrowserText(t, customer, `[data-testid=public-live]`, "cannot be paid online", 15*time.Second)
 	browsertest.Screenshot(t, staff, "payment-resolved")

@@ -85,7 +85,7 @@ func TestPaymentAmountsThroughTheForm(t *testing.T) {
 		{amount: "0", msg: "zero"},
 		{amount: "-5", msg: "negative"},
 		{amount: "1.001", msg: "more than two decimals"},
-		{amount: "12,50", msg: "commas"},
+		{amount: "12,50", msg: "thousands separators"},
 		{amount: "", msg: "enter an amount"},
 		{amount: "1000000.01", msg: "above the largest"},
 		{amount: "1000.00", max: 100_000, want: 100_000},
@@ -182,7 +182,7 @@ func TestPaymentUnknownThenResolved(t *testing.T) {
 	}
 	env.sb.SetFaults(sandbox.Faults{})
 	page := op.get("/payments/" + strconv.FormatInt(id, 10))
-	if !strings.Contains(page.body, "unknown — checking") || !strings.Contains(page.body, "never creates the order a second time") {
+	if !strings.Contains(page.body, "unclear — checking") || !strings.Contains(page.body, "never creates the order a second time") {
 		t.Fatalf("the page does not say unknown: %s", page.body)
 	}
 	if !strings.Contains(page.body, `hx-trigger="every 2s"`) {
@@ -200,7 +200,7 @@ func TestPaymentUnknownThenResolved(t *testing.T) {
 		t.Fatalf("created %d times at the gateway", n)
 	}
 	page = op.get("/payments/" + strconv.FormatInt(id, 10))
-	if !strings.Contains(page.body, o.PayOrderID) || strings.Contains(page.body, "unknown — checking") {
+	if !strings.Contains(page.body, o.PayOrderID) || strings.Contains(page.body, "unclear — checking") {
 		t.Fatal("the page still says unknown")
 	}
 
@@ -435,7 +435,7 @@ func TestPaymentsCSVExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(recs) != 4 || recs[0][0] != "created (Asia/Shanghai)" {
+	if len(recs) != 4 || recs[0][0] != "Created (Beijing time)" {
 		t.Fatalf("records: %q", recs)
 	}
 	col := map[string]int{}
@@ -444,18 +444,18 @@ func TestPaymentsCSVExport(t *testing.T) {
 	}
 	byNo := map[string][]string{}
 	for _, r := range recs[1:] {
-		byNo[r[col["merchant order no"]]] = r
+		byNo[r[col["Merchant order no."]]] = r
 	}
 	checks := []struct{ no, column, want string }{
-		{"M1", "subject", `'=HYPERLINK("http://evil")`},
-		{"M1", "amount (yuan)", "12.50"},
-		{"M1", "status", "paid"},
-		{"M2", "subject", "'+1+2"},
-		{"M2", "body", "'-3"},
+		{"M1", "Subject", `'=HYPERLINK("http://evil")`},
+		{"M1", "Amount (yuan)", "12.50"},
+		{"M1", "Status", "paid"},
+		{"M2", "Subject", "'+1+2"},
+		{"M2", "Description", "'-3"},
 		{"M2", "param1", "'@SUM(A1)"},
-		{"M2", "amount (yuan)", "0.01"},
-		{"M3", "subject", `plain, with "quotes"`},
-		{"M3", "amount (yuan)", "1000000.00"},
+		{"M2", "Amount (yuan)", "0.01"},
+		{"M3", "Subject", `plain, with "quotes"`},
+		{"M3", "Amount (yuan)", "1000000.00"},
 	}
 	for _, c := range checks {
 		if got := byNo[c.no][col[c.column]]; got != c.want {

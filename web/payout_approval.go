@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"paydesk/desk"
 	"paydesk/store"
@@ -16,7 +17,7 @@ func (s *Server) batchRefused(w http.ResponseWriter, r *http.Request, err error,
 	if !ok || refusal.Kind == desk.Forbidden || refusal.Kind == desk.NotFound {
 		return err, false
 	}
-	return s.renderBatch(w, r, refusalError(refusal).status, refusal.Error(), ctlCount, ctlSum), true
+	return s.renderBatch(w, r, refusalError(refusal).status, tr(r).Msg(refusal.Message()), ctlCount, ctlSum), true
 }
 
 func (s *Server) dropBatchErrors(w http.ResponseWriter, r *http.Request) error {
@@ -28,7 +29,7 @@ func (s *Server) dropBatchErrors(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("The %d rows with errors were dropped.", b.ErrorRows))
+	s.flash(r, tr(r).T("The %d rows with errors were dropped.", b.ErrorRows))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", b.ID))
 }
 
@@ -43,12 +44,12 @@ func (s *Server) sendBatch(w http.ResponseWriter, r *http.Request) error {
 	ctlCount, ctlSum := r.PostForm.Get("control_count"), r.PostForm.Get("control_sum")
 	_, err = s.desk.SendBatch(r.Context(), s.actor(r), id, ctlCount, ctlSum)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		return s.renderBatch(w, r, http.StatusUnprocessableEntity, refusal.Error(), ctlCount, ctlSum)
+		return s.renderBatch(w, r, http.StatusUnprocessableEntity, tr(r).Msg(refusal.Message()), ctlCount, ctlSum)
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, "The batch was sent for approval.")
+	s.flash(r, tr(r).T("The batch was sent for approval."))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
 }
 
@@ -61,7 +62,7 @@ func (s *Server) cancelBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Batch #%d was discarded.", b.ID))
+	s.flash(r, tr(r).T("Batch #%s was discarded.", strconv.FormatInt(b.ID, 10)))
 	return redirect(w, r, "/payouts/batches")
 }
 
@@ -75,14 +76,14 @@ func (s *Server) approveBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.desk.ApproveBatch(r.Context(), s.actor(r), id, r.PostForm.Get("note"), r.PostForm.Get("step_up"))
+	b, err := s.desk.ApproveBatch(r.Context(), s.actor(r), id, r.PostForm.Get("note"), r.PostForm.Get("step_up"), r.PostForm.Get("checked_warnings"))
 	if err, refused := s.batchRefused(w, r, err, "", ""); refused || err != nil {
 		return err
 	}
 	if b.State == store.BatchApproved {
-		s.flash(r, "The batch was approved; its payouts are being sent.")
+		s.flash(r, tr(r).T("The batch was approved; its payouts are being sent."))
 	} else {
-		s.flash(r, "Your approval is recorded. A second approver must approve too.")
+		s.flash(r, tr(r).T("Your approval is recorded. A second approver must approve too."))
 	}
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
 }
@@ -99,7 +100,7 @@ func (s *Server) rejectBatch(w http.ResponseWriter, r *http.Request) error {
 	if err, refused := s.batchRefused(w, r, err, "", ""); refused || err != nil {
 		return err
 	}
-	s.flash(r, "The batch was rejected; nothing was sent.")
+	s.flash(r, tr(r).T("The batch was rejected; nothing was sent."))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", id))
 }
 
@@ -114,6 +115,6 @@ func (s *Server) retryBatch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Batch #%d holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", newID, n))
+	s.flash(r, tr(r).T("Batch #%s holds the %d failed payouts with new numbers. Check the control totals and send it for approval.", strconv.FormatInt(newID, 10), n))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", newID))
 }

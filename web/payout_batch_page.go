@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -36,7 +38,7 @@ func (s *Server) renderBatch(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
-	p := s.page(r, fmt.Sprintf("Payout batch #%d", b.ID), "payouts")
+	p := s.pagef(r, "payouts", "Payout batch #%s", strconv.FormatInt(b.ID, 10))
 	if formErr != "" && !v.CanEdit && b.State != store.BatchAwaitingApproval {
 		p.Error = formErr // no form on the page to show it next to
 	}
@@ -60,11 +62,12 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		return views.BatchView{}, b, err
 	}
 	n, sum := batchTotals(counts)
-	state, tone := batchState(b)
+	pr := tr(r)
 	v := views.BatchView{
-		ID: b.ID, Kind: b.Kind, RetryOf: b.RetryOf, FileName: b.FileName, Encoding: b.Encoding, State: state, StateTone: tone,
+		ID: b.ID, Kind: pr.Msg(desk.BatchKindName(b.Kind)), RetryOf: b.RetryOf, FileName: b.FileName, Encoding: b.Encoding,
+		State: pr.Msg(desk.BatchName(b)), StateCode: b.State, StateTone: batchTone(b),
 		CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc), FileRows: b.FileRows, ErrorRows: b.ErrorRows,
-		WarningRows: b.WarningRows, Dropped: b.ErrorsDropped, Count: n, Sum: views.Yuan(sum),
+		WarningRows: b.WarningRows, Dropped: b.ErrorsDropped, Count: n, Sum: money.Format(sum), SumCapitals: money.Capitals(sum),
 		TwoPersonOff: !b.TwoPerson, NeedsSecond: b.NeedsSecond, SentBy: b.SentBy, ApprovedBy: b.ApprovedBy,
 		ApprovalNote: b.ApprovalNote, SecondBy: b.SecondApprovedBy, RejectedBy: b.RejectedBy, RejectReason: b.RejectReason,
 		FormError: formErr, ControlCount: ctlCount, ControlSum: ctlSum,
@@ -91,19 +94,20 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		return v, b, err
 	}
 	if v.CanEdit = acts.Edit; acts.Edit {
-		v.SendBlocked = acts.SendBlocked
+		v.SendBlocked = pr.Msg(acts.SendBlocked)
 	}
 	if b.State == store.BatchAwaitingApproval {
-		v.ApproveNote, v.CanApprove = acts.ApproveNote, acts.Approve
+		v.ApproveNote, v.CanApprove = pr.Msg(acts.ApproveNote), acts.Approve
+		v.ConfirmWarnings = acts.ConfirmWarnings
 		if acts.StepUp > 0 {
-			v.StepUp, v.StepUpCode = views.Money(acts.StepUp), u.TwoFactor
+			v.StepUp, v.StepUpCode = money.Format(acts.StepUp), u.TwoFactor
 		}
 	}
 	if b.State == store.BatchApproved {
-		pv := s.progressView(ctx, b, counts, acts)
+		pv := s.progressView(ctx, pr, b, counts, acts)
 		v.Progress = &pv
 	}
-	if err := s.batchHistory(ctx, b, &v); err != nil {
+	if err := s.batchHistory(ctx, pr, b, &v); err != nil {
 		return v, b, err
 	}
 	if err := s.batchIssues(ctx, b, &v); err != nil {
@@ -116,7 +120,7 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 }
 
 // batchHistory adds a batch's transitions (its audit rows) to v.
-func (s *Server) batchHistory(ctx context.Context, b store.Batch, v *views.BatchView) error {
+func (s *Server) batchHistory(ctx context.Context, pr *i18n.Printer, b store.Batch, v *views.BatchView) error {
 	history, err := s.db.BatchHistory(ctx, b.ID)
 	if err != nil {
 		return err
@@ -130,11 +134,11 @@ func (s *Server) batchHistory(ctx context.Context, b store.Batch, v *views.Batch
 			tone = "err"
 		}
 		v.History = append(v.History, views.TimelineEntry{When: views.Time(e.At, s.loc), Type: "note", Actor: e.Actor,
-			Summary: batchActionText(e.Action) + ": " + e.Detail, Tone: tone})
+			Summary: pr.Msg(desk.AuditActionName(e.Action)), Detail: e.Detail, Tone: tone})
 	}
 	if !b.FinishedAt.IsZero() {
 		v.History = append(v.History, views.TimelineEntry{When: views.Time(b.FinishedAt, s.loc), Type: "status",
-			Summary: "Every payout is final: " + outcomeText(b.Outcome), Tone: map[bool]string{true: "ok", false: "err"}[b.Outcome == store.OutcomeSucceeded]})
+			Summary: pr.T("Every payout is final: %s", pr.Msg(desk.OutcomeName(b.Outcome))), Tone: map[bool]string{true: "ok", false: "err"}[b.Outcome == store.OutcomeSucceeded]})
 	}
 	return nil
 }
@@ -142,12 +146,13 @@ func (s *Server) batchHistory(ctx context.Context, b store.Batch, v *views.Batch
 // batchIssues adds the first of a batch's row errors and warnings to v.
 func (s *Server) batchIssues(ctx context.Context, b store.Batch, v *views.BatchView) error {
 	const issueRows = 100
+	pr := i18n.FromContext(ctx)
 	errs, err := s.db.BatchIssues(ctx, b.ID, store.IssueError, 0, issueRows)
 	if err != nil {
 		return err
 	}
 	for _, i := range errs {
-		v.Errors = append(v.Errors, views.IssueRow{RowNo: i.RowNo, Message: i.Message, Raw: i.Raw})
+		v.Errors = append(v.Errors, views.IssueRow{RowNo: i.RowNo, Message: pr.Text(i.Message), Raw: i.Raw})
 	}
 	if b.ErrorRows > len(errs) {
 		v.MoreErrors = b.ErrorRows - len(errs)
@@ -157,7 +162,7 @@ func (s *Server) batchIssues(ctx context.Context, b store.Batch, v *views.BatchV
 		return err
 	}
 	for _, i := range warns {
-		v.Warnings = append(v.Warnings, views.IssueRow{RowNo: i.RowNo, Message: i.Message})
+		v.Warnings = append(v.Warnings, views.IssueRow{RowNo: i.RowNo, Message: pr.Text(i.Message)})
 	}
 	if b.WarningRows > len(warns) {
 		v.MoreWarns = b.WarningRows - len(warns)
@@ -179,7 +184,7 @@ func (s *Server) batchRows(r *http.Request, b store.Batch, counts []store.StateC
 		return err
 	}
 	for _, p := range rows {
-		v.Rows = append(v.Rows, s.payoutRow(p))
+		v.Rows = append(v.Rows, s.payoutRow(tr(r), p))
 	}
 	if v.Page > 1 {
 		v.PrevURL = fmt.Sprintf("/payouts/batches/%d?page=%d", b.ID, v.Page-1)
@@ -211,7 +216,7 @@ func (s *Server) readAs(ctx context.Context, batchID int64) (string, error) {
 }
 
 // progressView counts an approved batch's payouts for the progress bar.
-func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store.StateCount, acts desk.BatchActions) views.ProgressView {
+func (s *Server) progressView(ctx context.Context, pr *i18n.Printer, b store.Batch, counts []store.StateCount, acts desk.BatchActions) views.ProgressView {
 	pv := views.ProgressView{BatchID: b.ID}
 	type agg struct {
 		n   int
@@ -219,14 +224,20 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 	}
 	groups := map[string]*agg{}
 	order := []struct{ label, tone string }{
-		{"succeeded", "ok"}, {"failed", "err"}, {"refused", "err"}, {"transferring", "info"}, {"sending", "info"},
-		{"unclear, checking", "warn"}, {"approved, queued", "info"}, {"cancelled", ""},
+		{i18n.N("paid out"), "ok"}, {i18n.N("payout failed"), "err"}, {i18n.N("refused by the gateway"), "err"},
+		{i18n.N("processing"), "info"}, {i18n.N("sending"), "info"}, {i18n.N("unclear — checking"), "warn"},
+		{i18n.N("approved, waiting to be sent"), "info"}, {i18n.N("discarded"), ""},
 	}
 	for _, c := range counts {
 		p := store.Payout{State: c.State, Status: c.Status}
-		label, _ := payoutState(p)
-		if c.State == store.PayoutSubmitted && !desk.PayoutFinal(p) {
-			label = "transferring"
+		label := desk.PayoutName(p).Key
+		switch {
+		case c.State == store.PayoutSubmitted && !desk.PayoutFinal(p):
+			label = "processing"
+		case c.State == store.PayoutSubmitted && desk.PayoutFailed(p):
+			label = "payout failed"
+		case c.State == store.PayoutSubmitted:
+			label = "paid out"
 		}
 		if groups[label] == nil {
 			groups[label] = &agg{}
@@ -248,10 +259,13 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 	}
 	for _, o := range order {
 		if g := groups[o.label]; g != nil && g.n > 0 {
-			pv.Counts = append(pv.Counts, views.CountRow{Label: o.label, Tone: o.tone, Count: g.n, Sum: views.Yuan(g.sum)})
+			pv.Counts = append(pv.Counts, views.CountRow{Label: pr.T(o.label), Tone: o.tone, Count: g.n, Sum: money.Format(g.sum)})
 		}
 	}
-	pv.Failed, pv.RetryOut = acts.RetryCount, acts.RetryNote
+	pv.Failed = acts.RetryCount
+	if acts.RetryNote.Key != "" {
+		pv.RetryOut = pr.Msg(acts.RetryNote)
+	}
 	if pv.Total > 0 && pv.Done == pv.Total {
 		pv.Finished = true
 		outcome := desk.BatchOutcome(pv.OK, pv.Err)
@@ -261,7 +275,7 @@ func (s *Server) progressView(ctx context.Context, b store.Batch, counts []store
 				s.log.Error("set batch outcome", "batch", b.ID, "err", err)
 			}
 		}
-		pv.Outcome = outcomeText(outcome)
+		pv.Outcome = pr.Msg(desk.OutcomeName(outcome))
 		pv.Tone = map[string]string{store.OutcomeSucceeded: "ok", store.OutcomePartiallySucceeded: "warn", store.OutcomeFailed: "err"}[outcome]
 		pv.CanRetry = acts.Retry
 	}
@@ -290,31 +304,4 @@ func (s *Server) batchProgress(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("HX-Refresh", "true")
 	}
 	return s.render(w, r, http.StatusOK, views.BatchLive(v))
-}
-
-// batchActionText names an audit action on a batch for its history.
-func batchActionText(action string) string {
-	switch action {
-	case "payout.batch.upload":
-		return "Uploaded"
-	case "payout.create":
-		return "Made"
-	case "payout.batch.drop_errors":
-		return "Rows with errors dropped"
-	case "payout.batch.send":
-		return "Sent for approval"
-	case "payout.batch.approve":
-		return "Approved"
-	case "payout.batch.reject":
-		return "Rejected"
-	case "payout.batch.step_up_failed":
-		return "Approval refused, password or code not right"
-	case "payout.batch.expire":
-		return "Expired"
-	case "payout.batch.cancel":
-		return "Discarded"
-	case "payout.batch.retry":
-		return "Made from failed payouts"
-	}
-	return action
 }

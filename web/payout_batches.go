@@ -6,10 +6,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/i18n"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -25,6 +25,7 @@ func (s *Server) batchesView(ctx context.Context, before int64) (views.BatchesVi
 	for _, c := range payoutcsv.Columns() {
 		v.Columns = append(v.Columns, views.CSVColumn{Header: c.Header, Help: c.Help, Required: c.Required})
 	}
+	pr := i18n.FromContext(ctx)
 	accts, _, err := s.accountOptions(ctx)
 	if err != nil {
 		return v, err
@@ -39,15 +40,14 @@ func (s *Server) batchesView(ctx context.Context, before int64) (views.BatchesVi
 			v.NextURL = fmt.Sprintf("/payouts/batches?before=%d", list[i-1].ID)
 			break
 		}
-		state, tone := batchState(b)
-		v.Batches = append(v.Batches, views.BatchListRow{ID: b.ID, Kind: b.Kind, FileName: b.FileName, State: state, Tone: tone,
-			Outcome: outcomeText(b.Outcome), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc)})
+		v.Batches = append(v.Batches, views.BatchListRow{ID: b.ID, Kind: pr.Msg(desk.BatchKindName(b.Kind)), FileName: b.FileName,
+			State: pr.Msg(desk.BatchName(b)), Tone: batchTone(b), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc)})
 	}
 	return v, nil
 }
 
-// batchState is how a batch's state reads to staff, and the badge tone.
-func batchState(b store.Batch) (string, string) {
+// batchTone is the badge tone of a batch's state.
+func batchTone(b store.Batch) string {
 	tone := ""
 	switch {
 	case b.State == store.BatchAwaitingApproval, b.State == store.BatchApproved && b.Outcome == "":
@@ -59,10 +59,8 @@ func batchState(b store.Batch) (string, string) {
 	case b.Outcome == store.OutcomeFailed, b.State == store.BatchRejected:
 		tone = "err"
 	}
-	return desk.BatchStateText(b), tone
+	return tone
 }
-
-func outcomeText(o string) string { return strings.ReplaceAll(o, "_", " ") }
 
 func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request) error {
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
@@ -91,11 +89,11 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) error {
 		return s.render(w, r, status, views.Batches(s.page(r, "Payout batches", "payouts"), v))
 	}
 	fail := func(msg string) error { return failWith(http.StatusUnprocessableEntity, msg) }
-	tooLarge := fmt.Sprintf("The file is larger than %d MiB. Split it into smaller files (at most %d rows each).", payoutcsv.MaxBytes>>20, payoutcsv.MaxRows)
+	tooLarge := tr(r).T("The file is larger than %d MiB. Split it into smaller files (at most %d rows each).", payoutcsv.MaxBytes>>20, payoutcsv.MaxRows)
 	if err := r.ParseMultipartForm(4 << 20); err != nil {
 		switch he := bodyError(err); {
 		case he == nil:
-			return fail("The upload could not be read. Choose the CSV file again and upload it.")
+			return fail(tr(r).T("The upload could not be read. Choose the CSV file again and upload it."))
 		case he.status == http.StatusRequestEntityTooLarge:
 			return failWith(he.status, tooLarge)
 		default:
@@ -108,7 +106,7 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
-		return fail("Choose a CSV file to upload.")
+		return fail(tr(r).T("Choose a CSV file to upload."))
 	}
 	defer file.Close()
 	if hdr.Size > payoutcsv.MaxBytes {
@@ -116,7 +114,7 @@ func (s *Server) uploadBatch(w http.ResponseWriter, r *http.Request) error {
 	}
 	id, err := s.desk.ImportBatch(ctx, s.actor(r), desk.BatchFile{AccountID: r.FormValue("account_id"), Name: filepath.Base(hdr.Filename), File: file})
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		return fail(refusal.Error())
+		return fail(tr(r).Msg(refusal.Message()))
 	}
 	if err != nil {
 		return err

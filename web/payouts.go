@@ -12,6 +12,8 @@ import (
 
 	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -20,39 +22,30 @@ import (
 // pageRows is how many rows a list page shows.
 const pageRows = 50
 
-// payoutState is how a payout's state and status read to staff, and the
-// badge tone.
-func payoutState(p store.Payout) (string, string) {
+// payoutTone is the badge tone of a payout's state.
+func payoutTone(p store.Payout) string {
 	switch p.State {
-	case store.PayoutDraft:
-		return "draft", ""
-	case store.PayoutAwaitingApproval:
-		return "awaiting approval", "info"
-	case store.PayoutApproved:
-		return "approved, queued", "info"
-	case store.PayoutSubmitting:
-		return "sending", "info"
+	case store.PayoutAwaitingApproval, store.PayoutApproved, store.PayoutSubmitting:
+		return "info"
 	case store.PayoutUnknown:
-		return "unclear, checking", "warn"
+		return "warn"
 	case store.PayoutRefused:
-		return "refused", "err"
-	case store.PayoutRejected, store.PayoutExpired, store.PayoutCancelled:
-		return p.State, ""
+		return "err"
 	case store.PayoutSubmitted:
 		st := p.StatusOr(payments.TransTransferring)
 		switch {
 		case payments.IsTransSucceeded(st):
-			return "succeeded", "ok"
+			return "ok"
 		case st == payments.TransFailed:
-			return "failed", "err"
+			return "err"
 		}
-		return payments.TransStatusText(st), "info"
+		return "info"
 	}
-	return p.State, ""
+	return ""
 }
 
-func (s *Server) payoutRow(p store.Payout) views.PayoutRow {
-	state, tone := payoutState(p)
+func (s *Server) payoutRow(pr *i18n.Printer, p store.Payout) views.PayoutRow {
+	state, tone := pr.Msg(desk.PayoutName(p)), payoutTone(p)
 	bank := p.BankCode
 	if b, ok := payments.BankByCode(p.BankCode); ok {
 		bank += " " + b.Name
@@ -63,7 +56,7 @@ func (s *Server) payoutRow(p store.Payout) views.PayoutRow {
 	}
 	return views.PayoutRow{
 		ID: p.ID, RowNo: p.RowNo, BatchID: p.BatchID, MchNo: p.MchTransOrderNo, GatewayID: p.TransOrderID,
-		AccountName: p.AccountName, AccountNo: p.AccountNo, Bank: bank, Amount: views.Money(p.Amount),
+		AccountName: p.AccountName, AccountNo: p.AccountNo, Bank: bank, Amount: money.Format(p.Amount),
 		State: state, Tone: tone, Error: errText, Created: views.Time(p.CreatedAt, s.loc),
 	}
 }
@@ -74,23 +67,6 @@ func pathID(r *http.Request) (int64, error) {
 		return 0, errNotFound
 	}
 	return id, nil
-}
-
-func (s *Server) payoutsPage(w http.ResponseWriter, r *http.Request) error {
-	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	list, err := s.db.Payouts(r.Context(), before, pageRows+1)
-	if err != nil {
-		return err
-	}
-	var v views.PayoutsView
-	for i, p := range list {
-		if i == pageRows {
-			v.NextURL = fmt.Sprintf("/payouts?before=%d", list[i-1].ID)
-			break
-		}
-		v.Rows = append(v.Rows, s.payoutRow(p))
-	}
-	return s.render(w, r, http.StatusOK, views.Payouts(s.page(r, "Payouts", "payouts"), v))
 }
 
 func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
@@ -104,15 +80,15 @@ func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := views.PayoutDetail{
-		Row: s.payoutRow(p), Amount: views.Money(p.Amount), BankCode: p.BankCode, BankName: p.BankName,
+		Row: s.payoutRow(tr(r), p), Amount: money.Format(p.Amount), AmountCapitals: money.Capitals(p.Amount), BankCode: p.BankCode, BankName: p.BankName,
 		Province: p.Province, City: p.City, BankType: p.BankType, Param1: p.Param1, Param2: p.Param2,
-		Attempts: p.SubmitAttempts, Status: "none yet",
+		Attempts: p.SubmitAttempts, Status: tr(r).T("none yet"),
 	}
-	v.Row.Error = p.LastError
-	v.AccountType = map[string]string{"1": "bank card", "2": "WeChat", "3": "Alipay", "4": "other"}[p.AccountType]
-	v.AccountAttr = map[string]string{"0": "personal", "1": "corporate"}[p.AccountAttr]
+	v.Row.Error = tr(r).Text(p.LastError)
+	v.AccountType = tr(r).T(map[string]string{"1": i18n.N("bank card"), "2": i18n.N("WeChat"), "3": i18n.N("Alipay"), "4": i18n.N("other")}[p.AccountType])
+	v.AccountAttr = tr(r).T(map[string]string{"0": i18n.N("personal"), "1": i18n.N("corporate")}[p.AccountAttr])
 	if p.Status != nil {
-		v.Status = fmt.Sprintf("%d · %s", *p.Status, payments.TransStatusText(*p.Status))
+		v.Status = tr(r).Msg(desk.TransStatusName(*p.Status))
 	}
 	if !p.TransSuccAt.IsZero() {
 		v.Succeeded = views.Time(p.TransSuccAt, s.loc)
@@ -120,7 +96,7 @@ func (s *Server) payoutDetail(w http.ResponseWriter, r *http.Request) error {
 	if v.Timeline, v.TimelinePoll, err = s.payoutTimeline(ctx, p); err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, views.PayoutPage(s.page(r, "Payout "+p.MchTransOrderNo, "payouts"), v))
+	return s.render(w, r, http.StatusOK, views.PayoutPage(s.pagef(r, "payouts", "Payout %s", p.MchTransOrderNo), v))
 }
 
 // payoutTimeline is a payout's story: its batch's transitions (not stored
@@ -138,11 +114,12 @@ func (s *Server) payoutTimeline(ctx context.Context, p store.Payout) (entries []
 				entries = append(entries, views.TimelineEntry{When: views.Time(at, s.loc), Type: "note", Actor: actor, Summary: summary, Tone: tone})
 			}
 		}
-		add(b.CreatedAt, b.CreatedBy, fmt.Sprintf("Created in batch #%d, row %d", b.ID, p.RowNo), "")
-		add(b.SentAt, b.SentBy, "Sent for approval", "")
-		add(b.ApprovedAt, b.ApprovedBy, "Approved", "ok")
-		add(b.SecondApprovedAt, b.SecondApprovedBy, "Approved (second approver)", "ok")
-		add(b.RejectedAt, b.RejectedBy, "Rejected: "+b.RejectReason, "err")
+		pr := i18n.FromContext(ctx)
+		add(b.CreatedAt, b.CreatedBy, pr.T("Payout of %s to %s made in batch #%s, row %d.", money.Format(p.Amount), p.AccountName, strconv.FormatInt(b.ID, 10), p.RowNo), "")
+		add(b.SentAt, b.SentBy, pr.T("Sent for approval."), "")
+		add(b.ApprovedAt, b.ApprovedBy, pr.T("Approved."), "ok")
+		add(b.SecondApprovedAt, b.SecondApprovedBy, pr.T("Approved by the second approver."), "ok")
+		add(b.RejectedAt, b.RejectedBy, pr.T("Rejected: %s", b.RejectReason), "err")
 	}
 	o, err := s.loadOrder(ctx, store.KindTrans, p.ID)
 	if err != nil {
@@ -228,15 +205,15 @@ func (s *Server) createPayout(w http.ResponseWriter, r *http.Request) error {
 		"bank_type": f.BankType, "param1": f.Param1, "param2": f.Param2,
 	}})
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid && len(refusal.Fields) > 0 {
-		f.Errors = refusal.FieldErrors()
+		f.Errors = fieldErrors(tr(r), refusal)
 		p := s.page(r, "New payout", "payouts")
-		p.Error = refusal.Error()
+		p.Error = tr(r).Msg(refusal.Message())
 		return s.render(w, r, http.StatusUnprocessableEntity, views.NewPayout(p, f))
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, "The payout was made and waits for approval.")
+	s.flash(r, tr(r).T("The payout was made and waits for approval."))
 	return redirect(w, r, fmt.Sprintf("/payouts/batches/%d", batchID))
 }
 
@@ -252,7 +229,7 @@ func (s *Server) payoutSettingsPage(w http.ResponseWriter, r *http.Request) erro
 	}
 	f := views.PayoutSettingsForm{TwoPerson: rules.TwoPerson, ExpiryDays: strconv.Itoa(rules.ExpiryDays)}
 	if rules.SecondLimit > 0 {
-		f.SecondLimit = views.YuanPlain(rules.SecondLimit)
+		f.SecondLimit = money.Plain(rules.SecondLimit)
 	}
 	return s.render(w, r, http.StatusOK, views.PayoutSettings(s.page(r, "Payout settings", "settings"), f))
 }
@@ -268,12 +245,12 @@ func (s *Server) savePayoutSettings(w http.ResponseWriter, r *http.Request) erro
 	}
 	err := s.desk.SetPayoutRules(r.Context(), s.actor(r), f.TwoPerson, f.SecondLimit, f.ExpiryDays)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		f.Errors = refusal.FieldErrors()
+		f.Errors = fieldErrors(tr(r), refusal)
 		return s.render(w, r, http.StatusUnprocessableEntity, views.PayoutSettings(s.page(r, "Payout settings", "settings"), f))
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Payout settings saved.")
+	s.flash(r, tr(r).T("Payout settings saved."))
 	return redirect(w, r, "/settings/payouts")
 }

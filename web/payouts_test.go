@@ -155,9 +155,9 @@ func TestBatchPreviewDropAndControlTotals(t *testing.T) {
 	}
 	page := op.get(fmt.Sprintf("/payouts/batches/%d", id))
 	for _, want := range []string{
-		"Row 3: account number 6.22202E+18 was turned into scientific notation by Excel",
-		"Row 4: bank name &#34;不存在银行&#34; is not in the bank list",
-		"Row 5: the same account number and amount as row 2",
+		"Row 3: The account number 6.22202E+18 was turned into scientific notation by Excel",
+		"Row 4: The bank name &#34;不存在银行&#34; is not in the bank list",
+		"Row 5: The same account number and amount as row 2",
 		`data-testid="total-count">2<`, `data-testid="total-sum">¥2,469.00<`,
 	} {
 		if !strings.Contains(page.body, want) {
@@ -276,7 +276,7 @@ func TestApprovalRules(t *testing.T) {
 		t.Errorf("second approval of an approved batch: %d", res.StatusCode)
 	}
 	page = viewer.get(fmt.Sprintf("/payouts/batches/%d", id))
-	for _, want := range []string{"Uploaded: file", "Sent for approval: 3 payouts", "Approved: 3 payouts approved for sending; note: ok"} {
+	for _, want := range []string{"Uploaded a payout batch", "Sent a payout batch for approval", "Approved a payout batch", "3 payouts approved for sending; note: ok"} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("batch history lacks %q", want)
 		}
@@ -352,7 +352,7 @@ func TestTwoPersonRuleOffAndSecondApprover(t *testing.T) {
 	big := maker.uploadOK("big.csv", payoutCSV(12, accountNo))
 	maker.sendForApproval(big)
 	a2, _ := env.signedIn(store.RoleApprover)
-	if res := maker.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), nil); res.StatusCode != http.StatusSeeOther {
+	if res := maker.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), env.checkedForm(big)); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first approval: %d", res.StatusCode)
 	}
 	if b := env.batch(big); b.State != store.BatchAwaitingApproval || !b.NeedsSecond {
@@ -361,7 +361,7 @@ func TestTwoPersonRuleOffAndSecondApprover(t *testing.T) {
 	if res := maker.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), nil); res.StatusCode != http.StatusForbidden {
 		t.Fatalf("same approver twice: %d", res.StatusCode)
 	}
-	if res := a2.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), nil); res.StatusCode != http.StatusSeeOther {
+	if res := a2.postForm(fmt.Sprintf("/payouts/batches/%d/approve", big), env.checkedForm(big)); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("second approval: %d", res.StatusCode)
 	}
 	if b := env.batch(big); b.State != store.BatchApproved || b.SecondApprovedBy == "" {
@@ -378,7 +378,7 @@ func TestRecentTwinWarning(t *testing.T) {
 	ap.postForm(fmt.Sprintf("/payouts/batches/%d/approve", first), nil)
 	second := op.uploadOK("b.csv", payoutCSV(1, accountNo))
 	page := op.get(fmt.Sprintf("/payouts/batches/%d", second))
-	if !strings.Contains(page.body, fmt.Sprintf("Row 2: a payout to the same account with the same amount was sent in batch #%d", first)) {
+	if !strings.Contains(page.body, fmt.Sprintf("Row 2: A payout to the same account with the same amount was sent in batch #%d", first)) {
 		t.Fatalf("no warning for a payout repeated within 7 days")
 	}
 	// A draft or rejected batch is no reason to warn.
@@ -425,7 +425,7 @@ func TestSinglePayout(t *testing.T) {
 		t.Fatalf("payout %+v %v", p, err)
 	}
 	detail := op.get(fmt.Sprintf("/payouts/%d", p.ID))
-	if !strings.Contains(detail.body, "The gateway accepted the payout") || !strings.Contains(detail.body, "succeeded") {
+	if !strings.Contains(detail.body, "The gateway accepted the payout") || !strings.Contains(detail.body, "paid out") {
 		t.Errorf("payout page lacks its timeline")
 	}
 }
@@ -464,7 +464,7 @@ func TestNeverTwiceWithFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.db.QueryRow(`SELECT count(DISTINCT order_ref) FROM order_events WHERE order_kind = 'trans' AND summary LIKE 'Outcome unclear%'`).Scan(&unknownSeen)
+	env.db.QueryRow(`SELECT count(DISTINCT order_ref) FROM order_events WHERE order_kind = 'trans' AND summary LIKE '{"key":"Not known whether the payout was made%'`).Scan(&unknownSeen)
 	if unknownSeen == 0 {
 		t.Errorf("no payout met an unclear answer: the faults did not bite")
 	}
@@ -484,7 +484,7 @@ func TestNeverTwiceWithFaults(t *testing.T) {
 	}
 	fails := 0
 	for _, r := range recs[1:] {
-		if r[8] == "failed" {
+		if r[8] == "payout failed" {
 			fails++
 			if !strings.Contains(r[10], "账号以4结尾") {
 				t.Errorf("failed row without the gateway's reason: %q", r)
@@ -588,7 +588,7 @@ func TestUploadReusedMerchantPayoutNumber(t *testing.T) {
 		t.Fatalf("second batch: %+v", b)
 	}
 	page := op.get(fmt.Sprintf("/payouts/batches/%d", second))
-	if !strings.Contains(page.body, "Row 3: merchant payout number MINE-0001 was used before") {
+	if !strings.Contains(page.body, "Row 3: The merchant payout number MINE-0001 was used before") {
 		t.Error("the preview does not name the reused number")
 	}
 	var n int
@@ -625,8 +625,8 @@ func TestPayoutTimelineRefreshesUntilSettled(t *testing.T) {
 		if frag.StatusCode != 200 {
 			t.Fatalf("timeline fragment: %d", frag.StatusCode)
 		}
-		if strings.Contains(frag.body, "Callback") && !strings.Contains(frag.body, poll) {
-			if !strings.Contains(frag.body, "Created in batch") {
+		if strings.Contains(frag.body, "Gateway notification received") && !strings.Contains(frag.body, poll) {
+			if !strings.Contains(frag.body, "made in batch #") {
 				t.Error("the fragment lost the batch's transitions")
 			}
 			return
@@ -698,7 +698,7 @@ func TestBatchPageSaysWhichRefusalsRetryLeavesOut(t *testing.T) {
 	}
 	op, _ := env.signedIn(store.RoleOperator)
 	page := op.get(fmt.Sprintf("/payouts/batches/%d", id))
-	if !strings.Contains(page.body, "One refused payout is not offered for a retry") || !strings.Contains(page.body, "Retry the 1 failed payouts") {
+	if !strings.Contains(page.body, "1 refused payout is not offered for a retry") || !strings.Contains(page.body, "Retry the 1 failed payout in a new batch") {
 		t.Fatalf("the batch page:\n%s", page.body)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/a-h/templ"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -22,21 +23,25 @@ import (
 // http.Handler with one error policy.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// httpError is an error with a status and a sentence for staff.
+// httpError is an error with a status and a sentence for staff, printed
+// in their language when it is answered.
 type httpError struct {
 	status int
-	msg    string
+	msg    i18n.Message
 }
 
-func (e *httpError) Error() string { return e.msg }
+func (e *httpError) Error() string { return e.msg.String() }
+
+// text is the error's sentence in the language of r.
+func (e *httpError) text(r *http.Request) string { return tr(r).Msg(e.msg) }
 
 func errStatus(status int, format string, args ...any) error {
-	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+	return &httpError{status: status, msg: i18n.M(format, args...)}
 }
 
 var (
-	errForbidden = &httpError{http.StatusForbidden, "Your role does not allow this. Ask an admin if you need it."}
-	errNotFound  = &httpError{http.StatusNotFound, "There is nothing at this address."}
+	errForbidden = &httpError{http.StatusForbidden, i18n.M("Your role does not allow this. Ask an admin if you need it.")}
+	errNotFound  = &httpError{http.StatusNotFound, i18n.M("There is nothing at this address.")}
 )
 
 // refusalStatus is the HTTP status of each kind of the core's refusals.
@@ -55,7 +60,17 @@ func refusalError(r *desk.Refusal) *httpError {
 	if !ok {
 		status = http.StatusUnprocessableEntity
 	}
-	return &httpError{status, r.Error()}
+	return &httpError{status, r.Message()}
+}
+
+// fieldErrors maps each field a refusal is about to its sentence, printed
+// by p.
+func fieldErrors(p *i18n.Printer, r *desk.Refusal) map[string]string {
+	m := map[string]string{}
+	for f, msg := range r.FieldMessages() {
+		m[f] = p.Msg(msg)
+	}
+	return m
 }
 
 // adapt reads a POST's form (readForm), runs h and answers its error:
@@ -83,14 +98,14 @@ func (s *Server) adapt(h handlerFunc) http.HandlerFunc {
 			he = bodyError(err)
 		default:
 			s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			he = &httpError{http.StatusInternalServerError, "Something went wrong on our side. It has been logged; please try again."}
+			he = &httpError{http.StatusInternalServerError, i18n.M("Something went wrong on our side. It has been logged; please try again.")}
 		}
-		s.renderError(w, r, he.status, he.msg)
+		s.renderError(w, r, he.status, he.text(r))
 	}
 }
 
 func errTooLarge(limit int64) *httpError {
-	return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("What you sent is too large: the console takes at most %d KiB in one form. Shorten the text and try again.", limit/1024)}
+	return &httpError{http.StatusRequestEntityTooLarge, i18n.M("What you sent is too large: the console takes at most %d KiB in one form. Shorten the text and try again.", limit/1024)}
 }
 
 // bodyError answers an error from reading a request's body: too large
@@ -108,7 +123,7 @@ func bodyError(err error) *httpError {
 	return nil
 }
 
-var errSlowBody = &httpError{http.StatusRequestTimeout, "What you sent did not arrive in time, so nothing was done. Check the connection and send it again."}
+var errSlowBody = &httpError{http.StatusRequestTimeout, i18n.M("What you sent did not arrive in time, so nothing was done. Check the connection and send it again.")}
 
 // readForm reads the body of every POST before its handler runs, so that
 // each form is checked the same way, also where a handler reads no field,
@@ -132,7 +147,7 @@ func readForm(r *http.Request) error {
 	return nil
 }
 
-var errUnreadable = &httpError{http.StatusBadRequest, "The form could not be read. Reload the page and try again."}
+var errUnreadable = &httpError{http.StatusBadRequest, i18n.M("The form could not be read. Reload the page and try again.")}
 
 // parseForm reads a request's form: a body too large gives 413, too slow
 // 408, anything else unreadable 400, each with a sentence instead of a
@@ -160,7 +175,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int,
 		fmt.Fprintf(w, `<div class="flash err" role="alert">%s</div>`, templ.EscapeString(msg))
 		return
 	}
-	p := s.page(r, http.StatusText(status), "")
+	p := s.page(r, statusTitle(status), "")
 	_ = s.render(w, r, status, views.ErrorPage(p, status, msg))
 }
 
@@ -203,10 +218,11 @@ func redirect(w http.ResponseWriter, r *http.Request, url string) error {
 // page builds the layout's view model for the current request.
 func (s *Server) page(r *http.Request, title, section string) views.Page {
 	p := views.Page{
-		Title:      title,
+		Title:      tr(r).T(title),
 		Section:    section,
 		Sandbox:    s.cfg.SandboxURL != "",
 		SandboxURL: s.cfg.SandboxURL,
+		Zone:       views.ZoneName(s.loc),
 	}
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &views.User{Username: u.Username, Role: u.Role, IsAdmin: u.Role == store.RoleAdmin}
@@ -215,10 +231,53 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 		}
 	}
 	p.Flash = s.sessions.PopString(r.Context(), sessFlash)
+	if msg := s.sessions.PopString(r.Context(), sessFlashErr); msg != "" && p.Error == "" {
+		p.Error = msg
+	}
+	return p
+}
+
+// pagef is page with a title made of a key and arguments.
+func (s *Server) pagef(r *http.Request, section, key string, args ...any) views.Page {
+	p := s.page(r, "", section)
+	p.Title = tr(r).T(key, args...)
 	return p
 }
 
 // flash stores a message shown once on the next page.
 func (s *Server) flash(r *http.Request, msg string) {
 	s.sessions.Put(r.Context(), sessFlash, msg)
+}
+
+// statusTitle is the key of an error page's title.
+func statusTitle(status int) string {
+	switch status {
+	case http.StatusBadRequest:
+		return i18n.N("The request could not be read")
+	case http.StatusForbidden:
+		return i18n.N("Not allowed")
+	case http.StatusNotFound:
+		return i18n.N("Not found")
+	case http.StatusMethodNotAllowed:
+		return i18n.N("Not this way")
+	case http.StatusRequestTimeout:
+		return i18n.N("Too slow")
+	case http.StatusConflict:
+		return i18n.N("Not possible now")
+	case http.StatusRequestEntityTooLarge:
+		return i18n.N("Too large")
+	case http.StatusUnprocessableEntity:
+		return i18n.N("Not accepted")
+	case http.StatusTooManyRequests:
+		return i18n.N("Too many attempts")
+	case http.StatusServiceUnavailable:
+		return i18n.N("Busy")
+	}
+	return i18n.N("Something went wrong")
+}
+
+// flashError stores a refusal shown once on the next page as an error, not
+// as a success.
+func (s *Server) flashError(r *http.Request, msg string) {
+	s.sessions.Put(r.Context(), sessFlashErr, msg)
 }

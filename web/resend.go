@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -19,13 +20,13 @@ func (s *Server) resendOrder(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.desk.ResendOrder(r.Context(), s.actor(r), o.kind, o.id)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.TooMany {
-		s.flash(r, refusal.Error())
+		s.flash(r, tr(r).Msg(refusal.Message()))
 		return redirect(w, r, o.href())
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, res.Message)
+	s.flash(r, tr(r).Msg(res.Message))
 	return redirect(w, r, o.href())
 }
 
@@ -43,12 +44,13 @@ func (s *Server) bulkResend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	plan := s.desk.PlanResend(rows)
-	v := views.ResendPreviewView{Filter: fv, FilterText: filterText(fv), Total: len(rows), Max: desk.MaxBulkResend, TooMany: plan.TooMany,
-		CooldownTxt: waitText(desk.ResendCooldown), Ineligible: plan.Ineligible, Cooling: plan.Cooling, Eligible: len(plan.Items)}
+	filter := filterText(fv)
+	v := views.ResendPreviewView{Filter: fv, FilterText: tr(r).Msg(filter), Total: len(rows), Max: desk.MaxBulkResend, TooMany: plan.TooMany,
+		CooldownTxt: waitText(tr(r), desk.ResendCooldown), Ineligible: plan.Ineligible, Cooling: plan.Cooling, Eligible: len(plan.Items)}
 	if r.PostForm.Get("confirm") != "1" || plan.TooMany || len(plan.Items) == 0 {
 		return s.render(w, r, http.StatusOK, views.ResendPreview(s.page(r, "Resend notifications", "orders"), v))
 	}
-	id, err := s.desk.StartBulkResend(ctx, s.actor(r), v.FilterText, rows)
+	id, err := s.desk.StartBulkResend(ctx, s.actor(r), filter, rows)
 	if err != nil {
 		return err
 	}
@@ -64,7 +66,8 @@ func (s *Server) resendJobFromRequest(r *http.Request) (views.ResendJobView, err
 	if err != nil {
 		return views.ResendJobView{}, err
 	}
-	v := views.ResendJobView{ID: j.ID, State: j.State, CreatedBy: j.CreatedBy, Created: views.Time(j.CreatedAt, s.loc), FilterText: j.Filter,
+	pr := tr(r)
+	v := views.ResendJobView{ID: j.ID, State: pr.Msg(desk.ResendJobName(j.State)), StateCode: j.State, CreatedBy: j.CreatedBy, Created: views.Time(j.CreatedAt, s.loc), FilterText: pr.Text(j.Filter),
 		Total: j.Total, Done: j.Done, Sent: j.Sent, Skipped: j.Skipped, Failed: j.Failed, Running: j.State == store.ResendRunning,
 		PollURL: "/orders/resend/" + strconv.FormatInt(j.ID, 10)}
 	if u, ok := userFrom(r.Context()); ok {
@@ -76,10 +79,23 @@ func (s *Server) resendJobFromRequest(r *http.Request) (views.ResendJobView, err
 		if it.Result == "" {
 			continue
 		}
-		v.Items = append(v.Items, views.ResendItemView{Href: orderHref(it.OrderKind, it.OrderRef), Label: kindText(it.OrderKind) + " " + it.MchNo,
-			Result: it.Result, Detail: it.Detail})
+		v.Items = append(v.Items, views.ResendItemView{Href: orderHref(it.OrderKind, it.OrderRef), Label: pr.T("%s %s", pr.Msg(desk.OrderKindName(it.OrderKind)), it.MchNo),
+			Result: pr.T(resendResultName(it.Result)), Detail: pr.Text(it.Detail)})
 	}
 	return v, nil
+}
+
+// resendResultName names what happened to one order of a bulk resend.
+func resendResultName(result string) string {
+	switch result {
+	case "sent":
+		return i18n.N("asked to notify")
+	case "skipped":
+		return i18n.N("skipped")
+	case "failed":
+		return i18n.N("failed")
+	}
+	return result
 }
 
 func (s *Server) resendJobPage(w http.ResponseWriter, r *http.Request) error {
@@ -101,6 +117,6 @@ func (s *Server) cancelResendJob(w http.ResponseWriter, r *http.Request) error {
 	if err := s.desk.CancelResendJob(r.Context(), s.actor(r), v.ID); err != nil {
 		return err
 	}
-	s.flash(r, "The resend job stops after the order it is on.")
+	s.flash(r, tr(r).T("The resend job stops after the order it is on."))
 	return redirect(w, r, "/orders/resend/"+strconv.FormatInt(v.ID, 10))
 }

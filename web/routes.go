@@ -62,6 +62,8 @@ func (s *Server) routes() []route {
 		{"GET", "/account/password", viewer, s.passwordPage},
 		{"POST", "/account/password", viewer, s.changePassword},
 		{"POST", "/account/logout-everywhere", viewer, s.logoutEverywhere},
+		{"POST", "/account/language", viewer, s.setLanguage},
+		{"POST", "/settings/language", admin, s.setTeamLanguage},
 
 		// Two-factor sign-in (twofactor.go, twofactor_account.go).
 		{"GET", "/login/two-factor", public, s.loginCodePage},
@@ -97,6 +99,7 @@ func (s *Server) routes() []route {
 
 		// Payouts (代付): single payouts, CSV batches, approval, progress, results.
 		{"GET", "/payouts", viewer, s.payoutsPage},
+		{"GET", "/payouts.csv", viewer, s.payoutsCSV},
 		{"GET", "/payouts/new", operator, s.newPayoutPage},
 		{"POST", "/payouts/new", operator, s.createPayout},
 		{"GET", "/payouts/template.csv", viewer, s.payoutTemplate},
@@ -105,6 +108,8 @@ func (s *Server) routes() []route {
 		{"GET", "/payouts/batches/{id}", viewer, s.batchPage},
 		{"GET", "/payouts/batches/{id}/progress", viewer, s.batchProgress},
 		{"GET", "/payouts/batches/{id}/results.csv", viewer, s.batchResults},
+		{"GET", "/payouts/batches/{id}/errors.csv", viewer, s.batchErrors},
+		{"POST", "/payouts/batches/{id}/copy", operator, s.copyBatch},
 		{"POST", "/payouts/batches/{id}/drop-errors", operator, s.dropBatchErrors},
 		{"POST", "/payouts/batches/{id}/send", operator, s.sendBatch},
 		{"POST", "/payouts/batches/{id}/cancel", operator, s.cancelBatch},
@@ -122,6 +127,7 @@ func (s *Server) routes() []route {
 		{"GET", "/notify/trans", public, s.notifyTrans},
 		{"POST", "/notify/trans", public, s.notifyTrans},
 		{"GET", "/orders", viewer, s.ordersPage},
+		{"GET", "/search", viewer, s.search},
 		{"POST", "/orders/lookup", operator, s.lookupOrder}, // keeps what it finds as an external order
 		{"GET", "/orders/{kind}/{id}", viewer, s.orderPage},
 		{"GET", "/orders/{kind}/{id}/timeline", viewer, s.orderTimeline},
@@ -203,18 +209,19 @@ func (s *Server) Handler(static fs.FS) http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(s.sessions.LoadAndSave)
 		r.Use(s.authenticate)
+		r.Use(s.localize)
 		for _, rt := range s.routes() {
 			r.Method(rt.method, rt.pattern, s.require(rt.least, s.adapt(rt.h)))
 		}
 	})
 	withSession := func(h http.HandlerFunc) http.HandlerFunc {
-		return s.sessions.LoadAndSave(s.authenticate(h)).ServeHTTP
+		return s.sessions.LoadAndSave(s.authenticate(s.localize(h))).ServeHTTP
 	}
 	r.NotFound(withSession(func(w http.ResponseWriter, req *http.Request) {
-		s.renderError(w, req, http.StatusNotFound, errNotFound.msg)
+		s.renderError(w, req, http.StatusNotFound, errNotFound.text(req))
 	}))
 	r.MethodNotAllowed(withSession(func(w http.ResponseWriter, req *http.Request) {
-		s.renderError(w, req, http.StatusMethodNotAllowed, "This address does not take that kind of request.")
+		s.renderError(w, req, http.StatusMethodNotAllowed, tr(req).T("This address does not take that kind of request."))
 	}))
 	return r
 }
@@ -229,7 +236,7 @@ func staticHandler(static fs.FS) http.Handler {
 			name = "."
 		}
 		if fi, err := fs.Stat(static, name); err != nil || fi.IsDir() {
-			http.Error(w, errNotFound.msg, http.StatusNotFound)
+			http.Error(w, errNotFound.Error(), http.StatusNotFound)
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")

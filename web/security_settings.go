@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"paydesk/desk"
+	"paydesk/internal/money"
 	"paydesk/views"
 )
 
@@ -15,7 +16,7 @@ func (s *Server) securitySettingsPage(w http.ResponseWriter, r *http.Request) er
 	}
 	f := views.SecuritySettingsForm{RequireTwoFactor: cur.RequireTwoFactor}
 	if cur.StepUpLimit > 0 {
-		f.StepUpLimit = views.YuanPlain(cur.StepUpLimit)
+		f.StepUpLimit = money.Plain(cur.StepUpLimit)
 	}
 	return s.renderSecuritySettings(w, r, http.StatusOK, f)
 }
@@ -39,13 +40,13 @@ func (s *Server) saveSecuritySettings(w http.ResponseWriter, r *http.Request) er
 	}
 	err := s.desk.SetSecurity(r.Context(), s.actor(r), f.RequireTwoFactor, f.StepUpLimit)
 	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
-		f.Errors = refusal.FieldErrors()
+		f.Errors = fieldErrors(tr(r), refusal)
 		f.StepUpLimit = strings.ToValidUTF8(f.StepUpLimit, "?")
 		return s.renderSecuritySettings(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, "Security settings saved.")
+	s.flash(r, tr(r).T("Security settings saved."))
 	return redirect(w, r, "/settings/security")
 }

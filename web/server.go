@@ -16,6 +16,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/store"
 )
 
@@ -78,6 +79,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sessions *scs.SessionManager
+	cat      *i18n.Catalog // every visible sentence, in zh-CN and en
 	// fragments matches the paths of fragmentRoutes.
 	fragments *chi.Mux
 }
@@ -91,20 +93,34 @@ func New(cfg Config, d *desk.Desk, db *store.DB, log *slog.Logger) (*Server, err
 	}
 	now := d.Now
 	sm := scs.New()
-	sm.Store = d.SessionStore()
-	sm.IdleTimeout = cfg.IdleTimeout
+	// scs with an IdleTimeout rewrites the session on every request: a
+	// write that waits behind the callback writer on every page view. The
+	// idle timeout is kept by authenticate (the seen mark, rewritten only
+	// now and then) and by idleStore, which caps the stored expiry.
+	sm.Store = idleStore{d.SessionStore(), cfg.IdleTimeout}
 	sm.Lifetime = cfg.Lifetime
 	sm.Cookie.Name = "paydesk_session"
 	sm.Cookie.HttpOnly = true
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = cfg.SecureCookies
 	sm.Cookie.Path = "/"
+	cat, err := i18n.New()
+	if err != nil {
+		return nil, err
+	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		log.Error("session store", "method", r.Method, "path", r.URL.Path, "err", err)
-		http.Error(w, "The console cannot reach its session store. Please try again in a moment.", http.StatusServiceUnavailable)
+		// Neither the user nor the team's default can be read: the
+		// browser's language, else Chinese.
+		lang, ok := i18n.FromAcceptLanguage(r.Header.Get("Accept-Language"))
+		if !ok {
+			lang = i18n.ZhCN
+		}
+		http.Error(w, cat.Printer(lang).T("The console cannot reach its session store. Please try again in a moment."), http.StatusServiceUnavailable)
 	}
 	s := &Server{
 		cfg:       cfg,
+		cat:       cat,
 		loc:       d.Location(),
 		desk:      d,
 		db:        db,

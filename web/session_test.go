@@ -367,3 +367,37 @@ func TestSessionTokensAreStoredHashed(t *testing.T) {
 		t.Fatal("the signed-out session's row is still stored")
 	}
 }
+
+// A page view does not write the session (a write waits behind the
+// callback writer): the last request's time is rewritten only once it is
+// older than a sixtieth of the idle timeout, and the idle timeout still
+// holds, on the console's clock and in the store.
+func TestPageViewsDoNotWriteTheSession(t *testing.T) {
+	env := newTestEnv(t, func(c *testConfig) { c.IdleTimeout = 30 * time.Minute })
+	b, _ := env.signedIn(store.RoleViewer)
+	stored := func() string {
+		var data []byte
+		var expiry string
+		if err := env.db.QueryRow(`SELECT data, expiry FROM sessions`).Scan(&data, &expiry); err != nil {
+			t.Fatal(err)
+		}
+		return hex.EncodeToString(data) + " " + expiry
+	}
+	before := stored()
+	for range 3 {
+		time.Sleep(5 * time.Millisecond)
+		if res := b.get("/account"); res.StatusCode != 200 {
+			t.Fatalf("account page: %d", res.StatusCode)
+		}
+	}
+	if after := stored(); after != before {
+		t.Errorf("page views rewrote the session:\n%s\n%s", before, after)
+	}
+	env.advance(31 * time.Second)
+	if res := b.get("/account"); res.StatusCode != 200 {
+		t.Fatalf("account page: %d", res.StatusCode)
+	}
+	if after := stored(); after == before {
+		t.Error("the last request's time was not rewritten after 31 s")
+	}
+}

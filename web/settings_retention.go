@@ -1,8 +1,9 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
+
+	"paydesk/desk"
 )
 
 // setRejectedRetention saves how many days rejected callbacks are kept.
@@ -10,10 +11,14 @@ func (s *Server) setRejectedRetention(w http.ResponseWriter, r *http.Request) er
 	if err := parseForm(r); err != nil {
 		return err
 	}
-	days, err := s.desk.SetRejectedRetention(r.Context(), s.actor(r), r.PostForm.Get("rejected_retention_days"))
+	typed := r.PostForm.Get("rejected_retention_days")
+	days, err := s.desk.SetRejectedRetention(r.Context(), s.actor(r), typed)
+	if refusal, ok := desk.AsRefusal(err); ok && refusal.Kind == desk.Invalid {
+		return s.renderGateways(w, r, http.StatusUnprocessableEntity, tr(r).Msg(refusal.Message()), "", typed)
+	}
 	if err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("Rejected callbacks are now kept for %d days.", days))
+	s.flash(r, tr(r).T("Rejected callbacks are now kept for %d days.", days))
 	return redirect(w, r, "/settings/gateways")
 }

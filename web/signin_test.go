@@ -22,6 +22,7 @@ func (e *testEnv) signInFrom(addr, username, password string) (int, string, erro
 	req, _ := http.NewRequest("POST", e.ts.URL+"/login", strings.NewReader(url.Values{"username": {username}, "password": {password}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Forwarded-For", addr)
+	req.Header.Set("Accept-Language", "en")
 	res, err := e.browser().c.Do(req)
 	if err != nil {
 		return 0, "", err

@@ -43,7 +43,8 @@ func TestStepUpApproval(t *testing.T) {
 	exact := newBatch("30,000.00", "20,000.00")
 	ap, apName := env.signedIn(store.RoleApprover)
 	approve := func(b *browser, id int64, stepUp string) response {
-		v := url.Values{"note": {"ok"}}
+		v := env.checkedForm(id)
+		v.Set("note", "ok")
 		if stepUp != "" {
 			v.Set("step_up", stepUp)
 		}
@@ -75,7 +76,7 @@ func TestStepUpApproval(t *testing.T) {
 	if n := env.auditCount("payout.batch.step_up_failed", "wrong password"); n != 3 {
 		t.Errorf("%d failed step-ups audited, want 3", n)
 	}
-	if page := ap.get(fmt.Sprintf("/payouts/batches/%d", big)); !strings.Contains(page.body, "Approval refused, password or code not right: wrong password") {
+	if page := ap.get(fmt.Sprintf("/payouts/batches/%d", big)); !strings.Contains(page.body, "Approval refused: password or code not right") || !strings.Contains(page.body, "wrong password") {
 		t.Error("the batch's history does not show the refused step-up in words")
 	}
 	res := approve(ap, big, testPassword)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/payments"
 	"paydesk/store"
 	"paydesk/views"
@@ -57,9 +59,12 @@ func (s *Server) timeline(ctx context.Context, o orderInfo) ([]views.TimelineEnt
 		return nil, false, err
 	}
 	loc := s.loc
+	pr := i18n.FromContext(ctx)
 	var items []timelineItem
 	for _, ev := range events {
-		e := views.TimelineEntry{When: views.Time(ev.At, loc), Type: ev.Type, Actor: ev.Actor, Summary: ev.Summary, Detail: ev.Detail}
+		summary, tech := pr.TextTech(ev.Summary)
+		detail := strings.TrimSpace(strings.Join([]string{tech, ev.Detail}, "\n"))
+		e := views.TimelineEntry{When: views.Time(ev.At, loc), Type: ev.Type, Actor: actorName(pr, ev.Actor), Summary: summary, Detail: detail}
 		switch ev.Type {
 		case store.EventError:
 			e.Tone = "err"
@@ -74,14 +79,14 @@ func (s *Server) timeline(ctx context.Context, o orderInfo) ([]views.TimelineEnt
 		items = append(items, timelineItem{ev.At, e})
 	}
 	for _, n := range notes {
-		items = append(items, timelineItem{n.ReceivedAt, s.callbackEntry(n)})
+		items = append(items, timelineItem{n.ReceivedAt, s.callbackEntry(pr, n)})
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
 	entries := make([]views.TimelineEntry, 0, len(items)+2)
 	for _, it := range items {
 		entries = append(entries, it.e)
 	}
-	expect, expecting := s.expectations(o, events, notes)
+	expect, expecting := s.expectations(i18n.FromContext(ctx), o, events, notes)
 	entries = append(entries, expect...)
 	return entries, expecting || !o.final(), nil
 }
@@ -98,32 +103,62 @@ func statusTone(kind string, st *int) string {
 	return ""
 }
 
-func statusText(kind string, st *int) string {
-	if st == nil {
-		return "not known yet"
+// actorName names who did something on a timeline: a person by their
+// username, the console's own workers in words.
+func actorName(pr *i18n.Printer, actor string) string {
+	switch actor {
+	case "gateway":
+		return pr.T("the gateway")
+	case "worker":
+		return pr.T("the payout sender")
+	case "reconciler":
+		return pr.T("reconciliation")
+	case "resolver", "paydesk", "system":
+		return pr.T("Paydesk")
+	case "gateway callback":
+		return pr.T("a gateway callback")
 	}
-	if kind == store.KindTrans {
-		return payments.TransStatusText(*st)
-	}
-	return payments.PayStatusText(*st)
+	return actor
 }
 
-func replyText(code int, body string) string {
+func replyText(pr *i18n.Printer, code int, body string) string {
 	if code == 0 {
-		return "nothing yet"
+		return pr.T("nothing yet")
 	}
 	return fmt.Sprintf("%d %s", code, body)
 }
 
-// callbackEntry is one received callback on a timeline.
-func (s *Server) callbackEntry(n store.Notification) views.TimelineEntry {
-	sig := "signature not checked"
+// callbackEntry is one received callback on a timeline: what it meant
+// for the order, and behind it the protocol's side (method, status code,
+// signature, our reply, the raw fields).
+func (s *Server) callbackEntry(pr *i18n.Printer, n store.Notification) views.TimelineEntry {
+	sig := "sign=unchecked"
 	if n.SigValid != nil && *n.SigValid {
-		sig = "signature valid"
+		sig = "sign=valid"
 	} else if n.SigValid != nil {
-		sig = "signature INVALID"
+		sig = "sign=INVALID"
 	}
-	summary := fmt.Sprintf("Callback (%s): %s · %s · %s · we answered %s", n.Method, statusText(n.Kind, n.Status), sig, n.Result, replyText(n.ReplyCode, n.ReplyBody))
+	status := pr.Msg(desk.StatusName(n.Kind, n.Status))
+	var summary string
+	switch n.Result {
+	case store.NotifyApplied:
+		summary = pr.T("Gateway notification received and applied: the order is %s.", status)
+	case store.NotifyDuplicate:
+		summary = pr.T("Gateway notification received again: nothing to change, the order is %s already.", status)
+	case store.NotifyStale:
+		summary = pr.T("An out-of-date gateway notification arrived (%s): nothing changed.", status)
+	case store.NotifyAlert:
+		summary = pr.T("A gateway notification did not fit the order: nothing changed. See the alert under Notifications.")
+	case store.NotifyRejected:
+		summary = pr.T("A notification was refused: it could not be verified as the gateway's. Nothing changed.")
+	default:
+		summary = pr.T("Gateway notification received (%s); it is being applied.", status)
+	}
+	status0 := "—"
+	if n.Status != nil {
+		status0 = strconv.Itoa(*n.Status)
+	}
+	tech := fmt.Sprintf("%s /notify/%s · status=%s · %s · result=%s · reply=%s", n.Method, n.Kind, status0, sig, n.Result, replyText(nil, n.ReplyCode, n.ReplyBody))
 	tone := ""
 	switch n.Result {
 	case store.NotifyApplied:
@@ -131,11 +166,11 @@ func (s *Server) callbackEntry(n store.Notification) views.TimelineEntry {
 	case store.NotifyRejected, store.NotifyAlert, store.NotifyPending:
 		tone = "err"
 	}
-	detail := rawFieldsText(n.RawNotification)
+	detail := tech + "\n\n" + rawFieldsText(n.RawNotification)
 	if n.Reason != "" {
-		detail = "result: " + n.Result + " (" + n.Reason + ")\n\n" + detail
+		detail = tech + "\nreason=" + n.Reason + "\n\n" + rawFieldsText(n.RawNotification)
 	}
-	return views.TimelineEntry{When: views.Time(n.ReceivedAt, s.loc), Type: "callback", Actor: "gateway from " + n.ClientAddr,
+	return views.TimelineEntry{When: views.Time(n.ReceivedAt, s.loc), Type: "callback", Actor: pr.T("the gateway, from %s", n.ClientAddr),
 		Summary: summary, Tone: tone, Detail: detail, Href: "/notifications/" + strconv.FormatInt(n.ID, 10)}
 }
 
@@ -166,8 +201,8 @@ func paramsText(p payments.Params) string {
 // has seen: the retry chain after callbacks we did not acknowledge, the
 // chain of an outcome learned without a callback, and the callback a
 // resend asked for. It says whether something is still expected.
-func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.Notification) ([]views.TimelineEntry, bool) {
-	x := expecter{now: s.now(), loc: s.loc, retryDelay: s.retryDelay}
+func (s *Server) expectations(p *i18n.Printer, o orderInfo, events []store.Event, notes []store.Notification) ([]views.TimelineEntry, bool) {
+	x := expecter{p: p, now: s.now(), loc: s.loc, retryDelay: s.retryDelay}
 	reachesUs := o.origin != "external" || len(notes) > 0
 	x.retryChain(notes)
 	x.outcomeWithoutCallback(o, events, notes, reachesUs)
@@ -177,6 +212,7 @@ func (s *Server) expectations(o orderInfo, events []store.Event, notes []store.N
 
 // expecter collects the entries of expectations.
 type expecter struct {
+	p          *i18n.Printer
 	now        time.Time
 	loc        *time.Location
 	retryDelay func(n int) time.Duration
@@ -200,12 +236,12 @@ func (x *expecter) retryChain(notes []store.Notification) {
 	}
 	last := notes[len(notes)-1].ReceivedAt
 	if k >= gatewayAttempts {
-		x.pending(last, "err", fmt.Sprintf("The gateway's retry chain is exhausted: %d deliveries were not acknowledged. Fix the cause, then resend the notification.", k))
+		x.pending(last, "err", x.p.T("The gateway has stopped retrying: %d notifications were not acknowledged. Fix the cause, then resend the notification.", k))
 		return
 	}
 	next := last.Add(x.retryDelay(k))
-	x.pending(next, "pending", fmt.Sprintf("The gateway will try again: attempt %d of 6 expected around %s (+%s after the last delivery).",
-		k+1, views.Time(next, x.loc), waitText(x.retryDelay(k))))
+	x.pending(next, "pending", x.p.T("The gateway will notify again: attempt %d of 6 expected around %s (%s after the last one).",
+		k+1, views.Time(next, x.loc), waitText(x.p, x.retryDelay(k))))
 	x.expecting = true
 }
 
@@ -235,10 +271,10 @@ func (x *expecter) outcomeWithoutCallback(o orderInfo, events []store.Event, not
 		attempt++
 	}
 	if attempt > gatewayAttempts {
-		x.pending(x.now, "err", "No callback for this outcome reached Paydesk during the gateway's whole retry chain: a missed callback. Resend the notification.")
+		x.pending(x.now, "err", x.p.T("No notification of this outcome reached Paydesk in all the gateway's attempts: a missed callback. Resend the notification."))
 		return
 	}
-	x.pending(at, "pending", fmt.Sprintf("No callback for this outcome has reached Paydesk yet. The gateway's attempt %d of 6 is expected around %s; the earlier ones did not arrive (refused or lost on the way).",
+	x.pending(at, "pending", x.p.T("No notification of this outcome has reached Paydesk yet. The gateway's attempt %d of 6 is expected around %s; the earlier ones did not arrive (refused or lost on the way).",
 		attempt, views.Time(at, x.loc)))
 	x.expecting = true
 }
@@ -254,19 +290,19 @@ func (x *expecter) resendCallback(o orderInfo, events []store.Event, notes []sto
 	switch {
 	case lastResend.IsZero():
 	case !reachesUs:
-		x.pending(lastResend, "", "Callbacks for this order go to the merchant's other systems, not to Paydesk, so the resent callback cannot be seen here.")
+		x.pending(lastResend, "", x.p.T("Notifications of this order go to the merchant's other systems, not to Paydesk, so the resent notification cannot be seen here."))
 	case !o.notifiable():
-		x.pending(lastResend, "", "The gateway re-notifies only "+o.notifiableText()+"; no callback is expected from this resend.")
+		x.pending(lastResend, "", x.p.T("The gateway re-notifies only %s; no callback is expected from this resend.", x.p.Msg(o.notifiableText())))
 	default:
 		i := slices.IndexFunc(notes, func(n store.Notification) bool { return !n.ReceivedAt.Before(lastResend) })
 		switch {
 		case i >= 0:
-			x.pending(notes[i].ReceivedAt, "ok", fmt.Sprintf("The callback asked for by the resend arrived %s after it.", waitText(notes[i].ReceivedAt.Sub(lastResend))))
+			x.pending(notes[i].ReceivedAt, "ok", x.p.T("The notification asked for by the resend arrived %s after it.", waitText(x.p, notes[i].ReceivedAt.Sub(lastResend))))
 		case x.now.Sub(lastResend) < resendWindow:
-			x.pending(x.now, "pending", fmt.Sprintf("Waiting for the callback the resend asked for (%s so far).", waitText(x.now.Sub(lastResend))))
+			x.pending(x.now, "pending", x.p.T("Waiting for the notification the resend asked for (%s so far).", waitText(x.p, x.now.Sub(lastResend))))
 			x.expecting = true
 		default:
-			x.pending(lastResend.Add(resendWindow), "err", "No callback arrived within a minute of the resend.")
+			x.pending(lastResend.Add(resendWindow), "err", x.p.T("No notification arrived within a minute of the resend."))
 		}
 	}
 }

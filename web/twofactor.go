@@ -3,11 +3,11 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"paydesk/desk"
+	"paydesk/internal/i18n"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -57,17 +57,17 @@ func (s *Server) endSecondStep(ctx context.Context) {
 func (s *Server) pendingUser(ctx context.Context) (u store.User, why string, err error) {
 	id := s.sessions.GetInt64(ctx, sessPendingUser)
 	if id == 0 {
-		return u, "Sign in with your username and password first.", nil
+		return u, i18n.FromContext(ctx).T("Sign in with your username and password first."), nil
 	}
 	if !s.now().Before(time.Unix(0, s.sessions.GetInt64(ctx, sessPendingUntil))) {
-		return u, fmt.Sprintf("The code was not typed within %s. Sign in again.", durationText(secondStepTime)), nil
+		return u, i18n.FromContext(ctx).T("The code was not typed within %s. Sign in again.", durationText(i18n.FromContext(ctx), secondStepTime)), nil
 	}
 	u, err = s.db.UserByID(ctx, id)
 	if err != nil {
-		return u, "Sign in again.", ignoreNotFound(err)
+		return u, i18n.FromContext(ctx).T("Sign in again."), ignoreNotFound(err)
 	}
 	if u.Disabled || !u.TwoFactor || u.SessionGen != s.sessions.GetInt64(ctx, sessPendingGen) {
-		return u, "Your account changed while you were signing in. Sign in again.", nil
+		return u, i18n.FromContext(ctx).T("Your account changed while you were signing in. Sign in again."), nil
 	}
 	return u, "", nil
 }
@@ -126,7 +126,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.desk.SignInCode(ctx, u, r.PostForm.Get("code"), s.clientAddr(r))
 	if refusal, ok := desk.AsRefusal(err); ok {
 		he := refusalError(refusal)
-		return s.renderLoginCode(w, r, he.status, u, he.msg)
+		return s.renderLoginCode(w, r, he.status, u, he.text(r))
 	}
 	if err != nil {
 		return err
@@ -137,7 +137,7 @@ func (s *Server) loginCode(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if f.Recovery {
-		s.flash(r, fmt.Sprintf("You signed in with a recovery code, which now no longer works; %d are left. If you lost your phone, set up two-factor sign-in again on your account page.", f.Left))
+		s.flash(r, tr(r).T("You signed in with a recovery code, which now no longer works; %d are left. If you lost your phone, set up two-factor sign-in again on your account page.", f.Left))
 	}
 	if u.MustChangePassword {
 		return redirect(w, r, "/account/password")

@@ -33,7 +33,7 @@ func (s *Server) renderTwoFactor(w http.ResponseWriter, r *http.Request, status 
 		return err
 	}
 	if e.Restarted {
-		return s.renderTwoFactor(w, r, status, "Setting up two-factor sign-in has to start over. Choose Set up again.", "")
+		return s.renderTwoFactor(w, r, status, tr(r).T("Setting up two-factor sign-in has to start over. Choose Set up again."), "")
 	}
 	v := views.TwoFactorView{Username: u.Username, On: e.On, RecoveryLeft: e.RecoveryLeft, Required: e.Required, Error: errMsg, ErrorFor: form}
 	if e.On {
@@ -60,7 +60,7 @@ func (s *Server) twoFactorRefused(w http.ResponseWriter, r *http.Request, err er
 		return err, false
 	}
 	he := refusalError(refusal)
-	return s.renderTwoFactor(w, r, he.status, he.msg, form), true
+	return s.renderTwoFactor(w, r, he.status, he.text(r), form), true
 }
 
 // startEnrolment makes a new secret and keeps it, sealed, until the user
@@ -77,7 +77,7 @@ func (s *Server) cancelEnrolment(w http.ResponseWriter, r *http.Request) error {
 	if err := s.desk.CancelEnrolment(r.Context(), s.actor(r)); err != nil {
 		return err
 	}
-	s.flash(r, "Setting up two-factor sign-in was cancelled.")
+	s.flash(r, tr(r).T("Setting up two-factor sign-in was cancelled."))
 	return redirect(w, r, "/account/two-factor")
 }
 
@@ -112,9 +112,9 @@ func (s *Server) disableTwoFactor(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	if required {
-		s.flash(r, "Two-factor sign-in is off. An admin requires it for everyone: set it up again now, with your new phone if you changed it.")
+		s.flash(r, tr(r).T("Two-factor sign-in is off. An admin requires it for everyone: set it up again now, with your new phone if you changed it."))
 	} else {
-		s.flash(r, "Two-factor sign-in is off: you sign in with your password alone.")
+		s.flash(r, tr(r).T("Two-factor sign-in is off: you sign in with your password alone."))
 	}
 	return redirect(w, r, "/account/two-factor")
 }
@@ -158,6 +158,6 @@ func (s *Server) resetTwoFactor(w http.ResponseWriter, r *http.Request) error {
 	if err, refused := s.usersRefused(w, r, err); refused || err != nil {
 		return err
 	}
-	s.flash(r, fmt.Sprintf("The two-factor sign-in of %s has been reset and their sessions ended. They sign in with their password alone until they set it up again.", u.Username))
+	s.flash(r, tr(r).T("The two-factor sign-in of %s has been reset and their sessions ended. They sign in with their password alone until they set it up again.", u.Username))
 	return redirect(w, r, "/settings/users")
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,7 +60,7 @@ func (s *Server) usersRefused(w http.ResponseWriter, r *http.Request, err error)
 	if !ok || refusal.Kind != desk.Invalid {
 		return err, false
 	}
-	return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: views.NewUserForm{Role: store.RoleViewer}}, refusal.Error()), true
+	return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: views.NewUserForm{Role: store.RoleViewer}}, tr(r).Msg(refusal.Message())), true
 }
 
 // createUser adds a user with a generated password, shown once.
@@ -80,12 +79,12 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 		if !store.ValidRole(form.Role) {
 			form.Role = store.RoleViewer
 		}
-		return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: form}, refusal.Error())
+		return s.renderUsers(w, r, http.StatusUnprocessableEntity, views.UsersPage{Form: form}, tr(r).Msg(refusal.Message()))
 	}
 	if err != nil {
 		return err
 	}
-	return s.issue(w, r, form.Username, password, fmt.Sprintf("User %s created with role %s.", form.Username, form.Role))
+	return s.issue(w, r, form.Username, password, tr(r).T("User %s created with role %s.", form.Username, tr(r).T(views.RoleName(form.Role))))
 }
 
 // issue answers the request that generated a password with the users page
@@ -134,7 +133,7 @@ func (s *Server) setUserRole(w http.ResponseWriter, r *http.Request) error {
 	if err, refused := s.usersRefused(w, r, err); refused || err != nil {
 		return err
 	}
-	return s.userChanged(w, r, u, fmt.Sprintf("%s now has the role %s.", u.Username, role))
+	return s.userChanged(w, r, u, tr(r).T("%s now has the role %s.", u.Username, tr(r).T(views.RoleName(role))))
 }
 
 func (s *Server) disableUser(w http.ResponseWriter, r *http.Request) error {
@@ -155,9 +154,9 @@ func (s *Server) setUserDisabled(w http.ResponseWriter, r *http.Request, disable
 		return err
 	}
 	if disabled {
-		return s.userChanged(w, r, u, fmt.Sprintf("%s is disabled and signed out everywhere.", u.Username))
+		return s.userChanged(w, r, u, tr(r).T("%s is disabled and signed out everywhere.", u.Username))
 	}
-	return s.userChanged(w, r, u, fmt.Sprintf("%s is enabled again.", u.Username))
+	return s.userChanged(w, r, u, tr(r).T("%s is enabled again.", u.Username))
 }
 
 // resetPassword gives a user a generated password, shown once to the admin,
@@ -171,5 +170,5 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) error {
 	if err, refused := s.usersRefused(w, r, err); refused || err != nil {
 		return err
 	}
-	return s.issue(w, r, u.Username, password, fmt.Sprintf("The password of %s has been reset and their sessions ended.", u.Username))
+	return s.issue(w, r, u.Username, password, tr(r).T("The password of %s has been reset and their sessions ended.", u.Username))
 }

@@ -1,25 +1,26 @@
 package web
 
 import (
-	"fmt"
 	"time"
+
+	"paydesk/internal/i18n"
 )
 
 // waitText renders a wait in whole seconds, rounded up: "3 s".
-func waitText(d time.Duration) string {
+func waitText(p *i18n.Printer, d time.Duration) string {
 	secs := int((d + time.Second - 1) / time.Second)
-	return fmt.Sprintf("%d s", max(secs, 1))
+	return p.T("%d s", max(secs, 1))
 }
 
 // durationText renders a configured duration in words: "30 min", "12 h", "45 s".
-func durationText(d time.Duration) string {
+func durationText(p *i18n.Printer, d time.Duration) string {
 	switch {
 	case d >= time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%d h", d/time.Hour)
+		return p.T("%d h", int(d/time.Hour))
 	case d >= time.Minute && d%time.Minute == 0:
-		return fmt.Sprintf("%d min", d/time.Minute)
+		return p.T("%d min", int(d/time.Minute))
 	}
-	return waitText(d)
+	return waitText(p, d)
 }
 
 // timeFromNanos turns a stored unix-nanosecond time back into a time; 0 is

@@ -38,7 +38,7 @@ func wantFileError(t *testing.T, data []byte, want string) {
 	for _, r := range []io.ReadSeeker{bytes.NewReader(data), oneByte{bytes.NewReader(data)}} {
 		_, err := Parse(r, func(*Row) error { return nil })
 		var fe *FileError
-		if !errors.As(err, &fe) || fe.Msg != want {
+		if !errors.As(err, &fe) || fe.Msg.String() != want {
 			t.Fatalf("%T: error %v,\nwant %q", r, err, want)
 		}
 	}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"paydesk/internal/i18n"
+
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 )
@@ -37,11 +39,11 @@ const (
 
 // FileError is a problem with the whole file: nothing of it is kept.
 type FileError struct {
-	Msg string
+	Msg i18n.Message
 	Err error // a sentinel such as ErrTooManyRows, or nil
 }
 
-func (e *FileError) Error() string { return e.Msg }
+func (e *FileError) Error() string { return e.Msg.String() }
 
 // Unwrap returns the sentinel, if any.
 func (e *FileError) Unwrap() error { return e.Err }
@@ -50,7 +52,7 @@ func (e *FileError) Unwrap() error { return e.Err }
 var ErrTooManyRows = errors.New("too many rows")
 
 func fileErr(format string, args ...any) error {
-	return &FileError{Msg: fmt.Sprintf(format, args...)}
+	return &FileError{Msg: i18n.M(format, args...)}
 }
 
 // Row is one data row of the file, checked. A row with Errors must not
@@ -71,10 +73,68 @@ type Row struct {
 	BankType        string
 	Param1          string
 	Param2          string
-	Errors          []string
-	FieldErrors     map[string]string // column key → the first error about it, without the row number
-	Warnings        []string
+	Errors          []i18n.Message
+	FieldErrors     map[string]i18n.Message // column key → the first error about it, without the row number
+	Warnings        []i18n.Message
 	Raw             string // the row as read, for showing an error row
+	// Cells are an error row's cells as read, in the order of Columns, so
+	// that the row can be written back into a file to fix (nil for rows
+	// without errors: TemplateCells rebuilds them).
+	Cells []string
+}
+
+// TemplateCells is the row in the order of Columns: the cells as read for
+// a row with errors, else its checked values.
+func (r *Row) TemplateCells() []string {
+	if r.Cells != nil {
+		return r.Cells
+	}
+	amount := ""
+	if r.Amount != 0 {
+		amount = fmt.Sprintf("%d.%02d", r.Amount/100, r.Amount%100)
+	}
+	byKey := map[string]string{colAccountName: r.AccountName, colAccountNo: r.AccountNo, colAmount: amount, colBankCode: r.BankCode,
+		colBankName: r.BankName, colBranch: r.Branch, colProvince: r.Province, colCity: r.City, colAccountType: r.AccountType,
+		colAccountAttr: r.AccountAttr, colBankType: r.BankType, colParam1: r.Param1, colParam2: r.Param2, colMchNo: r.MchTransOrderNo}
+	all := Columns()
+	cells := make([]string, len(all))
+	for i, c := range all {
+		cells[i] = byKey[c.Key]
+	}
+	return cells
+}
+
+// ColumnIndex is the position of the column key in Columns, or -1.
+func ColumnIndex(key string) int {
+	for i, c := range Columns() {
+		if c.Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// Headers are the template's header cells, in order.
+func Headers() []string {
+	var h []string
+	for _, c := range Columns() {
+		h = append(h, c.Header)
+	}
+	return h
+}
+
+// ErrorHeader heads the column of the errors file that says what is wrong
+// with each row; the reader ignores it when the file comes back.
+const ErrorHeader = "错误/error"
+
+// comment reports whether a row is a note, not a payout: its first cell
+// starts with # (the template's example row is one).
+func comment(rec []string) bool {
+	if len(rec) == 0 {
+		return false
+	}
+	c := strings.TrimLeft(rec[0], " \t\u3000\ufeff")
+	return strings.HasPrefix(c, "#") || strings.HasPrefix(c, "＃")
 }
 
 // Summary tells what was read.
@@ -117,20 +177,20 @@ type Column struct {
 // README and the upload page show.
 func Columns() []Column {
 	return []Column{
-		{colAccountName, "账户名", "账户名/account_name", "张三", "Account holder's name, up to 64 characters.", true, "the account name"},
-		{colAccountNo, "账号", "账号/account_no", "6222020200112233445", "Account number (bank card: digits only, spaces ignored). Format the column as Text in Excel.", true, "the account number"},
-		{colAmount, "金额", "金额(元)/amount", "1,234.50", "Amount in yuan, at most two decimals: 100, 0.5, 1,234.50.", true, "the amount"},
-		{colBankCode, "银行代码", "银行代码/bank_code", "HPT00003", "Bank code HPT00001–HPT00097. Give this or the bank name.", false, "the bank code"},
-		{colBankName, "银行名称", "银行名称/bank_name", "中国建设银行", "Exact bank name from the code list; used when there is no bank code.", false, "the bank name"},
-		{colBranch, "开户支行", "开户支行/branch", "中国建设银行上海分行", "Branch (开户行名称) sent to the gateway; the bank name when empty.", false, "the branch name"},
-		{colProvince, "省份", "省份/province", "上海", "Province of the account's bank.", true, "the province"},
-		{colCity, "城市", "城市/city", "上海", "City of the account's bank.", true, "the city"},
-		{colAccountType, "账户类型", "账户类型/account_type", "1", "1 bank card (default), 2 WeChat, 3 Alipay, 4 other.", false, "the account type"},
-		{colAccountAttr, "对公对私", "对公对私/account_attr", "0", "0 personal 对私 (default), 1 corporate 对公.", false, "the personal or corporate column"},
-		{colBankType, "联行号", "联行号/bank_type", "", "Optional interbank number (digits).", false, "the interbank number"},
-		{colParam1, "扩展参数1", "扩展参数1/param1", "", "Optional, returned by the gateway as is; up to 64 characters.", false, "param1"},
-		{colParam2, "扩展参数2", "扩展参数2/param2", "", "Optional, returned by the gateway as is; up to 64 characters.", false, "param2"},
-		{colMchNo, "商户代付单号", "商户代付单号/mch_trans_order_no", "", "Optional merchant payout number (letters, digits, - and _, up to 30); generated when empty. Never reused.", false, "the merchant payout number"},
+		{colAccountName, "账户名", "账户名/account_name", "张三", i18n.N("Account holder's name, up to 64 characters."), true, i18n.N("the account name")},
+		{colAccountNo, "账号", "账号/account_no", "6222020200112233445", i18n.N("Account number (bank card: digits only, spaces ignored). Format the column as Text in Excel."), true, i18n.N("the account number")},
+		{colAmount, "金额", "金额(元)/amount", "1,234.50", i18n.N("Amount in yuan, at most two decimals: 100, 0.5, 1,234.50."), true, i18n.N("the amount")},
+		{colBankCode, "银行代码", "银行代码/bank_code", "HPT00003", i18n.N("Bank code HPT00001–HPT00097. Give this or the bank name."), false, i18n.N("the bank code")},
+		{colBankName, "银行名称", "银行名称/bank_name", "中国建设银行", i18n.N("Exact bank name from the code list; used when there is no bank code."), false, i18n.N("the bank name")},
+		{colBranch, "开户支行", "开户支行/branch", "中国建设银行上海分行", i18n.N("Branch name sent to the gateway; the bank name when empty."), false, i18n.N("the branch name")},
+		{colProvince, "省份", "省份/province", "上海", i18n.N("Province of the account's bank."), true, i18n.N("the province")},
+		{colCity, "城市", "城市/city", "上海", i18n.N("City of the account's bank."), true, i18n.N("the city")},
+		{colAccountType, "账户类型", "账户类型/account_type", "1", i18n.N("1 bank card (default), 2 WeChat, 3 Alipay, 4 other."), false, i18n.N("the account type")},
+		{colAccountAttr, "对公对私", "对公对私/account_attr", "0", i18n.N("0 personal (default), 1 corporate."), false, i18n.N("the personal or corporate column")},
+		{colBankType, "联行号", "联行号/bank_type", "", i18n.N("Optional interbank number (digits)."), false, i18n.N("the interbank number")},
+		{colParam1, "扩展参数1", "扩展参数1/param1", "", i18n.N("Optional, returned by the gateway as is; up to 64 characters."), false, i18n.N("param1")},
+		{colParam2, "扩展参数2", "扩展参数2/param2", "", i18n.N("Optional, returned by the gateway as is; up to 64 characters."), false, i18n.N("param2")},
+		{colMchNo, "商户代付单号", "商户代付单号/mch_trans_order_no", "", i18n.N("Optional merchant payout number (letters, digits, - and _, up to 30); generated when empty. Never reused."), false, i18n.N("the merchant payout number")},
 	}
 }
 
@@ -351,6 +411,7 @@ func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	width := len(head)
 
 	// Reading and checking the rows takes about as long as storing them:
 	// one goroutine reads and checks while the caller's stores, so that a
@@ -364,7 +425,7 @@ func Parse(r io.ReadSeeker, fn func(*Row) error) (Summary, error) {
 	go func() {
 		defer close(chunks)
 		defer func() { panicked = recover() }()
-		read, readErr = readRows(cr, watch, cols, notGBK, chunks, stop)
+		read, readErr = readRows(cr, watch, cols, width, notGBK, chunks, stop)
 	}()
 	var fnErr error
 	for chunk := range chunks {
@@ -398,9 +459,10 @@ const rowChunk = 256
 
 // readRows reads and checks the data rows from cr and sends them to out in
 // chunks until the file ends, it is refused, or stop is closed.
-func readRows(cr *csv.Reader, watch *replacementWatch, cols map[string]int, notGBK func(int) error, out chan<- []*Row, stop <-chan struct{}) (Summary, error) {
+func readRows(cr *csv.Reader, watch *replacementWatch, cols map[string]int, width int, notGBK func(int) error, out chan<- []*Row, stop <-chan struct{}) (Summary, error) {
 	var sum Summary
 	v := newValidator()
+	v.width = width
 	chunk := make([]*Row, 0, rowChunk)
 	send := func() bool {
 		select {
@@ -424,13 +486,13 @@ func readRows(cr *csv.Reader, watch *replacementWatch, cols map[string]int, notG
 		if watch.seen && hasReplacement(rec) {
 			return sum, notGBK(rowNo)
 		}
-		if blank(rec) {
+		if blank(rec) || comment(rec) {
 			continue
 		}
 		sum.Rows++
 		if sum.Rows > MaxRows {
 			return sum, &FileError{Err: ErrTooManyRows,
-				Msg: fmt.Sprintf("The file has more than %d payout rows. Split it into files of at most %d rows each and upload them one by one.", MaxRows, MaxRows)}
+				Msg: i18n.M("The file has more than %d payout rows. Split it into files of at most %d rows each and upload them one by one.", MaxRows, MaxRows)}
 		}
 		row := v.check(rowNo, rec, cols)
 		if len(row.Errors) > 0 {

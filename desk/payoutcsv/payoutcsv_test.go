@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"paydesk/internal/i18n"
+
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -115,9 +117,16 @@ func TestAmounts(t *testing.T) {
 		{"0", 0, "zero"},
 		{"0.00", 0, "zero"},
 		{"1.234", 0, "two decimals"},
-		{"12,34", 0, "commas"},
+		{"12,34", 0, "thousands separators"},
+		{"１２．５０", 1250, ""},
+		{"￥1,234.50元", 123450, ""},
+		{"¥ 12", 1200, ""},
+		{"１，２３４", 123400, ""},
+		{"12.50元", 1250, ""},
+		{"１２．３４５", 0, "two decimals"},
+		{"－５", 0, "negative"},
 		{"abc", 0, "not a number"},
-		{"", 0, "enter an amount"},
+		{"", 0, "Enter an amount"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -129,7 +138,7 @@ func TestAmounts(t *testing.T) {
 				}
 				return
 			}
-			if len(row.Errors) != 1 || !strings.Contains(row.Errors[0], tt.errPart) || !strings.HasPrefix(row.Errors[0], "Row 1: ") {
+			if len(row.Errors) != 1 || !strings.Contains(text(row.Errors[0]), tt.errPart) || !strings.HasPrefix(text(row.Errors[0]), "Row 1: ") {
 				t.Fatalf("amount %q: errors %v, want one containing %q", tt.in, row.Errors, tt.errPart)
 			}
 		})
@@ -148,10 +157,10 @@ func TestRowErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"Row 2: account number 6.22202E+18 was turned into scientific notation by Excel"},
-		{"Row 3: bank code HPT00099 does not exist"},
-		{"Row 4: account number \"62220202ABC\" must have only digits"},
-		{"Row 5: the account name is empty", "Row 5: the province is empty"},
+		{"Row 2: The account number 6.22202E+18 was turned into scientific notation by Excel"},
+		{"Row 3: The bank code HPT00099 does not exist"},
+		{"Row 4: The account number \"62220202ABC\" must have only digits"},
+		{"Row 5: The account name is empty", "Row 5: The province is empty"},
 		nil,
 	}
 	if len(rows) != len(want) {
@@ -162,14 +171,45 @@ func TestRowErrors(t *testing.T) {
 			t.Errorf("row %d errors %q, want %q", r.RowNo, r.Errors, want[i])
 			continue
 		}
-		for j, e := range r.Errors {
+		for j, m := range r.Errors {
+			e := text(m)
 			if !strings.HasPrefix(e, want[i][j]) {
 				t.Errorf("row %d error %q, want prefix %q", r.RowNo, e, want[i][j])
 			}
 		}
 	}
-	if !strings.Contains(rows[0].Errors[0], "format the account number column as Text") {
+	if !strings.Contains(text(rows[0].Errors[0]), "format the account number column as Text") {
 		t.Errorf("scientific notation error does not say how to fix it: %s", rows[0].Errors[0])
+	}
+}
+
+// A row with more or fewer cells than the header (an amount such as 1,000
+// not quoted splits in two) gets one error that says so, not one per
+// shifted column; extra empty cells at the end are fine.
+func TestRowWidth(t *testing.T) {
+	data := header +
+		"张三,6222020200112233445,1,000.00,HPT00003,,上海,上海\n" +
+		"李四,6222020200112233446,\"1,000.00\",HPT00003,,上海,上海\n" +
+		"王五,6222020200112233447,100,HPT00003,,上海\n" +
+		"赵六,6222020200112233448,100,HPT00003,,上海,上海,,\n"
+	_, rows, err := parseAll(t, []byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for i, want := range []string{"Row 2: It has 8 cells but the header has 7.", "", "Row 4: It has 6 cells but the header has 7.", ""} {
+		r := rows[i]
+		switch {
+		case want == "" && len(r.Errors) > 0:
+			t.Errorf("row %d: errors %q", r.RowNo, r.Errors)
+		case want != "" && (len(r.Errors) != 1 || !strings.HasPrefix(text(r.Errors[0]), want) || !strings.Contains(text(r.Errors[0]), "1,000")):
+			t.Errorf("row %d: errors %q, want one starting %q that names the likely cause", r.RowNo, r.Errors, want)
+		}
+	}
+	if rows[1].Amount != 100000 {
+		t.Errorf("the quoted amount: %d fen", rows[1].Amount)
 	}
 }
 
@@ -193,7 +233,7 @@ func TestDuplicatesInFile(t *testing.T) {
 	if len(rows[0].Warnings) != 0 || len(rows[2].Warnings) != 0 {
 		t.Errorf("unexpected warnings: %v / %v", rows[0].Warnings, rows[2].Warnings)
 	}
-	if len(rows[1].Warnings) != 1 || !strings.Contains(rows[1].Warnings[0], "same account number and amount as row 2") {
+	if len(rows[1].Warnings) != 1 || !strings.Contains(text(rows[1].Warnings[0]), "same account number and amount as row 2") {
 		t.Errorf("row 3 warnings %v", rows[1].Warnings)
 	}
 }
@@ -214,7 +254,7 @@ func TestFileErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := parseAll(t, []byte(tt.data))
 			var fe *FileError
-			if !errors.As(err, &fe) || !strings.Contains(fe.Msg, tt.part) {
+			if !errors.As(err, &fe) || !strings.Contains(fe.Msg.String(), tt.part) {
 				t.Fatalf("error %v, want a FileError containing %q", err, tt.part)
 			}
 		})
@@ -246,15 +286,57 @@ func TestTemplateRoundTrip(t *testing.T) {
 	if !bytes.HasPrefix(b.Bytes(), []byte(BOM)) || !bytes.Contains(b.Bytes(), []byte("\r\n")) {
 		t.Fatalf("template lacks BOM or CRLF: %q", b.String())
 	}
-	sum, rows, err := parseAll(t, b.Bytes())
+	// The example row as downloaded is a note: it pays nothing.
+	if _, rows, err := parseAll(t, b.Bytes()); err == nil || len(rows) != 0 || !strings.Contains(err.Error(), "no payout rows") {
+		t.Fatalf("the untouched example row: %v %+v", err, rows)
+	}
+	// Without its marker it is a clean payout.
+	filled := bytes.Replace(b.Bytes(), []byte(ExamplePrefix), nil, 1)
+	sum, rows, err := parseAll(t, filled)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Encoding != EncodingUTF8BOM || len(rows) != 1 || len(rows[0].Errors) != 0 {
+	if sum.Encoding != EncodingUTF8BOM || len(rows) != 1 || len(rows[0].Errors) != 0 || rows[0].AccountName != "张三" {
 		t.Fatalf("template does not read back cleanly: %+v %+v", sum, rows)
 	}
 	if r := rows[0]; r.AccountNo != "6222020200112233445" || r.Amount != 123450 || r.BankCode != "HPT00003" {
 		t.Fatalf("template row %+v", r)
+	}
+}
+
+// Rows whose first cell starts with # are notes: not counted, not errors,
+// wherever they are in the file.
+func TestCommentRowsSkipped(t *testing.T) {
+	file := "account_name,account_no,amount,bank_code,province,city\n" +
+		"#示例 张三,6222020200112233445,1.00,HPT00003,上海,上海\n" +
+		"李四,6222020200112233446,2.00,HPT00003,上海,上海\n" +
+		"  ＃ note,,,,,\n" +
+		"#,bad,bad,bad,,\n"
+	sum, rows, err := parseAll(t, []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Rows != 1 || sum.ErrorRows != 0 || len(rows) != 1 || rows[0].AccountName != "李四" || rows[0].RowNo != 3 {
+		t.Fatalf("summary %+v rows %+v", sum, rows)
+	}
+}
+
+// An error row keeps its cells as read, in the template's order, whatever
+// the order of the file's columns.
+func TestErrorRowKeepsCells(t *testing.T) {
+	file := "amount,city,province,bank_code,account_no,account_name,extra\n" +
+		"1.2.3,上海,上海,HPT00003,\t6222020200112233445,王五,x\n"
+	_, rows, err := parseAll(t, []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || len(rows[0].Errors) == 0 {
+		t.Fatalf("rows %+v", rows)
+	}
+	c := rows[0].Cells
+	if len(c) != len(Columns()) || c[ColumnIndex("account_name")] != "王五" || c[ColumnIndex("account_no")] != "6222020200112233445" ||
+		c[ColumnIndex("amount")] != "1.2.3" || c[ColumnIndex("bank_code")] != "HPT00003" || c[ColumnIndex("param1")] != "" {
+		t.Fatalf("cells %q", c)
 	}
 }
 
@@ -289,7 +371,7 @@ func TestBankByNameAndConflicts(t *testing.T) {
 		t.Fatalf("bank by a name with two codes: %+v", row)
 	}
 	row = CheckOne(map[string]string{"account_name": "A", "account_no": "6222", "amount": "1", "bank_code": "HPT00001", "bank_name": "招商银行", "province": "x", "city": "y"})
-	if len(row.Errors) != 1 || !strings.Contains(row.Errors[0], "HPT00001 is 中国银行") {
+	if len(row.Errors) != 1 || !strings.Contains(text(row.Errors[0]), "HPT00001 is 中国银行") {
 		t.Fatalf("code and name disagree: %v", row.Errors)
 	}
 }
@@ -334,11 +416,11 @@ func TestControlCharacters(t *testing.T) {
 			}
 			f[c.Key] = "1" + bad + "2"
 			row := CheckOne(f)
-			want := []string{"Row 1: " + c.Name + " contains a control character; remove it"}
-			if d := cmp.Diff(want, row.Errors); d != "" {
+			want := []string{"Row 1: " + c.Name + " contains a control character; remove it."}
+			if d := cmp.Diff(want, texts(row.Errors)); d != "" {
 				t.Errorf("%s with %q (-want +got):\n%s", c.Key, bad, d)
 			}
-			if !strings.HasSuffix(row.FieldErrors[c.Key], "contains a control character; remove it.") {
+			if !strings.HasSuffix(text(row.FieldErrors[c.Key]), "contains a control character; remove it.") {
 				t.Errorf("%s with %q: field error %q", c.Key, bad, row.FieldErrors[c.Key])
 			}
 		}
@@ -371,4 +453,15 @@ func TestHasControl(t *testing.T) {
 			t.Errorf("HasControl(%q, %v) = %v, want %v", tt.s, tt.multiLine, got, tt.want)
 		}
 	}
+}
+
+// text is a message in English, as the tests read it.
+func text(m i18n.Message) string { return m.String() }
+
+func texts(ms []i18n.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.String())
+	}
+	return out
 }

@@ -10,8 +10,13 @@ import (
 // BOM starts every CSV Paydesk writes, so that Excel reads it as UTF-8.
 const BOM = "\ufeff"
 
+// ExamplePrefix starts the template's example row: a row whose first cell
+// starts with # is a note, which the reader skips, so a file uploaded with
+// the example still in it pays nothing for it.
+const ExamplePrefix = "#示例 以#开头的行不导入 rows starting with # are skipped: "
+
 // WriteTemplate writes the batch template: a UTF-8 BOM, the header with
-// Chinese and English names, and one example row.
+// Chinese and English names, and one example row (skipped on upload).
 func WriteTemplate(w io.Writer) error {
 	if _, err := io.WriteString(w, BOM); err != nil {
 		return err
@@ -19,8 +24,12 @@ func WriteTemplate(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	var head, example []string
-	for _, c := range Columns() {
+	for i, c := range Columns() {
 		head = append(head, c.Header)
+		if i == 0 {
+			example = append(example, ExamplePrefix+c.Example)
+			continue
+		}
 		example = append(example, ExcelText(c.Example))
 	}
 	cw.Write(head)

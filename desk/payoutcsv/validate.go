@@ -1,11 +1,13 @@
 package payoutcsv
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/payments"
 )
 
@@ -16,7 +18,8 @@ type validator struct {
 	byName  map[string][]string // name → codes
 	twins   map[string]int      // account number + amount → first row
 	numbers map[string]int      // merchant payout number → row
-	names   map[string]string   // column key → its name in a sentence
+	names   map[string]string   // column key → its name in a sentence (a message key)
+	width   int                 // cells of the header; 0: any number
 }
 
 func newValidator() *validator {
@@ -136,18 +139,24 @@ func AccountAttr(s string) (string, bool) {
 
 func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	r := &Row{RowNo: rowNo}
-	bad := func(col, format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		r.Errors = append(r.Errors, fmt.Sprintf("Row %d: ", rowNo)+msg)
+	if v.width > 0 && !fits(rec, v.width) {
+		// Every column after the first extra or missing cell is shifted:
+		// one error that says why, not one per shifted column.
+		r.Errors = append(r.Errors, i18n.M("Row %s: %s", strconv.Itoa(rowNo), i18n.M("It has %d cells but the header has %d. An amount such as 1,000 written without quotes splits into two cells: put amounts with thousands separators in quotes (\"1,000.00\"), or save the file from Excel again, which quotes them.", len(rec), v.width)))
+		r.Raw = rawRow(rec)
+		return r
+	}
+	bad := func(col string, m i18n.Message) {
+		r.Errors = append(r.Errors, i18n.M("Row %s: %s", strconv.Itoa(rowNo), m))
 		if r.FieldErrors == nil {
-			r.FieldErrors = make(map[string]string)
+			r.FieldErrors = make(map[string]i18n.Message)
 		}
 		if _, ok := r.FieldErrors[col]; !ok {
-			r.FieldErrors[col] = strings.ToUpper(msg[:1]) + msg[1:] + "."
+			r.FieldErrors[col] = m
 		}
 	}
-	warn := func(format string, args ...any) {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("Row %d: ", rowNo)+fmt.Sprintf(format, args...))
+	warn := func(m i18n.Message) {
+		r.Warnings = append(r.Warnings, i18n.M("Row %s: %s", strconv.Itoa(rowNo), m))
 	}
 	r.AccountName = field(rec, cols, colAccountName)
 	r.AccountNo = field(rec, cols, colAccountNo)
@@ -171,48 +180,48 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 		{colParam1, r.Param1}, {colParam2, r.Param2}, {colMchNo, r.MchTransOrderNo},
 	} {
 		if HasControl(f.value, false) {
-			bad(f.key, "%s contains a control character; remove it", v.names[f.key])
+			bad(f.key, i18n.M("%s contains a control character; remove it.", i18n.M(v.names[f.key])))
 		}
 	}
 	if len(r.Errors) > 0 {
-		r.Raw = rawRow(rec)
+		r.Raw, r.Cells = rawRow(rec), templateCells(rec, cols)
 		return r
 	}
 
 	switch n := utf8.RuneCountInString(r.AccountName); {
 	case n == 0:
-		bad(colAccountName, "the account name is empty")
+		bad(colAccountName, i18n.M("The account name is empty."))
 	case n > 64:
-		bad(colAccountName, "the account name is longer than 64 characters")
+		bad(colAccountName, i18n.M("The account name is longer than 64 characters."))
 	}
 
 	var ok bool
 	if r.AccountType, ok = AccountType(accountType); !ok {
-		bad(colAccountType, "account type %q is not one of 1 (bank card), 2 (WeChat), 3 (Alipay), 4 (other)", accountType)
+		bad(colAccountType, i18n.M("The account type %q is not one of 1 (bank card), 2 (WeChat), 3 (Alipay), 4 (other).", accountType))
 	}
 	if r.AccountAttr, ok = AccountAttr(accountAttr); !ok {
-		bad(colAccountAttr, "%q is neither 0 (personal, 对私) nor 1 (corporate, 对公)", accountAttr)
+		bad(colAccountAttr, i18n.M("%q is neither 0 (personal) nor 1 (corporate).", accountAttr))
 	}
 
 	switch {
 	case r.AccountNo == "":
-		bad(colAccountNo, "the account number is empty")
+		bad(colAccountNo, i18n.M("The account number is empty."))
 	case IsScientific(r.AccountNo):
-		bad(colAccountNo, "account number %s was turned into scientific notation by Excel and its last digits are lost. In Excel, format the account number column as Text (or type an apostrophe ' before each number), type the numbers in again, save as CSV and upload again", r.AccountNo)
+		bad(colAccountNo, i18n.M("The account number %s was turned into scientific notation by Excel and its last digits are lost. In Excel, format the account number column as Text (or type an apostrophe ' before each number), type the numbers in again, save as CSV and upload again.", r.AccountNo))
 	default:
 		if r.AccountType == "1" {
 			r.AccountNo = strings.Join(strings.Fields(r.AccountNo), "")
 			if !digits(r.AccountNo) {
-				bad(colAccountNo, "account number %q must have only digits for a bank card", r.AccountNo)
+				bad(colAccountNo, i18n.M("The account number %q must have only digits for a bank card.", r.AccountNo))
 			}
 		}
 		if utf8.RuneCountInString(r.AccountNo) > 64 {
-			bad(colAccountNo, "the account number is longer than 64 characters")
+			bad(colAccountNo, i18n.M("The account number is longer than 64 characters."))
 		}
 	}
 
-	if fen, err := payments.ParseYuan(amount); err != nil {
-		bad(colAmount, "%v", err)
+	if fen, err := money.Parse(amount); err != nil {
+		bad(colAmount, AmountProblem(err))
 	} else {
 		r.Amount = fen
 	}
@@ -221,54 +230,54 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	case code != "":
 		n, ok := v.byCode[code]
 		if !ok {
-			bad(colBankCode, "bank code %s does not exist; use a code from HPT00001 to HPT00097 (see the bank list)", code)
+			bad(colBankCode, i18n.M("The bank code %s does not exist; use a code from HPT00001 to HPT00097 (see the bank list).", code))
 			break
 		}
 		r.BankCode, r.BankName = code, n
 		if name != "" && name != n {
-			bad(colBankCode, "bank code %s is %s, but the bank name says %s; correct one of them", code, n, name)
+			bad(colBankCode, i18n.M("The bank code %s is %s, but the bank name says %s; correct one of them.", code, n, name))
 		}
 	case name != "":
 		codes := v.byName[name]
 		switch len(codes) {
 		case 0:
-			bad(colBankName, "bank name %q is not in the bank list; write it exactly as the list does, or give the bank code", name)
+			bad(colBankName, i18n.M("The bank name %q is not in the bank list; write it exactly as the list does, or give the bank code.", name))
 		default:
 			r.BankCode, r.BankName = codes[0], name
 			if len(codes) > 1 {
-				warn("bank name %s has the codes %s; %s is used", name, strings.Join(codes, " and "), codes[0])
+				warn(i18n.M("The bank name %s has the codes %s; %s is used.", name, strings.Join(codes, ", "), codes[0]))
 			}
 		}
 	default:
-		bad(colBankCode, "the bank is missing: give a bank code (HPT00001–HPT00097) or the exact bank name")
+		bad(colBankCode, i18n.M("The bank is missing: give a bank code (HPT00001–HPT00097) or the exact bank name."))
 	}
 	if r.Branch == "" {
 		r.Branch = r.BankName
 	}
 	if utf8.RuneCountInString(r.Branch) > 128 {
-		bad(colBranch, "the branch name is longer than 128 characters")
+		bad(colBranch, i18n.M("The branch name is longer than 128 characters."))
 	}
 	if r.Province == "" {
-		bad(colProvince, "the province is empty")
+		bad(colProvince, i18n.M("The province is empty."))
 	} else if utf8.RuneCountInString(r.Province) > 32 {
-		bad(colProvince, "the province is longer than 32 characters")
+		bad(colProvince, i18n.M("The province is longer than 32 characters."))
 	}
 	if r.City == "" {
-		bad(colCity, "the city is empty")
+		bad(colCity, i18n.M("The city is empty."))
 	} else if utf8.RuneCountInString(r.City) > 32 {
-		bad(colCity, "the city is longer than 32 characters")
+		bad(colCity, i18n.M("The city is longer than 32 characters."))
 	}
 	if r.BankType != "" && !digits(r.BankType) {
-		bad(colBankType, "the interbank number (联行号) %q must have only digits", r.BankType)
+		bad(colBankType, i18n.M("The interbank number %q must have only digits.", r.BankType))
 	}
 	if utf8.RuneCountInString(r.Param1) > 64 || utf8.RuneCountInString(r.Param2) > 64 {
-		bad(colParam1, "param1 and param2 may have at most 64 characters")
+		bad(colParam1, i18n.M("param1 and param2 may have at most 64 characters."))
 	}
 	if r.MchTransOrderNo != "" {
 		if !ValidMchNo(r.MchTransOrderNo) {
-			bad(colMchNo, "merchant payout number %q may have only letters, digits, - and _, at most 30", r.MchTransOrderNo)
+			bad(colMchNo, i18n.M("The merchant payout number %q may have only letters, digits, - and _, at most 30.", r.MchTransOrderNo))
 		} else if first, dup := v.numbers[r.MchTransOrderNo]; dup {
-			bad(colMchNo, "merchant payout number %s is used already in row %d; every payout needs its own number", r.MchTransOrderNo, first)
+			bad(colMchNo, i18n.M("The merchant payout number %s is used already in row %s; every payout needs its own number.", r.MchTransOrderNo, strconv.Itoa(first)))
 		} else {
 			v.numbers[r.MchTransOrderNo] = rowNo
 		}
@@ -277,14 +286,64 @@ func (v *validator) check(rowNo int, rec []string, cols map[string]int) *Row {
 	if len(r.Errors) == 0 {
 		key := r.AccountNo + "\x00" + strconv.FormatInt(r.Amount, 10)
 		if first, dup := v.twins[key]; dup {
-			warn("the same account number and amount as row %d; check that it is not paid twice", first)
+			warn(i18n.M("The same account number and amount as row %s; check that it is not paid twice.", strconv.Itoa(first)))
 		} else {
 			v.twins[key] = rowNo
 		}
 	} else {
-		r.Raw = rawRow(rec)
+		r.Raw, r.Cells = rawRow(rec), templateCells(rec, cols)
 	}
 	return r
+}
+
+// AmountProblem is the sentence saying what is wrong with an amount that
+// money.Parse refused.
+func AmountProblem(err error) i18n.Message {
+	var e *money.Error
+	if !errors.As(err, &e) || e.Reason == money.Empty {
+		return i18n.M("Enter an amount in yuan, such as 12.50.")
+	}
+	switch e.Reason {
+	case money.Negative:
+		return i18n.M("The amount %q is negative; enter an amount above zero.", e.Input)
+	case money.Exponent:
+		return i18n.M("The amount %q is in scientific notation; write it out in yuan, such as 1000.00.", e.Input)
+	case money.Decimals:
+		return i18n.M("The amount %q has more than two decimals; amounts are exact to the fen (0.01).", e.Input)
+	case money.Separators:
+		return i18n.M("The amount %q has thousands separators in the wrong places; put them only between groups of three digits, or leave them out.", e.Input)
+	case money.Zero:
+		return i18n.M("The amount %q is zero; enter an amount above zero.", e.Input)
+	case money.TooLarge:
+		return i18n.M("The amount %q is too large.", e.Input)
+	}
+	return i18n.M("The amount %q is not a number of yuan; type digits, such as 12.50 (¥ and full-width digits are fine).", e.Input)
+}
+
+// fits reports whether a row has as many cells as the header: extra
+// cells at its end are allowed when they are empty (a sheet with
+// formatting to the right of the table).
+func fits(rec []string, width int) bool {
+	if len(rec) < width {
+		return false
+	}
+	for _, c := range rec[width:] {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// templateCells is the row's cells as read, in the template's column
+// order, so that a row with errors can be given back to be fixed.
+func templateCells(rec []string, cols map[string]int) []string {
+	all := Columns()
+	cells := make([]string, len(all))
+	for i, c := range all {
+		cells[i] = field(rec, cols, c.Key)
+	}
+	return cells
 }
 
 func rawRow(rec []string) string {

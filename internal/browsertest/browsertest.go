@@ -72,6 +72,13 @@ func New(t testing.TB) context.Context {
 // for a test that visits many pages.
 func NewFor(t testing.TB, d time.Duration) context.Context {
 	t.Helper()
+	return NewIn(t, d, "en-US")
+}
+
+// NewIn is NewFor with a browser whose language (its Accept-Language) is
+// lang, such as "zh-CN".
+func NewIn(t testing.TB, d time.Duration, lang string) context.Context {
+	t.Helper()
 	path := ExecPath()
 	if path == "" {
 		if Required() {
@@ -90,7 +97,8 @@ func NewFor(t testing.TB, d time.Duration) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("lang", "en-US"),
+		chromedp.Flag("lang", lang),
+		chromedp.Flag("accept-lang", lang),
 		chromedp.WindowSize(1280, 860),
 		chromedp.UserDataDir(t.TempDir()),
 	)

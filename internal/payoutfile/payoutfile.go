@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 	"paydesk/store"
 )
@@ -210,7 +211,7 @@ func File(enc string) ([]byte, Stats, error) {
 		if r.IntN(2) == 0 {
 			param1 = "U" + strconv.Itoa(100_000+r.IntN(900_000))
 		}
-		amountText, accountNo := Yuan(amount), p.accountNo
+		amountText, accountNo := money.Grouped(amount), p.accountNo
 		if i%errorEvery == errorEvery-1 {
 			st.ErrorRows++
 			if i%(2*errorEvery) == errorEvery-1 {
@@ -231,19 +232,6 @@ func File(enc string) ([]byte, Stats, error) {
 	}
 	data, err := simplifiedchinese.GBK.NewEncoder().Bytes(buf.Bytes())
 	return data, st, err
-}
-
-// Yuan writes fen as Excel's "#,##0.00" number format does: 1,234.50.
-func Yuan(fen int64) string {
-	whole := strconv.FormatInt(fen/100, 10)
-	var b []byte
-	for i := range len(whole) {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b = append(b, ',')
-		}
-		b = append(b, whole[i])
-	}
-	return fmt.Sprintf("%s.%02d", b, fen%100)
 }
 
 // SeedHistory stores the week before now's payouts for account: one batch

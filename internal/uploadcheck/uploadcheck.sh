@@ -61,7 +61,7 @@ for i in $(seq "$uploads"); do
 	"200 $url/payouts/batches/"*) ;;
 	*) echo "upload $i: $out"; exit 1 ;;
 	esac
-	grep -q 'Read as' "$work/page.html" || { echo "upload $i: no preview page"; exit 1; }
+	grep -q 'data-testid="read-as"' "$work/page.html" || { echo "upload $i: no preview page"; exit 1; }
 	printf 'upload %d (%s): %s s to the preview page; VmHWM %d MiB (VmRSS before %d MiB)\n' \
 		"$i" "$enc" "$secs" $((hwm / 1024)) $((rss / 1024))
 done

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 )
 
@@ -43,7 +44,7 @@ func (s *Sandbox) cashierView(id string) (cashierView, bool) {
 		MchOrderNo: snap.MchOrderNo,
 		Subject:    snap.Subject,
 		Body:       snap.Body,
-		Amount:     yuan(snap.Amount),
+		Amount:     money.Format(snap.Amount),
 		Product:    product,
 		Status:     snap.Status,
 		StatusText: payments.PayStatusText(snap.Status),
@@ -118,13 +119,4 @@ func (s *Sandbox) render(w http.ResponseWriter, code int, name string, data any)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// yuan renders fen as "¥x.xx", exactly.
-func yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return sign + "¥" + strconv.FormatInt(fen/100, 10) + "." + strconv.FormatInt(fen/10%10, 10) + strconv.FormatInt(fen%10, 10)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"paydesk/internal/money"
 	"paydesk/payments"
 )
 
@@ -48,7 +49,7 @@ func (s *Sandbox) overview(w http.ResponseWriter, r *http.Request) {
 	for i := len(s.payList) - 1; i >= 0 && len(v.Pays) < pageLimit; i-- {
 		o := s.payList[i]
 		v.Pays = append(v.Pays, overviewPay{
-			ID: o.ID, MchOrderNo: o.MchOrderNo, Product: strconv.Itoa(o.ProductID), Amount: yuan(o.Amount),
+			ID: o.ID, MchOrderNo: o.MchOrderNo, Product: strconv.Itoa(o.ProductID), Amount: money.Format(o.Amount),
 			Status:  strconv.Itoa(o.Status) + " " + payments.PayStatusText(o.Status),
 			Created: o.Created.Format(time.DateTime),
 		})
@@ -56,7 +57,7 @@ func (s *Sandbox) overview(w http.ResponseWriter, r *http.Request) {
 	for i := len(s.transList) - 1; i >= 0 && len(v.Trans) < pageLimit; i-- {
 		o := s.transList[i]
 		v.Trans = append(v.Trans, overviewTrans{
-			ID: o.ID, MchTransOrderNo: o.MchTransOrderNo, Amount: yuan(o.Amount),
+			ID: o.ID, MchTransOrderNo: o.MchTransOrderNo, Amount: money.Format(o.Amount),
 			Bank: o.BankCode + " " + o.BankName, AccountNo: o.AccountNo,
 			Status:  strconv.Itoa(o.Status) + " " + payments.TransStatusText(o.Status),
 			ErrMsg:  o.ChannelErrMsg,

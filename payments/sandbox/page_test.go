@@ -30,7 +30,7 @@ func TestCashier(t *testing.T) {
 	rc := newReceiver(t, always("success"))
 	sb, srv := startSandbox(t, Config{TimeScale: fastScale})
 	p := payReq("CA-1", rc.URL())
-	p["amount"] = "12345"
+	p["amount"] = "123456"
 	p["subject"] = "年费 <b>"
 	body, ans := call(t, srv, "/api/pay/create_order", signed(p))
 	if ans["retCode"] != "SUCCESS" {
@@ -40,7 +40,7 @@ func TestCashier(t *testing.T) {
 	payURL := ans["payParams"].(map[string]any)["payUrl"].(string)
 
 	code, page := get(t, payURL)
-	for _, want := range []string{"¥123.45", id, "年费 &lt;b&gt;", `value="pay"`, `value="fail"`} {
+	for _, want := range []string{"¥1,234.56", id, "年费 &lt;b&gt;", `value="pay"`, `value="fail"`} {
 		if code != 200 || !strings.Contains(page, want) {
 			t.Errorf("cashier page (HTTP %d) lacks %q", code, want)
 		}
@@ -154,13 +154,5 @@ func TestOverviewAndJSON(t *testing.T) {
 	resp.Body.Close()
 	if f := sb.Faults(); resp.StatusCode != http.StatusSeeOther || !f.Garbage || f.RefuseNotifies != 1 || f.DuplicateNotify {
 		t.Errorf("faults form: %d %+v", resp.StatusCode, f)
-	}
-}
-
-func TestYuan(t *testing.T) {
-	for fen, want := range map[int64]string{1: "¥0.01", 10: "¥0.10", 100: "¥1.00", 123456: "¥1234.56", 0: "¥0.00", -250: "-¥2.50"} {
-		if got := yuan(fen); got != want {
-			t.Errorf("yuan(%d) = %s, want %s", fen, got, want)
-		}
 	}
 }

@@ -1,0 +1,250 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// PayoutPhases are the values of a payout's phase (migration 0081), which
+// folds its state and the gateway's status into one word the payouts list
+// filters on.
+func PayoutPhases() []string {
+	return []string{"draft", "awaiting_approval", "approved", "sending", "transferring", "unclear", "succeeded", "failed",
+		"refused", "rejected", "expired", "cancelled"}
+}
+
+// IsPayoutPhase reports whether s is one of PayoutPhases.
+func IsPayoutPhase(s string) bool {
+	for _, p := range PayoutPhases() {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// PayoutFilter selects payouts for the payouts list and its CSV export.
+// Zero fields do not filter.
+type PayoutFilter struct {
+	Phase     string // one of PayoutPhases
+	BatchID   int64
+	AccountID int64     // the gateway account paid from
+	From, To  time.Time // created at ≥ From and < To
+	Name      string    // payee name prefix, any case
+	BankCode  string    // exact, any case
+	AccountNo string    // payee account number prefix (spaces ignored)
+	MinAmount int64     // fen, inclusive
+	MaxAmount int64     // fen, inclusive
+	After     PayCursor // rows older than this (the next page)
+	Before    PayCursor // rows newer than this (the previous page)
+	Limit     int       // rows per page; 0 → 50
+
+	// commonName: Name starts more than nameWide names, so the list
+	// walks the index by time instead of sorting them all.
+	commonName bool
+}
+
+// nameWide is how many payees a name prefix may match before the list
+// reads by time instead of by name: for a common start (a surname) a
+// page is found among the newest rows sooner than all its names sorted.
+const nameWide = 2000
+
+// PayoutPage is one page of the payouts list, newest first, with the
+// cursors of its neighbours ("" when there is none).
+type PayoutPage struct {
+	Payouts []Payout
+	Newer   string
+	Older   string
+}
+
+// prefixEnd is the least string above every string that starts with p
+// (compared byte by byte, as an index on text is): p with its last
+// character raised by one. "" for an empty p.
+func prefixEnd(p string) string {
+	r, n := utf8.DecodeLastRuneInString(p)
+	if n == 0 {
+		return ""
+	}
+	if r == utf8.RuneError || r >= utf8.MaxRune || r == 0xD7FF {
+		return p + string(utf8.MaxRune)
+	}
+	return p[:len(p)-n] + string(r+1)
+}
+
+// prefixRange matches expr (a lower-cased, indexed expression) against
+// the prefix p as a range, which an index seeks on, where LIKE 'p%' would
+// scan.
+// payoutNameIndexed is the WHERE of the payee name index: payouts whose
+// batch was sent for approval. A name filter finds drafts only together
+// with the draft status filter.
+const payoutNameIndexed = `state <> 'draft'`
+
+func prefixRange(expr, p string) (string, []any) {
+	p = strings.ToLower(p)
+	return expr + ` >= ? AND ` + expr + ` < ?`, []any{p, prefixEnd(p)}
+}
+
+func (f PayoutFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	add := func(c string, a ...any) {
+		conds = append(conds, c)
+		args = append(args, a...)
+	}
+	if f.Phase != "" {
+		add(`phase = ?`, f.Phase)
+	}
+	if f.BatchID != 0 {
+		add(`batch_id = ?`, f.BatchID)
+	}
+	if f.AccountID != 0 {
+		add(`account_id = ?`, f.AccountID)
+	}
+	if !f.From.IsZero() {
+		add(`created_at >= ?`, timeText(f.From))
+	}
+	if !f.To.IsZero() {
+		add(`created_at < ?`, timeText(f.To))
+	}
+	if n := strings.TrimSpace(f.Name); n != "" {
+		expr := `lower(account_name)`
+		if f.commonName || f.Phase == "draft" {
+			// Not the indexed expression: read by time (the name index
+			// holds no drafts).
+			expr = `(lower(account_name) || '')`
+		}
+		c, a := prefixRange(expr, n)
+		if f.Phase != "draft" {
+			c += ` AND ` + payoutNameIndexed
+		}
+		add(c, a...)
+	}
+	if b := strings.TrimSpace(f.BankCode); b != "" {
+		add(`bank_code = ?`, strings.ToUpper(b))
+	}
+	if no := strings.ReplaceAll(strings.TrimSpace(f.AccountNo), " ", ""); no != "" {
+		add(`account_no >= ? AND account_no < ?`, no, prefixEnd(no))
+	}
+	if f.MinAmount > 0 {
+		add(`amount >= ?`, f.MinAmount)
+	}
+	if f.MaxAmount > 0 {
+		add(`amount <= ?`, f.MaxAmount)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListPayouts returns one page of payouts matching f, newest first, paged
+// by keyset (created_at, id) so that every page costs the same however
+// deep it is.
+func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if n := strings.TrimSpace(f.Name); n != "" && f.Phase == "" && f.BatchID == 0 && f.From.IsZero() && f.To.IsZero() {
+		c, a := prefixRange(`lower(account_name)`, n)
+		c += ` AND ` + payoutNameIndexed
+		var matches int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payouts WHERE `+c+` LIMIT `+fmt.Sprint(nameWide+1)+`) AS m`, a...).Scan(&matches)
+		if err != nil {
+			return PayoutPage{}, fmt.Errorf("list payouts: %w", err)
+		}
+		f.commonName = matches > nameWide
+	}
+	where, args := f.where()
+	conds := []string{}
+	if where != "" {
+		conds = append(conds, where)
+	}
+	backward := f.Before.ID != 0 && f.After.ID == 0
+	order := `created_at DESC, id DESC`
+	switch {
+	case backward:
+		conds = append(conds, `created_at >= ? AND (created_at > ? OR id > ?)`)
+		args = append(args, f.Before.CreatedAt, f.Before.CreatedAt, f.Before.ID)
+		order = `created_at, id`
+	case f.After.ID != 0:
+		conds = append(conds, `created_at <= ? AND (created_at < ? OR id < ?)`)
+		args = append(args, f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
+	}
+	q := `SELECT ` + payoutCols + ` FROM payouts`
+	if len(conds) > 0 {
+		q += ` WHERE ` + strings.Join(conds, " AND ")
+	}
+	q += ` ORDER BY ` + order + ` LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return PayoutPage{}, fmt.Errorf("list payouts: %w", err)
+	}
+	defer rows.Close()
+	var out []Payout
+	for rows.Next() {
+		p, err := scanPayout(rows)
+		if err != nil {
+			return PayoutPage{}, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return PayoutPage{}, err
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	if backward {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	page := PayoutPage{Payouts: out}
+	if len(out) == 0 {
+		return page, nil
+	}
+	cur := func(p Payout) string { return PayCursor{CreatedAt: timeText(p.CreatedAt), ID: p.ID}.String() }
+	first, last := cur(out[0]), cur(out[len(out)-1])
+	switch {
+	case backward:
+		if more {
+			page.Newer = first
+		}
+		page.Older = last
+	case f.After.ID != 0:
+		page.Newer = first
+		if more {
+			page.Older = last
+		}
+	default:
+		if more {
+			page.Older = last
+		}
+	}
+	return page, nil
+}
+
+// EachPayout calls fn for every payout matching f, newest first, reading
+// in keyset batches so that memory stays flat however many match. f's
+// cursors and Limit are ignored.
+func (db *DB) EachPayout(ctx context.Context, f PayoutFilter, fn func(Payout) error) error {
+	f.Before, f.After, f.Limit = PayCursor{}, PayCursor{}, 1000
+	for {
+		page, err := db.ListPayouts(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, p := range page.Payouts {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if page.Older == "" {
+			return nil
+		}
+		f.After, _ = ParsePayCursor(page.Older)
+	}
+}
