@@ -422,7 +422,7 @@ func (db *DB) orderBrief(ctx context.Context, tx *sql.Tx, kind, where string, ar
 	} else {
 		var succ string
 		err = db.queryRow(ctx, tx, `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state,
-			pay_url, coalesce(pay_succ_at, ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `+where, args...).
+			pay_url, coalesce(CAST(pay_succ_at AS TEXT), ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `+where, args...).
 			Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State, &o.PayURL, &succ, &o.LastError, &o.Income)
 		o.PaySuccAt = parseTime(succ)
 	}

@@ -116,6 +116,18 @@ func (db *DB) indexedBy(name string) string {
 	return "INDEXED BY " + name
 }
 
+// bytewise is expr compared byte by byte, as SQLite compares text: on
+// PostgreSQL text compares by the database's collation (which may order
+// "a-b" after "ab", and put strings that start with a prefix outside the
+// prefix's range), so expr is given the "C" collation there, which the
+// search and name indexes are built with (migrations 0081, 0082).
+func (db *DB) bytewise(expr string) string {
+	if !db.pg {
+		return expr
+	}
+	return "(" + expr + ` COLLATE "C")`
+}
+
 // pgInsertedIDs runs a multi-row INSERT inside tx with RETURNING id and
 // appends the new rows' ids to ids in the order of the rows inserted. A
 // sequence numbers the rows of one statement in order, but (unlike
