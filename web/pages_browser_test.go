@@ -54,11 +54,13 @@ var notPages = map[string]string{
 }
 
 // mustReach names, by visit, the buttons and links a page exists for: each
-// must be shown whole inside the window at every width.
+// must be shown whole inside the window at every width (inside its
+// <details> step, once opened).
 var mustReach = map[string][]string{
-	"batch-awaiting-approval": {"approve", "step-up", "reject"},
-	"batch-draft":             {"drop-errors", "send-approval", "discard"},
+	"batch-awaiting-approval": {"review-open", "approve", "step-up", "review-capitals", "reject"},
+	"batch-draft":             {"drop-errors", "send-approval", "discard", "errors-csv"},
 	"batch-finished":          {"results-csv", "retry"},
+	"batch-rejected":          {"copy-batch", "results-csv"},
 	"payment-new":             {"payment-submit"},
 	"payment-open":            {"payment-qr", "copy-link", "deactivate-link", "check-status"},
 	"payout-new":              {"payout-submit"},
@@ -72,6 +74,9 @@ var mustReach = map[string][]string{
 const reachJS = `((id, width) => {
 	const el = document.querySelector('[data-testid="' + id + '"]');
 	if (!el) return "missing";
+	// A step folded away (the review before approving) is opened first,
+	// as the user would.
+	for (let d = el.closest("details"); d; d = d.parentElement && d.parentElement.closest("details")) d.open = true;
 	if (!el.checkVisibility()) return "hidden";
 	const r = el.getBoundingClientRect(), w = Math.min(window.innerWidth, width);
 	if (r.width === 0 || r.left < 0 || r.right > w + 0.5) return "from " + Math.round(r.left) + " to " + Math.round(r.right) + " px of " + w;
