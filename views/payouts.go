@@ -255,6 +255,8 @@ type PayoutsView struct {
 	NewerURL string // the previous page; "" on the first
 	FirstURL string
 	CSVURL   string // the same selection as CSV
+	Banks    []BankOption
+	Filtered bool // some filter is set
 }
 
 // PayoutFilterForm is the payouts list's filter as typed.
