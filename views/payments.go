@@ -105,6 +105,10 @@ type PayCard struct {
 	LinkURL        string
 	Expires        string
 	Zone           string // the zone Expires is in: a key or a zone name
+	// Paid: the order is paid (when, in Zone): the card says so and
+	// offers no QR code. Cancelled: its link was deactivated.
+	Paid      string
+	Cancelled bool
 }
 
 // PublicPayment is the public payment page's view model. It holds only
