@@ -264,6 +264,12 @@ type PayoutFilterForm struct {
 	Status, Batch, Account, From, To, Name, Bank, AccountNo, Min, Max string
 }
 
+// More says whether a filter folded under "more filters" is set, so
+// that the fold opens on it.
+func (f PayoutFilterForm) More() bool {
+	return f.Bank != "" || f.AccountNo != "" || f.From != "" || f.To != "" || f.Min != "" || f.Max != ""
+}
+
 // PayoutSettingsForm is the payout settings page's view model.
 type PayoutSettingsForm struct {
 	TwoPerson   bool
