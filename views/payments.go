@@ -46,12 +46,14 @@ type PaymentView struct {
 	PayMethod      string // GET or POST ("" when no payUrl)
 	LinkURL        string // the public payment link ("" for orders Paydesk did not create)
 	LinkActive     bool
-	LinkNote       string // why the link is not usable, if it is not
-	Expires        string
-	Created        string
-	CreatedBy      string
-	CanOperate     bool
-	Live           PaymentLive
+	// Order: the order's resend, shown on the one page of the payment.
+	Order      *OrderView
+	LinkNote   string // why the link is not usable, if it is not
+	Expires    string
+	Created    string
+	CreatedBy  string
+	CanOperate bool
+	Live       PaymentLive
 }
 
 // PaymentLive is the part of a payment's page that refreshes itself.

@@ -64,7 +64,8 @@ var mustReach = map[string][]string{
 	"payment-new":             {"payment-submit"},
 	"payment-open":            {"payment-qr", "copy-link", "deactivate-link", "check-status"},
 	"payout-new":              {"payout-submit"},
-	"order-pay":               {"query", "resend"},
+	"payment-paid":            {"resend", "payment-card"},
+	"order-trans":             {"query", "resend"},
 	"notifications":           {"ack"},
 	"users":                   {"create-user"},
 }
@@ -143,7 +144,7 @@ func TestBrowserEveryPageFits(t *testing.T) {
 		}
 	}
 
-	keep := map[string]bool{"home": true, "batch-awaiting-approval": true, "order-pay": true}
+	keep := map[string]bool{"home": true, "batch-awaiting-approval": true, "payment-paid": true}
 	all := os.Getenv(bt.ScreenshotEnv) != ""
 	for _, w := range pageWidths {
 		t.Run(w.name, func(t *testing.T) {
@@ -220,7 +221,6 @@ func (f everyPageFixture) adminPages() []pageVisit {
 		{"/orders", "/orders", "orders"},
 		{"/orders", "/orders?q=NO-SUCH-ORDER-0000000000000000000000000001", "orders-not-found"},
 		{"/search", "/search?q=pd", "search"},
-		{"/orders/{kind}/{id}", "/orders/pay/" + id(f.payment), "order-pay"},
 		{"/orders/{kind}/{id}", "/orders/trans/" + id(f.payout), "order-trans"},
 		{"/orders/resend/{job}", f.resendJob, "resend-job"},
 		{"/notifications", "/notifications", "notifications"},

@@ -42,3 +42,29 @@ func TestPrintableCardOfAPaidOrder(t *testing.T) {
 		t.Error("a deactivated link's card does not say cancelled")
 	}
 }
+
+// TestOnePagePerPayment: the order page of a payment made on the payments
+// page leads to the payment's page (303), which has the resend; an order
+// without a payment link keeps its order page.
+func TestOnePagePerPayment(t *testing.T) {
+	env := newSandboxEnv(t, sandbox.Faults{}, fastGateway)
+	op, _ := env.signedIn(store.RoleOperator)
+	id := paymentID(t, op.postForm("/payments", paymentForm(t, env, op)))
+	res := op.get(orderHref(store.KindPay, id))
+	if res.StatusCode != 303 || res.Header.Get("Location") != fmt.Sprintf("/payments/%d", id) {
+		t.Fatalf("order page of a payment: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	page := op.get(fmt.Sprintf("/payments/%d", id)).body
+	// Unpaid: the resend is there, secondary, with the reason it cannot help.
+	if !strings.Contains(page, `data-testid="resend-card"`) || !strings.Contains(page, `data-testid="resend-warning"`) || strings.Contains(page, `class="primary" data-testid="resend"`) {
+		t.Error("the payment page lacks the resend, or offers it as the main action on an unpaid order")
+	}
+	_, o := env.cbSandboxPay("M-ONE-PAGE", 100, env.desk.NotifyURL(env.account, "pay"), true)
+	if res := op.get(orderHref(store.KindPay, o.ID)); res.StatusCode != 200 {
+		t.Errorf("an order without a payment link: %d", res.StatusCode)
+	}
+	vw, _ := env.signedIn(store.RoleViewer)
+	if strings.Contains(vw.get(fmt.Sprintf("/payments/%d", id)).body, `data-testid="resend-card"`) {
+		t.Error("a viewer is offered the resend")
+	}
+}
