@@ -29,7 +29,7 @@ func TestHomeQueueAndBadge(t *testing.T) {
 	for _, want := range []string{
 		`data-testid="awaiting-approval"`,       // the badge on the Payouts tab
 		fmt.Sprintf(`/payouts/batches/%d"`, id), // the batch, linked
-		"Awaiting your approval: 1 batches, ¥3.03",
+		"Awaiting your approval: 1 batch, ¥3.03",
 		`href="/payouts?status=awaiting_approval"`,
 		`data-testid="money-chart"`,
 		"<title>Collected, paid out and fees: Last 7 days</title>",
