@@ -139,7 +139,7 @@ func TestBrowserPayoutBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	signIn("checker")
-	if err := chromedp.Do(ctx, chromedp.Navigate(batchURL), bt.Visible("approve")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(batchURL), bt.Click("review-open"), bt.Visible("approve")); err != nil {
 		t.Fatalf("approval page: %v", err)
 	}
 	bt.Screenshot(t, ctx, "03a-awaiting-approval")

@@ -219,7 +219,7 @@ func TestBrowserTwoFactor(t *testing.T) {
 	shot("06-security-settings")
 
 	// The large batch asks for the password again.
-	if err := chromedp.Do(ctx, chromedp.Navigate(batchURL), bt.Visible("step-up")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(batchURL), bt.Click("review-open"), bt.Visible("step-up")); err != nil {
 		fail("approval form with step-up", err)
 	}
 	shot("07-step-up")

@@ -23,6 +23,11 @@ type Page struct {
 	// OpenAlerts counts unacknowledged alerts (up to 100), shown on the
 	// Notifications tab.
 	OpenAlerts int
+	// AwaitingApproval counts the batches the user may approve now, shown
+	// on the Payouts tab.
+	AwaitingApproval int
+	// Query is what the top bar's search box holds: the search shown.
+	Query string
 	// Zone is the zone the page's times are in, named once on the page:
 	// a message key (Beijing time) or the zone's name.
 	Zone string

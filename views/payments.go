@@ -46,12 +46,14 @@ type PaymentView struct {
 	PayMethod      string // GET or POST ("" when no payUrl)
 	LinkURL        string // the public payment link ("" for orders Paydesk did not create)
 	LinkActive     bool
-	LinkNote       string // why the link is not usable, if it is not
-	Expires        string
-	Created        string
-	CreatedBy      string
-	CanOperate     bool
-	Live           PaymentLive
+	// Order: the order's resend, shown on the one page of the payment.
+	Order      *OrderView
+	LinkNote   string // why the link is not usable, if it is not
+	Expires    string
+	Created    string
+	CreatedBy  string
+	CanOperate bool
+	Live       PaymentLive
 }
 
 // PaymentLive is the part of a payment's page that refreshes itself.
@@ -105,6 +107,10 @@ type PayCard struct {
 	LinkURL        string
 	Expires        string
 	Zone           string // the zone Expires is in: a key or a zone name
+	// Paid: the order is paid (when, in Zone): the card says so and
+	// offers no QR code. Cancelled: its link was deactivated.
+	Paid      string
+	Cancelled bool
 }
 
 // PublicPayment is the public payment page's view model. It holds only

@@ -60,6 +60,13 @@ type BatchListRow struct {
 	Outcome   string
 	CreatedBy string
 	Created   string
+	// Rows read from the file, the payouts' total, and of them the
+	// amounts that succeeded and failed ("" before any did).
+	Rows       int
+	Total      string
+	Succeeded  string
+	Failed     string
+	ApprovedBy string
 }
 
 // BatchesView is the batch list with the upload form.
@@ -95,6 +102,7 @@ type PayoutRow struct {
 	State       string
 	Tone        string
 	Error       string
+	Warning     string // the row's warning, marked in a batch's table
 	Created     string
 }
 
@@ -189,7 +197,23 @@ type BatchView struct {
 	StepUp       string // the step-up limit when approving asks for the password or a code again
 	StepUpCode   bool   // the approver may type a two-factor code instead of the password
 	Progress     *ProgressView
-	History      []TimelineEntry // every transition, from the audit log
+	// Repairs: the rows with errors as CSV, the results as CSV (also on
+	// the progress card), copying into a new draft and why not.
+	ErrorsCSV  bool
+	ResultsCSV bool
+	CanCopy    bool
+	CopyNote   string
+	History    []TimelineEntry // every transition, from the audit log
+}
+
+// onPage says whether the row numbered rowNo is in the table shown.
+func (v BatchView) onPage(rowNo int) bool {
+	for _, r := range v.Rows {
+		if r.RowNo == rowNo {
+			return true
+		}
+	}
+	return false
 }
 
 // livePollURL is where the live part of the page refreshes from; running=1
@@ -231,11 +255,19 @@ type PayoutsView struct {
 	NewerURL string // the previous page; "" on the first
 	FirstURL string
 	CSVURL   string // the same selection as CSV
+	Banks    []BankOption
+	Filtered bool // some filter is set
 }
 
 // PayoutFilterForm is the payouts list's filter as typed.
 type PayoutFilterForm struct {
 	Status, Batch, Account, From, To, Name, Bank, AccountNo, Min, Max string
+}
+
+// More says whether a filter folded under "more filters" is set, so
+// that the fold opens on it.
+func (f PayoutFilterForm) More() bool {
+	return f.Bank != "" || f.AccountNo != "" || f.From != "" || f.To != "" || f.Min != "" || f.Max != ""
 }
 
 // PayoutSettingsForm is the payout settings page's view model.

@@ -85,13 +85,6 @@ func (s *Server) logoutEverywhere(w http.ResponseWriter, r *http.Request) error 
 	return redirect(w, r, "/login")
 }
 
-func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
-	if r.URL.Path != "/" {
-		return errNotFound
-	}
-	return s.render(w, r, http.StatusOK, views.Home(s.page(r, "Start", "")))
-}
-
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) error {
 	u, _ := userFrom(r.Context())
 	a := views.Account{

@@ -109,13 +109,37 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	entries, expecting, err := s.timeline(ctx, o)
+	// A payment made on the payments page has one page: its link, QR
+	// code, status, timeline and actions are there.
+	if o.kind == store.KindPay && o.origin == "console" {
+		link, err := s.db.PayLinkByOrder(ctx, o.id)
+		if err != nil {
+			return err
+		}
+		if link.Token != "" {
+			return redirect(w, r, paymentHref(o.id))
+		}
+	}
+	v, err := s.orderView(r, o)
 	if err != nil {
 		return err
 	}
+	return s.render(w, r, http.StatusOK, views.OrderPage(s.pagef(r, "orders", "%s", v.Title), v))
+}
+
+// paymentHref is the page of a payment made on the payments page.
+func paymentHref(id int64) string { return "/payments/" + strconv.FormatInt(id, 10) }
+
+// orderView is what the page of order o shows.
+func (s *Server) orderView(r *http.Request, o orderInfo) (views.OrderView, error) {
+	ctx := r.Context()
+	entries, expecting, err := s.timeline(ctx, o)
+	if err != nil {
+		return views.OrderView{}, err
+	}
 	acct, err := s.db.GatewayAccount(ctx, o.accountID)
 	if err != nil {
-		return err
+		return views.OrderView{}, err
 	}
 	pr := tr(r)
 	v := views.OrderView{
@@ -146,13 +170,13 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) error {
 	if o.origin == "external" {
 		n, err := s.db.LastNotificationAt(ctx, o.kind, o.id)
 		if err != nil {
-			return err
+			return v, err
 		}
 		if n.IsZero() {
 			v.ResendNote = pr.T("This order was created by the merchant's other systems. Its callbacks go to their notify URL, not to Paydesk, so a resent callback will not show up here.")
 		}
 	}
-	return s.render(w, r, http.StatusOK, views.OrderPage(s.pagef(r, "orders", "%s", v.Title), v))
+	return v, nil
 }
 
 // orderFacts lists what an order page says about the order.

@@ -201,5 +201,15 @@ func (s *Server) paymentCard(w http.ResponseWriter, r *http.Request) error {
 	if !o.ExpiresAt.IsZero() {
 		c.Expires, c.Zone = views.Time(o.ExpiresAt, s.loc), views.ZoneName(s.loc)
 	}
+	switch {
+	case payments.IsPaid(o.StatusOr(-99)):
+		c.Zone = views.ZoneName(s.loc)
+		c.Paid = views.Time(o.PaySuccAt, s.loc)
+		if o.PaySuccAt.IsZero() {
+			c.Paid = views.Time(o.UpdatedAt, s.loc)
+		}
+	case !link.Active:
+		c.Cancelled = true
+	}
 	return s.render(w, r, http.StatusOK, views.PublicPayCard(c))
 }

@@ -242,6 +242,12 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 			v.LinkNote = tr(r).T("The payment was refused; customers who open this link are told it cannot be paid.")
 		}
 	}
+	ov, err := s.orderView(r, payInfo(o))
+	if err != nil {
+		return err
+	}
+	// The resend posts to the order's address, which leads back here.
+	v.Order = &ov
 	return s.render(w, r, http.StatusOK, views.PaymentPage(s.pagef(r, "payments", "Payment %s", o.MchOrderNo), v))
 }
 

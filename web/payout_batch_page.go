@@ -107,6 +107,9 @@ func (s *Server) batchView(r *http.Request, formErr, ctlCount, ctlSum string) (v
 		pv := s.progressView(ctx, pr, b, counts, acts)
 		v.Progress = &pv
 	}
+	v.ErrorsCSV = b.ErrorRows > 0
+	v.ResultsCSV = b.State != store.BatchDraft && v.Progress == nil
+	v.CanCopy, v.CopyNote = acts.Copy, pr.Msg(acts.CopyNote)
 	if err := s.batchHistory(ctx, pr, b, &v); err != nil {
 		return v, b, err
 	}
@@ -183,8 +186,17 @@ func (s *Server) batchRows(r *http.Request, b store.Batch, counts []store.StateC
 	if err != nil {
 		return err
 	}
+	warned := map[int]string{}
+	for _, w := range v.Warnings {
+		if warned[w.RowNo] != "" {
+			warned[w.RowNo] += "; "
+		}
+		warned[w.RowNo] += w.Message
+	}
 	for _, p := range rows {
-		v.Rows = append(v.Rows, s.payoutRow(tr(r), p))
+		row := s.payoutRow(tr(r), p)
+		row.Warning = warned[row.RowNo]
+		v.Rows = append(v.Rows, row)
 	}
 	if v.Page > 1 {
 		v.PrevURL = fmt.Sprintf("/payouts/batches/%d?page=%d", b.ID, v.Page-1)

@@ -10,6 +10,7 @@ import (
 	"paydesk/desk"
 	"paydesk/desk/payoutcsv"
 	"paydesk/internal/i18n"
+	"paydesk/internal/money"
 	"paydesk/store"
 	"paydesk/views"
 )
@@ -40,8 +41,33 @@ func (s *Server) batchesView(ctx context.Context, before int64) (views.BatchesVi
 			v.NextURL = fmt.Sprintf("/payouts/batches?before=%d", list[i-1].ID)
 			break
 		}
-		v.Batches = append(v.Batches, views.BatchListRow{ID: b.ID, Kind: pr.Msg(desk.BatchKindName(b.Kind)), FileName: b.FileName,
-			State: pr.Msg(desk.BatchName(b)), Tone: batchTone(b), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc)})
+		row := views.BatchListRow{ID: b.ID, Kind: pr.Msg(desk.BatchKindName(b.Kind)), FileName: b.FileName,
+			State: pr.Msg(desk.BatchName(b)), Tone: batchTone(b), CreatedBy: b.CreatedBy, Created: views.Time(b.CreatedAt, s.loc),
+			Rows: b.FileRows, ApprovedBy: b.ApprovedBy}
+		if b.SecondApprovedBy != "" {
+			row.ApprovedBy += ", " + b.SecondApprovedBy
+		}
+		// One grouped count per batch listed, by the index on batch_id.
+		counts, err := s.db.BatchCounts(ctx, b.ID)
+		if err != nil {
+			return v, err
+		}
+		_, sum := batchTotals(counts)
+		row.Total = money.Format(sum)
+		var ok, bad int64
+		for _, c := range counts {
+			p := store.Payout{State: c.State, Status: c.Status}
+			switch {
+			case desk.PayoutFailed(p):
+				bad += c.Sum
+			case c.State == store.PayoutSubmitted && desk.PayoutFinal(p):
+				ok += c.Sum
+			}
+		}
+		if b.State == store.BatchApproved {
+			row.Succeeded, row.Failed = money.Format(ok), money.Format(bad)
+		}
+		v.Batches = append(v.Batches, row)
 	}
 	return v, nil
 }

@@ -109,6 +109,7 @@ func (s *Server) payoutsPage(w http.ResponseWriter, r *http.Request) error {
 		v.NextURL = link("/payouts", "after", page.Older)
 	}
 	v.CSVURL = link("/payouts.csv", "", "")
+	v.Banks, v.Filtered = bankOptions(), len(base) > 0
 	return s.render(w, r, http.StatusOK, views.Payouts(s.page(r, "Payouts", "payouts"), v))
 }
 

@@ -229,6 +229,11 @@ func (s *Server) page(r *http.Request, title, section string) views.Page {
 		if n, err := s.db.CountOpenAlerts(r.Context(), 100); err == nil {
 			p.OpenAlerts = n
 		}
+		if roleAccess(u.Role) >= approver {
+			if n, err := s.desk.ApprovalBadge(r.Context(), s.actor(r)); err == nil {
+				p.AwaitingApproval = n
+			}
+		}
 	}
 	p.Flash = s.sessions.PopString(r.Context(), sessFlash)
 	if msg := s.sessions.PopString(r.Context(), sessFlashErr); msg != "" && p.Error == "" {

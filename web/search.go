@@ -20,7 +20,8 @@ const maxSearchText = 64
 // the text read as yuan.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if len([]rune(q)) > maxSearchText {
+	cut := len([]rune(q)) > maxSearchText
+	if cut {
 		q = string([]rune(q)[:maxSearchText])
 	}
 	ctx := r.Context()
@@ -49,20 +50,52 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		h := res.Hits[exact]
 		return redirect(w, r, orderHref(h.Kind, h.ID))
 	}
-	v := views.OrdersView{Q: q, Searched: q != ""}
+	pr := tr(r)
+	v := views.SearchView{Q: q, Partial: res.Partial, TooLong: cut}
 	for _, h := range res.Hits {
-		v.Results = append(v.Results, s.orderRow(tr(r), store.OrderSummary{Kind: h.Kind, ID: h.ID, MchNo: h.MchNo, GateNo: h.GateNo,
-			Amount: h.Amount, Status: h.Status, State: h.State, CreatedAt: h.CreatedAt}))
+		o := s.orderRow(pr, store.OrderSummary{Kind: h.Kind, ID: h.ID, MchNo: h.MchNo, GateNo: h.GateNo,
+			Amount: h.Amount, Status: h.Status, State: h.State, CreatedAt: h.CreatedAt})
+		row := views.SearchHitRow{KindText: o.KindText, Href: o.Href, MchNo: h.MchNo, GateNo: h.GateNo, Amount: o.Amount,
+			StatusText: o.StatusText, StatusTone: o.StatusTone, Created: o.Created, Field: views.MatchName(h.Matched)}
+		row.Who = h.Name
+		if h.Kind == store.KindPay {
+			row.Who = h.Subject
+		}
+		var value string
+		switch h.Matched {
+		case store.MatchMchOrderNo, store.MatchMchTransOrderNo:
+			value = h.MchNo
+		case store.MatchPayOrderID, store.MatchTransOrderID:
+			value = h.GateNo
+		case store.MatchChannelOrderNo:
+			value = h.Channel
+		case store.MatchSubject:
+			value = h.Subject
+		case store.MatchPayee:
+			value = h.Name
+		case store.MatchAmount:
+			value = o.Amount
+		}
+		if h.Matched == store.MatchAmount {
+			row.Mark = value
+		} else {
+			row.Mark, row.After = views.MarkStart(value, q)
+		}
+		v.Hits = append(v.Hits, row)
 	}
-	if q != "" && len(v.Results) == 0 {
-		v.NotLocal = true
+	if q != "" && len(v.Hits) == 0 {
+		u, _ := userFrom(ctx)
+		lk := views.OrdersView{Q: q, NotLocal: true, CanOperate: roleAccess(u.Role) >= operator}
 		accts, err := s.db.GatewayAccounts(ctx, false)
 		if err != nil {
 			return err
 		}
 		for _, a := range accts {
-			v.Accounts = append(v.Accounts, views.Option{Value: strconv.FormatInt(a.ID, 10), Label: a.Name + " (mchId " + a.MchID + ")"})
+			lk.Accounts = append(lk.Accounts, views.Option{Value: strconv.FormatInt(a.ID, 10), Label: a.Name + " (mchId " + a.MchID + ")"})
 		}
+		v.Lookup = &lk
 	}
-	return s.render(w, r, http.StatusOK, views.OrdersPage(s.page(r, "Orders", "orders"), v))
+	p := s.page(r, "Search", "")
+	p.Query = q
+	return s.render(w, r, http.StatusOK, views.SearchPage(p, v))
 }

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,6 +115,21 @@ func BenchmarkWork1M(b *testing.B) {
 		b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(d[min(len(d)-1, len(d)*99/100)].Microseconds())/1000, "p99-ms")
 	})
+	// The whole home page over HTTP, as an approver with batches waiting
+	// (seedPayouts leaves some awaiting approval) and as a viewer; and the
+	// payouts list with its filter form and several filters at once.
+	apc := signInAs(b, srv, base, "approver", store.RoleApprover)
+	b.Run("home-page-approver", func(b *testing.B) {
+		measureStatus(b, apc, base, func(i int) string { return []string{"/", "/?days=1", "/?days=30"}[i%3] }, http.StatusOK, `data-testid="money-chart"`)
+	})
+	b.Run("home-page-viewer", func(b *testing.B) {
+		measureStatus(b, c, base, func(int) string { return "/" }, http.StatusOK, `data-testid="queue"`)
+	})
+	b.Run("payouts-filtered", func(b *testing.B) {
+		queries := []string{"status=succeeded&bank=HPT00003", "status=failed&from=2026-01-01", "name=%E7%8E%8B12&status=succeeded",
+			"batch=5&min=1&max=500", "account_no=62220"}
+		measureStatus(b, c, base, func(i int) string { return "/payouts?" + queries[i%len(queries)] }, http.StatusOK, `data-testid="payout-filters"`)
+	})
 	b.Run("approval-badge", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			if _, err := srv.desk.ApprovalBadge(ctx, ap); err != nil {
@@ -138,4 +156,24 @@ func seedPaidCallbacks(tb testing.TB, db *store.DB, since time.Time) {
 	if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// signInAs adds a user with role to srv's console and signs them in.
+func signInAs(b *testing.B, srv *Server, base, name, role string) *http.Client {
+	b.Helper()
+	hash, _ := desk.HashPassword(testPassword)
+	if _, err := srv.db.CreateUser(context.Background(), name, role, hash, false); err != nil {
+		b.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("POST", base+"/login", strings.NewReader(url.Values{"username": {name}, "password": {testPassword}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", base)
+	res, err := c.Do(req)
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign in as %s: %v %v", name, res, err)
+	}
+	res.Body.Close()
+	return c
 }
