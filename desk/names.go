@@ -2,6 +2,7 @@ package desk
 
 import (
 	"strconv"
+	"strings"
 
 	"paydesk/internal/i18n"
 	"paydesk/payments"
@@ -366,4 +367,23 @@ func PayoutPhaseName(phase string) i18n.Message {
 		return i18n.M("discarded")
 	}
 	return i18n.M("%s", phase)
+}
+
+// RejectedReasonName names, in business words, why a callback was refused
+// before it reached an order, from the reason recorded with it (the alert
+// kind it counted on; the recorded reason is the technical detail).
+func RejectedReasonName(reason string) i18n.Message {
+	switch {
+	case strings.HasPrefix(reason, "wrong endpoint:"):
+		return AlertKindName(store.AlertWrongEndpoint)
+	case strings.HasPrefix(reason, "unreadable:"):
+		return AlertKindName(store.AlertUnreadable)
+	case strings.HasPrefix(reason, "the callback names no merchant id"), strings.HasPrefix(reason, "no enabled gateway account has merchant id"):
+		return AlertKindName(store.AlertUnknownMerchant)
+	case strings.Contains(reason, "is not among the gateway source addresses"):
+		return AlertKindName(store.AlertForbiddenSource)
+	case strings.HasPrefix(reason, "the signature does not verify"):
+		return AlertKindName(store.AlertBadSignature)
+	}
+	return i18n.M("other reason")
 }

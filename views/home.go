@@ -47,7 +47,8 @@ type HomeBatchRow struct {
 
 // ReasonRow is how many callbacks were rejected for one reason.
 type ReasonRow struct {
-	Reason string
+	Name   string // in business words
+	Reason string // as recorded: the technical detail
 	Count  int
 }
 

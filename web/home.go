@@ -36,7 +36,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	since := s.now().Add(-24 * time.Hour).In(s.loc).Format("2006-01-02")
 	v.RejectedCallbacksLink = "/notifications?" + url.Values{"result": {"rejected"}, "from": {since}}.Encode()
 	for _, rc := range h.RejectedCallbacks {
-		v.RejectedCallbacks = append(v.RejectedCallbacks, views.ReasonRow{Reason: rc.Reason, Count: rc.Count})
+		v.RejectedCallbacks = append(v.RejectedCallbacks, views.ReasonRow{Name: tr(r).Msg(desk.RejectedReasonName(rc.Reason)), Reason: rc.Reason, Count: rc.Count})
 	}
 	days, _ := strconv.Atoi(r.URL.Query().Get("days"))
 	for _, hp := range h.Periods {
