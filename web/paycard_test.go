@@ -35,6 +35,10 @@ func TestPrintableCardOfAPaidOrder(t *testing.T) {
 	if !strings.Contains(c, `data-testid="card-paid"`) || strings.Contains(c, `data-testid="scan-to-pay"`) || strings.Contains(c, "/qr.png") {
 		t.Errorf("a paid card still asks to scan: %s", between(c, `data-testid="print-card"`, "</div>\n"))
 	}
+	// The payment's own page shows the link paid, without a QR code.
+	if page := op.get(fmt.Sprintf("/payments/%d", id)).body; !strings.Contains(page, `data-testid="link-paid"`) || strings.Contains(page, `data-testid="payment-qr"`) {
+		t.Error("a paid payment's page still shows its QR code")
+	}
 
 	other := paymentID(t, op.postForm("/payments", paymentForm(t, env, op)))
 	op.postForm(fmt.Sprintf("/payments/%d/deactivate", other), nil)
