@@ -79,8 +79,11 @@ func (f PayOrderFilter) where() (string, []any) {
 	var conds []string
 	var args []any
 	if n := strings.TrimSpace(f.Number); n != "" {
-		conds = append(conds, `(pay_order_id = ? OR mch_order_no = ? OR (channel_order_no = ? AND channel_order_no <> ''))`)
-		args = append(args, n, n, n)
+		// The channel number through pay_orders_search_channel_idx:
+		// lower() of equal numbers is equal.
+		conds = append(conds, `(pay_order_id = ? OR mch_order_no = ? OR
+			(lower(channel_order_no) = lower(?) AND channel_order_no = ? AND channel_order_no <> ''))`)
+		args = append(args, n, n, n, n)
 	}
 	if f.Phase != "" {
 		conds = append(conds, `phase = ?`)

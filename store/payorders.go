@@ -155,7 +155,9 @@ func (db *DB) PayOrderByNumber(ctx context.Context, number string) (PayOrder, er
 	if o, err := db.onePayOrder(ctx, db, `mch_order_no = ? ORDER BY id DESC LIMIT 1`, number); !errors.Is(err, ErrNotFound) {
 		return o, err
 	}
-	return db.onePayOrder(ctx, db, `channel_order_no = ? AND channel_order_no <> '' ORDER BY id DESC LIMIT 1`, number)
+	// Through pay_orders_search_channel_idx: lower() of equal numbers is equal.
+	return db.onePayOrder(ctx, db, `lower(channel_order_no) = lower(?) AND channel_order_no = ? AND channel_order_no <> ''
+		ORDER BY id DESC LIMIT 1`, number, number)
 }
 
 // InsertPayOrderTx stores a new pay order inside tx and returns its id. A
