@@ -52,8 +52,8 @@ func (nf *notifier) submit(ctx context.Context, j *notifyJob) CallbackReply {
 }
 
 // SweepPendingCallbacks applies, in the callback writer, every stored
-// callback still pending (a crash between its two commits, or a failed
-// apply), and waits for that. The writer also does it at start and every
+// callback still pending (a failed apply, or a crash between the two
+// commits of a group retried apart), and waits for that. The writer also does it at start and every
 // minute.
 func (d *Desk) SweepPendingCallbacks(ctx context.Context) error {
 	return d.notifier.sweepNow(ctx)
