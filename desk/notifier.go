@@ -209,7 +209,7 @@ func (nf *notifier) storeApplied(ctx context.Context, tx *sql.Tx, jobs []*notify
 	}
 	defer func() {
 		for _, j := range jobs {
-			j.pre, j.grp, j.rowLater, j.alerts = nil, nil, false, nil
+			j.pre, j.preMissing, j.grp, j.rowLater, j.alerts = nil, false, nil, false, nil
 		}
 	}()
 	applyAll := func(jobs []*notifyJob, rows []store.Notification, replies []CallbackReply) error {

@@ -76,9 +76,12 @@ type notifyJob struct {
 	// pre is the order the callback names by its gateway number, read
 	// for the whole group in one query (prefetchOrders); grp says which
 	// orders callbacks before it in the group found, whose pre would be
-	// out of date. Both nil outside a group.
-	pre *store.OrderBrief
-	grp *applyGroup
+	// out of date. Both nil outside a group. preMissing: that query found
+	// no order with its gateway number, and no callback before it in the
+	// group names that number, so none can have written it since.
+	pre        *store.OrderBrief
+	preMissing bool
+	grp        *applyGroup
 	// rowLater: the job's row is written after its outcome, and alerts
 	// about it wait in alerts until then (callbackAlert).
 	rowLater bool

@@ -193,7 +193,7 @@ func (d *Desk) prefetchOrders(ctx context.Context, tx *sql.Tx, jobs []*notifyJob
 	var ids [2][]string
 	first := make(map[[2]string]*notifyJob, len(jobs))
 	for _, j := range jobs {
-		j.grp, j.pre = grp, nil
+		j.grp, j.pre, j.preMissing = grp, nil, false
 		if j.lookErr != nil || j.n == nil || j.n.OrderID == "" {
 			continue
 		}
@@ -209,6 +209,7 @@ func (d *Desk) prefetchOrders(ctx context.Context, tx *sql.Tx, jobs []*notifyJob
 			continue
 		}
 		first[key] = j
+		j.preMissing = true // until found below
 		ids[k] = append(ids[k], j.n.OrderID)
 	}
 	for k, kind := range [2]string{store.KindPay, store.KindTrans} {
@@ -221,7 +222,7 @@ func (d *Desk) prefetchOrders(ctx context.Context, tx *sql.Tx, jobs []*notifyJob
 		}
 		for no, o := range briefs {
 			if j := first[[2]string{kind, no}]; j != nil {
-				j.pre = &o
+				j.pre, j.preMissing = &o, false
 			}
 		}
 	}
@@ -233,7 +234,9 @@ func (d *Desk) lookupCallbackOrder(ctx context.Context, tx *sql.Tx, kind string,
 	n := j.n
 	var o store.OrderBrief
 	err := store.ErrNotFound
-	if n.OrderID != "" {
+	// A gateway number is written only by a callback naming it (an
+	// external order recorded, or an order found by merchant number).
+	if n.OrderID != "" && !j.preMissing {
 		// Gateway numbers are unique across accounts: found here, the
 		// order may be another account's, which callbackMismatch refuses.
 		o, err = d.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)

@@ -64,6 +64,10 @@ func TestCallbackGroupOneApplyFails(t *testing.T) {
 		groupJob(t, d, signedQuery(payFields(testMchID, "app1", "P-X", "M-X", 500, payments.PayPaid), testKey)),
 		groupJob(t, d, signedQuery(payFields(testMchID, "app1", "P-3", "M-3", 103, payments.PayPaid), "forged")),
 		groupJob(t, d, paid(3)),
+		// The unknown order's gateway number again, under another merchant
+		// number: it finds the order recorded just before, which does not
+		// match.
+		groupJob(t, d, signedQuery(payFields(testMchID, "app1", "P-X", "M-Y", 500, payments.PayPaid), testKey)),
 	}
 	d.notifier.cycle(ctx, jobs)
 
@@ -73,7 +77,7 @@ func TestCallbackGroupOneApplyFails(t *testing.T) {
 	}{
 		{http.StatusOK, store.NotifyApplied}, {http.StatusOK, store.NotifyApplied}, {http.StatusServiceUnavailable, store.NotifyPending},
 		{http.StatusOK, store.NotifyDuplicate}, {http.StatusOK, store.NotifyApplied}, {http.StatusForbidden, store.NotifyRejected},
-		{http.StatusOK, store.NotifyApplied},
+		{http.StatusOK, store.NotifyApplied}, {http.StatusConflict, store.NotifyAlert},
 	}
 	for i, j := range jobs {
 		rep := <-j.reply
@@ -107,9 +111,15 @@ func TestCallbackGroupOneApplyFails(t *testing.T) {
 	if n, _ := db.NotificationByID(ctx, jobs[3].id); n.OrderRef != orders[0].ID {
 		t.Errorf("the repeat is linked to order %d, want %d", n.OrderRef, orders[0].ID)
 	}
-	alerts := e.alerts()
-	if len(alerts) != 1 || alerts[0].NotificationID != jobs[5].id {
-		t.Errorf("alerts: %+v; want one naming the forged callback %d", alerts, jobs[5].id)
+	if a, b := must(db.NotificationByID(ctx, jobs[4].id)), must(db.NotificationByID(ctx, jobs[7].id)); a.OrderRef == 0 || b.OrderRef != a.OrderRef {
+		t.Errorf("the unknown order's callbacks are linked to orders %d and %d", a.OrderRef, b.OrderRef)
+	}
+	named := map[int64]bool{}
+	for _, a := range e.alerts() {
+		named[a.NotificationID] = true
+	}
+	if len(named) != 2 || !named[jobs[5].id] || !named[jobs[7].id] {
+		t.Errorf("alerts name callbacks %v; want the forged one %d and the mismatch %d", named, jobs[5].id, jobs[7].id)
 	}
 
 	if _, err := db.ExecContext(ctx, `DROP TRIGGER refuse_one`); err != nil {
@@ -123,4 +133,11 @@ func TestCallbackGroupOneApplyFails(t *testing.T) {
 	if n.Result != store.NotifyApplied || got.StatusOr(-1) != payments.PayPaid || e.events(store.KindPay, orders[2].ID, store.EventStatus) != 1 {
 		t.Errorf("after the sweep: %s, order %d, %d status events", n.Result, got.StatusOr(-1), e.events(store.KindPay, orders[2].ID, store.EventStatus))
 	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
