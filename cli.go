@@ -28,9 +28,19 @@ func dataFlag(fset *flag.FlagSet, getenv func(string) string) *string {
 	return fset.String("data", envOr(getenv, "PAYDESK_DATA", "./data"), "folder of the SQLite database (env PAYDESK_DATA)")
 }
 
-// openExisting opens the database in dataDir, which must already exist:
-// commands that read or copy it should not quietly make an empty one.
-func openExisting(ctx context.Context, dataDir string) (*store.DB, error) {
+// databaseFlag adds -database (env PAYDESK_DATABASE_URL) to a subcommand's
+// flags: a postgres:// URL, or empty for the SQLite file in the data folder.
+func databaseFlag(fset *flag.FlagSet, getenv func(string) string) *string {
+	return fset.String("database", getenv("PAYDESK_DATABASE_URL"), "PostgreSQL database as postgres://user:password@host:5432/name; empty: SQLite in the data folder (env PAYDESK_DATABASE_URL)")
+}
+
+// openExisting opens the database in dataDir (or at database, a PostgreSQL
+// URL), which must already exist: commands that read or copy it should not
+// quietly make an empty one.
+func openExisting(ctx context.Context, dataDir, database string) (*store.DB, error) {
+	if database != "" {
+		return openDatabase(ctx, database, time.Now)
+	}
 	path := filepath.Join(dataDir, "paydesk.db")
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -66,6 +76,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	fset := flag.NewFlagSet("paydesk user "+cmd, flag.ContinueOnError)
 	fset.SetOutput(stdout)
 	dataDir := dataFlag(fset, getenv)
+	database := databaseFlag(fset, getenv)
 	username := fset.String("username", "", "the user's name")
 	var role *string
 	switch cmd {
@@ -96,14 +107,14 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	if cmd == "add" {
-		return addUser(ctx, getenv, stdout, *dataDir, *username, *role, hash)
+		return addUser(ctx, getenv, stdout, *dataDir, *database, *username, *role, hash)
 	}
-	return setPassword(ctx, getenv, stdout, *dataDir, *username, hash)
+	return setPassword(ctx, getenv, stdout, *dataDir, *database, *username, hash)
 }
 
 // addUser creates a user with role and the password hash, audited.
-func addUser(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, username, role, hash string) error {
-	db, err := openStore(ctx, dataDir, time.Now)
+func addUser(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, database, username, role, hash string) error {
+	db, err := openStore(ctx, dataDir, database, time.Now)
 	if err != nil {
 		return err
 	}
@@ -129,8 +140,8 @@ func addUser(ctx context.Context, getenv func(string) string, stdout io.Writer, 
 
 // setPassword sets an existing user's password hash and ends their
 // sessions, audited.
-func setPassword(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, username, hash string) error {
-	db, err := openExisting(ctx, dataDir)
+func setPassword(ctx context.Context, getenv func(string) string, stdout io.Writer, dataDir, database, username, hash string) error {
+	db, err := openExisting(ctx, dataDir, database)
 	if err != nil {
 		return err
 	}
@@ -163,15 +174,16 @@ func setPassword(ctx context.Context, getenv func(string) string, stdout io.Writ
 
 func runAudit(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
-		return errors.New("usage: paydesk audit verify [-data DIR]")
+		return errors.New("usage: paydesk audit verify [-data DIR] [-database URL]")
 	}
 	fset := flag.NewFlagSet("paydesk audit verify", flag.ContinueOnError)
 	fset.SetOutput(stdout)
 	dataDir := dataFlag(fset, getenv)
+	database := databaseFlag(fset, getenv)
 	if err := fset.Parse(args[1:]); err != nil {
 		return err
 	}
-	db, err := openExisting(ctx, *dataDir)
+	db, err := openExisting(ctx, *dataDir, *database)
 	if err != nil {
 		return err
 	}
@@ -250,8 +262,9 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	fset := flag.NewFlagSet("paydesk backup", flag.ContinueOnError)
 	fset.SetOutput(stdout)
 	dataDir := dataFlag(fset, getenv)
+	database := databaseFlag(fset, getenv)
 	fset.Usage = func() {
-		fmt.Fprintln(stdout, "usage: paydesk backup [-data DIR] FILE   (a consistent copy of the live database; FILE must not exist)")
+		fmt.Fprintln(stdout, "usage: paydesk backup [-data DIR] FILE   (a consistent copy of the live SQLite database; FILE must not exist)")
 		fset.PrintDefaults()
 	}
 	if err := fset.Parse(args); err != nil {
@@ -262,10 +275,13 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 		return errors.New("backup needs one FILE to write")
 	}
 	file := fset.Arg(0)
+	if store.IsPostgresURL(*database) {
+		return errors.New("paydesk backup copies the SQLite file; on PostgreSQL use pg_dump (for example pg_dump -Fc -f paydesk.dump \"$PAYDESK_DATABASE_URL\") or the database's point-in-time recovery, and keep the data folder's master.key apart")
+	}
 	if _, err := os.Stat(file); err == nil {
 		return fmt.Errorf("%s exists already; choose a new file name", file)
 	}
-	db, err := openExisting(ctx, *dataDir)
+	db, err := openExisting(ctx, *dataDir, *database)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ func runResetTwoFactor(ctx context.Context, args []string, getenv func(string) s
 	fset := flag.NewFlagSet("paydesk user reset-two-factor", flag.ContinueOnError)
 	fset.SetOutput(stdout)
 	dataDir := dataFlag(fset, getenv)
+	database := databaseFlag(fset, getenv)
 	username := fset.String("username", "", "the user's name")
 	if err := fset.Parse(args); err != nil {
 		return err
@@ -30,7 +31,7 @@ func runResetTwoFactor(ctx context.Context, args []string, getenv func(string) s
 	if err := desk.ValidateUsername(*username); err != nil {
 		return fmt.Errorf("-username: %w", err)
 	}
-	db, err := openExisting(ctx, *dataDir)
+	db, err := openExisting(ctx, *dataDir, *database)
 	if err != nil {
 		return err
 	}

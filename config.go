@@ -11,14 +11,17 @@ import (
 	"time"
 
 	"paydesk/payments/sandbox"
+	"paydesk/store"
 )
 
 // Config is everything the console's serve command is configured with:
 // flags, each falling back to an environment variable, and the values
 // only the environment gives. A bad value stops start-up with a sentence.
 type Config struct {
-	Addr          string
-	DataDir       string
+	Addr    string
+	DataDir string
+	// Database is a PostgreSQL URL; empty: SQLite in DataDir.
+	Database      string
 	SandboxAddr   string
 	Zone          string
 	Location      *time.Location // Zone, loaded
@@ -169,6 +172,7 @@ func serveFlags(getenv func(string) string, stdout io.Writer) (*flag.FlagSet, *C
 	c := &Config{
 		Addr:           env.str("PAYDESK_ADDR", "127.0.0.1:8080"),
 		DataDir:        env.str("PAYDESK_DATA", "./data"),
+		Database:       getenv("PAYDESK_DATABASE_URL"),
 		SandboxAddr:    env.str("PAYDESK_SANDBOX_ADDR", "127.0.0.1:3020"),
 		Zone:           env.str("PAYDESK_ZONE", "Asia/Shanghai"),
 		SecureCookies:  env.boolean("PAYDESK_SECURE_COOKIES"),
@@ -200,6 +204,7 @@ func serveFlags(getenv func(string) string, stdout io.Writer) (*flag.FlagSet, *C
 	fset.SetOutput(stdout)
 	fset.StringVar(&c.Addr, "addr", c.Addr, "address the console listens on (env PAYDESK_ADDR)")
 	fset.StringVar(&c.DataDir, "data", c.DataDir, "folder for the SQLite database and other files (env PAYDESK_DATA)")
+	fset.StringVar(&c.Database, "database", c.Database, "PostgreSQL database as postgres://user:password@host:5432/name, shared by several consoles; empty: SQLite in the data folder (env PAYDESK_DATABASE_URL)")
 	fset.StringVar(&c.SandboxAddr, "sandbox-addr", c.SandboxAddr, "address of the built-in sandbox gateway, started when no gateway is configured (env PAYDESK_SANDBOX_ADDR)")
 	fset.StringVar(&c.Zone, "zone", c.Zone, "time zone times are shown in (env PAYDESK_ZONE)")
 	fset.Var(switchFlag{&c.SecureCookies}, "secure-cookies", "mark cookies Secure: set when users reach the console over HTTPS through a proxy (env PAYDESK_SECURE_COOKIES)")
@@ -263,6 +268,9 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (*C
 	}
 	if _, err := sandbox.ParseFaults(c.Sandbox.Faults); err != nil {
 		return nil, fmt.Errorf("PAYDESK_SANDBOX_FAULTS: %w", err)
+	}
+	if c.Database != "" && !store.IsPostgresURL(c.Database) {
+		return nil, errors.New("-database must be a PostgreSQL URL such as postgres://paydesk:PASSWORD@db.example:5432/paydesk; leave it empty to use SQLite in the data folder")
 	}
 	c.Sandbox.Addr = c.SandboxAddr
 	return c, nil

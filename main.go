@@ -72,12 +72,26 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
-// openStore opens (creating) the database in dataDir on the clock now.
-func openStore(ctx context.Context, dataDir string, now func() time.Time) (*store.DB, error) {
+// openStore opens (creating) the database on the clock now: the PostgreSQL
+// database at database when given, the SQLite file in dataDir otherwise.
+// The data folder is made either way: it holds the master key and this
+// instance's audit anchor.
+func openStore(ctx context.Context, dataDir, database string, now func() time.Time) (*store.DB, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data folder: %w", err)
 	}
+	if database != "" {
+		return openDatabase(ctx, database, now)
+	}
 	return store.Open(ctx, filepath.Join(dataDir, "paydesk.db"), now)
+}
+
+// openDatabase opens the PostgreSQL database at database.
+func openDatabase(ctx context.Context, database string, now func() time.Time) (*store.DB, error) {
+	if !store.IsPostgresURL(database) {
+		return nil, fmt.Errorf("-database must be a PostgreSQL URL such as postgres://paydesk:PASSWORD@db.example:5432/paydesk; leave it empty to use SQLite in the data folder")
+	}
+	return store.Open(ctx, database, now)
 }
 
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -91,7 +105,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dedup := logdedup.New(slog.NewTextHandler(stdout, nil), 10*time.Second, time.Now)
 	log := slog.New(dedup)
 	now := time.Now // the one clock of the store and the core
-	db, err := openStore(ctx, c.DataDir, now)
+	db, err := openStore(ctx, c.DataDir, c.Database, now)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ package desk
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -87,6 +89,10 @@ type Desk struct {
 	days       dayCache    // the home page's figures of past days
 
 	bg background
+
+	// instance names this console among those sharing the database (the
+	// owner of the resend jobs it runs).
+	instance string
 }
 
 // New makes the core on an open database. now is the clock the store was
@@ -105,7 +111,7 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Des
 	}
 	d := &Desk{cfg: cfg, db: db, log: log, now: now, sealer: sealer, gw: newGatewayHTTPClient(), rejects: newRejectBudget(),
 		throttle: newThrottle(now), hasher: newHashLimiter(cfg.HashConcurrency, cfg.HashWait), sessions: db.SessionStore(),
-		payoutKick: make(chan struct{}, 1)}
+		payoutKick: make(chan struct{}, 1), instance: newInstanceName()}
 	d.keys = newKeyCache(d, 30*time.Second)
 	d.notifier = newNotifier(d)
 	return d, nil
@@ -139,12 +145,16 @@ func (d *Desk) Run(ctx context.Context) error {
 			f(alsoCtx)
 		}()
 	}
-	// Jobs left running by a stop are not resumed: mark them.
-	if err := d.db.InterruptRunningResendJobs(ctx); err != nil {
+	// Jobs left running by a stop are not resumed: mark them (those of
+	// other consoles on the database that are still running excepted).
+	if err := d.db.InterruptAbandonedResendJobs(ctx, d.now()); err != nil {
 		d.log.Error("mark interrupted resend jobs", "err", err)
 	}
 	d.bg.spawn(d.notifier.run)
-	d.bg.spawn(d.runCheckpointer)
+	if !d.db.Postgres() {
+		// The WAL is SQLite's; PostgreSQL checkpoints by itself.
+		d.bg.spawn(d.runCheckpointer)
+	}
 	d.bg.spawn(d.runHousekeeping)
 	d.bg.spawn(d.runSessionCleanup)
 	if d.cfg.PaymentResolver {
@@ -212,3 +222,10 @@ func (b *background) end() {
 // SessionStore is where the HTTP side keeps its sessions: the core's
 // database, with expired sessions deleted by Run.
 func (d *Desk) SessionStore() *store.SessionStore { return d.sessions }
+
+// newInstanceName is a random name for this console's run.
+func newInstanceName() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -35,6 +35,10 @@ func (d *Desk) runHousekeeping(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		// Resend jobs of a console that stopped while others run on.
+		if err := d.db.InterruptAbandonedResendJobs(ctx, d.now()); err != nil && ctx.Err() == nil {
+			d.log.Error("mark interrupted resend jobs", "err", err)
+		}
 		if n, err := d.Housekeep(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("housekeeping", "err", err)
 		} else if n > 0 {

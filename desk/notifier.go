@@ -347,8 +347,23 @@ func (nf *notifier) apply(ctx context.Context, tx *sql.Tx, jobs []*notifyJob, re
 		return nil
 	}
 	d := nf.d
+	// With several consoles on one database another one's sweep may have
+	// processed some of jobs meanwhile: those are answered as it recorded
+	// and not applied again.
+	ids := make([]int64, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.id
+	}
+	done, err := d.db.ProcessedNotificationsTx(ctx, tx, ids)
+	if err != nil {
+		return err
+	}
 	outs := make([]store.NotificationOutcome, 0, len(jobs))
 	for i, j := range jobs {
+		if r, ok := done[j.id]; ok {
+			replies[i] = CallbackReply{r.Code, r.Body}
+			continue
+		}
 		if j.lookErr != nil {
 			replies[i] = replyUnavailable()
 			continue

@@ -83,7 +83,8 @@ func (w *payoutWorker) forget(id int64) {
 
 // resolveUnknown queries the unknown payouts that are due.
 func (w *payoutWorker) resolveUnknown(ctx context.Context) (int, error) {
-	list, err := w.d.db.PayoutsDue(ctx, store.PayoutUnknown, w.d.now(), w.opt.Chunk)
+	now := w.d.now()
+	list, err := w.d.db.ClaimPayoutsDue(ctx, store.PayoutUnknown, now, w.leaseEnd(now), w.opt.Chunk)
 	if err != nil || len(list) == 0 {
 		return 0, err
 	}
@@ -214,7 +215,7 @@ func (w *payoutWorker) confirmRefusal(ctx context.Context, tx *sql.Tx, cur store
 // found; not found → the refusal is confirmed; unclear → later.
 func (w *payoutWorker) confirmRefusals(ctx context.Context) (int, error) {
 	now := w.d.now()
-	list, err := w.d.db.PayoutsUnconfirmedRefusals(ctx, now, w.opt.Chunk)
+	list, err := w.d.db.ClaimUnconfirmedRefusals(ctx, now, w.leaseEnd(now), w.opt.Chunk)
 	if err != nil || len(list) == 0 {
 		return 0, err
 	}
@@ -297,7 +298,7 @@ func rawOf(a *payments.TransOrder) payments.Params {
 // status, in case a callback was missed.
 func (w *payoutWorker) followUp(ctx context.Context) (int, error) {
 	now := w.d.now()
-	list, err := w.d.db.PayoutsUnsettled(ctx, now, now.Add(-w.opt.FollowUp), w.opt.Chunk)
+	list, err := w.d.db.ClaimPayoutsUnsettled(ctx, now, now.Add(-w.opt.FollowUp), w.leaseEnd(now), w.opt.Chunk)
 	if err != nil || len(list) == 0 {
 		return 0, err
 	}
@@ -366,4 +367,11 @@ func (w *payoutWorker) numberTaken(ctx context.Context, tx *sql.Tx, p store.Payo
 	_, err = db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: "payout-number:" + p.MchTransOrderNo,
 		Summary: msg, OrderKind: store.KindTrans, OrderRef: p.ID})
 	return err
+}
+
+// leaseEnd is how long a claimed payout (see store.ClaimPayoutsDue) is
+// this worker's to ask about: longer than its queries can take, after
+// which another console takes it over should this one have stopped.
+func (w *payoutWorker) leaseEnd(now time.Time) time.Time {
+	return now.Add(2*w.d.cfg.GatewayTimeout + 30*time.Second)
 }

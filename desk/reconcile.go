@@ -41,7 +41,11 @@ func (d *Desk) runReconciler(ctx context.Context) {
 // about; Run does it every minute.
 func (d *Desk) Reconcile(ctx context.Context) (int, error) {
 	now := d.now()
-	cands, err := d.db.ReconcileCandidates(ctx, now, reconcileAfter, reconcileMaxAge, reconcileBatch)
+	// Claimed, so that of several consoles on the database one asks
+	// about each order; a console that stops leaves them due again at
+	// the lease's end.
+	lease := now.Add(time.Duration(reconcileBatch) * (d.cfg.GatewayTimeout + time.Second))
+	cands, err := d.db.ClaimReconcileCandidates(ctx, now, reconcileAfter, reconcileMaxAge, lease, reconcileBatch)
 	if err != nil {
 		return 0, err
 	}

@@ -105,7 +105,8 @@ func (d *Desk) StartBulkResend(ctx context.Context, a Actor, filter i18n.Message
 	var id int64
 	err := d.db.InTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		id, err = d.db.CreateResendJobTx(ctx, tx, store.ResendJob{CreatedBy: a.Username, Filter: i18n.Encode(filter)}, plan.Items)
+		id, err = d.db.CreateResendJobTx(ctx, tx, store.ResendJob{CreatedBy: a.Username, Filter: i18n.Encode(filter),
+			Owner: d.instance, LeaseUntil: d.resendLeaseEnd()}, plan.Items)
 		if err != nil {
 			return err
 		}
@@ -219,6 +220,13 @@ func (d *Desk) runResendJob(ctx, runCtx context.Context, id int64, a Actor) {
 			state = store.ResendCancelled
 			break
 		}
+		// The lease tells other consoles on the database that this one
+		// still runs the job; a job cancelled from another console stops.
+		if running, err := d.db.RenewResendJob(work, id, d.resendLeaseEnd()); err != nil {
+			d.log.Error("resend job", "job", id, "err", err)
+		} else if !running {
+			return
+		}
 		result, detail := d.resendOne(work, it, a)
 		if err := d.db.InTx(work, func(tx *sql.Tx) error {
 			return d.db.ResendItemDoneTx(work, tx, id, it.Seq, result, detail)
@@ -265,4 +273,10 @@ func (d *Desk) resendOne(ctx context.Context, it store.ResendItem, a Actor) (res
 func waitText(d time.Duration) i18n.Message {
 	secs := int((d + time.Second - 1) / time.Second)
 	return i18n.M("%d s", max(secs, 1))
+}
+
+// resendLeaseEnd is the end of a resend job's lease renewed now: longer
+// than one order's resend can take.
+func (d *Desk) resendLeaseEnd() time.Time {
+	return d.now().Add(2*d.cfg.GatewayTimeout + time.Minute)
 }

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
+	"paydesk/internal/dbtest"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -53,7 +53,7 @@ var testMasterKey = bytes.Repeat([]byte{42}, 32)
 func newCoreEnv(t *testing.T, edit ...func(*Config)) *coreEnv {
 	t.Helper()
 	e := &coreEnv{t: t, clock: newClock()}
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "paydesk.db"), e.clock.Now)
+	db, err := store.Open(context.Background(), dbtest.URL(t), e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,16 +65,16 @@ func (db *DB) RepeatAlertTx(ctx context.Context, tx *sql.Tx, a Alert, n int) (in
 	if a.OrderKind != "" {
 		kind, ref = a.OrderKind, a.OrderRef
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO alerts (created_at, last_at, kind, dedupe_key, summary, count, notification_id, order_kind, order_ref)
+	id, err = db.insertID(ctx, tx, `INSERT INTO alerts (created_at, last_at, kind, dedupe_key, summary, count, notification_id, order_kind, order_ref)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, now, now, a.Kind, a.DedupeKey, a.Summary, n, nid, kind, ref)
 	if err != nil {
 		return 0, fmt.Errorf("raise alert: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 const alertCols = `id, created_at, last_at, kind, dedupe_key, summary, count, coalesce(notification_id, 0), coalesce(order_kind, ''),
-	coalesce(order_ref, 0), coalesce(acked_at, ''), acked_by, ack_note`
+	coalesce(order_ref, 0), coalesce(CAST(acked_at AS TEXT), ''), acked_by, ack_note`
 
 func scanAlert(row rowScanner) (Alert, error) {
 	var a Alert
@@ -110,7 +110,7 @@ func (db *DB) AlertsForOrder(ctx context.Context, kind string, ref int64) ([]Ale
 // CountOpenAlerts counts alerts not acknowledged yet, up to limit.
 func (db *DB) CountOpenAlerts(ctx context.Context, limit int) (int, error) {
 	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM alerts WHERE acked_at IS NULL LIMIT ?)`, limit).Scan(&n)
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM alerts WHERE acked_at IS NULL LIMIT ?) AS open`, limit).Scan(&n)
 	return n, err
 }
 

@@ -206,6 +206,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (AuditReport, error) {
 		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Subject, &e.Detail, &e.ClientAddr, &e.PrevHash, &e.Hash, &keyed); err != nil {
 			return rep, err
 		}
+		at = db.sealedTime(at)
 		rep.Rows++
 		last = e.ID
 		if e.Action == AuditAnchorAction {

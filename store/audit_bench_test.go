@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"paydesk/internal/dbtest"
 	"testing"
 )
 
@@ -59,7 +60,7 @@ func BenchmarkAuditAppendParallel(b *testing.B) {
 func openBenchLog(b *testing.B, sealed bool) *DB {
 	ctx := context.Background()
 	dir := b.TempDir()
-	db, err := Open(ctx, filepath.Join(dir, "p.db"), nil)
+	db, err := Open(ctx, dbtest.URL(b), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

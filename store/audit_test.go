@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
+	"paydesk/internal/dbtest"
 	"testing"
 	"time"
 )
@@ -28,7 +28,7 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 		t.Fatal("an audit row was deleted")
 	}
 	// Someone with the file drops the trigger and edits a row.
-	if _, err := db.ExecContext(ctx, `DROP TRIGGER audit_log_no_update`); err != nil {
+	if _, err := db.ExecContext(ctx, dropTrigger(db, "audit_log_no_update")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.ExecContext(ctx, `UPDATE audit_log SET detail = 'role admin' WHERE id = 3`); err != nil {
@@ -49,7 +49,7 @@ func TestAuditDeletedRowDetected(t *testing.T) {
 	for i := range 4 {
 		db.Audit(ctx, AuditEntry{Action: "auth.login", Subject: fmt.Sprint(i)})
 	}
-	db.ExecContext(ctx, `DROP TRIGGER audit_log_no_delete`)
+	db.ExecContext(ctx, dropTrigger(db, "audit_log_no_delete"))
 	if _, err := db.ExecContext(ctx, `DELETE FROM audit_log WHERE id = 2`); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestAuditDeletedRowDetected(t *testing.T) {
 func TestAuditFilterAndPaging(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "paydesk.db"), func() time.Time { return clock })
+	db, err := Open(ctx, dbtest.URL(t), func() time.Time { return clock })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,4 +121,13 @@ func TestAuditFilterAndPaging(t *testing.T) {
 	if len(first) != 1 || !first[0].At.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) || first[0].Actor != "alice" {
 		t.Fatalf("row 1 read back as %+v", first)
 	}
+}
+
+// dropTrigger is the SQL that drops one of audit_log's triggers, as an
+// attacker with the database would.
+func dropTrigger(db *DB, name string) string {
+	if db.Postgres() {
+		return `DROP TRIGGER ` + name + ` ON audit_log`
+	}
+	return `DROP TRIGGER ` + name
 }

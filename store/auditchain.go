@@ -115,6 +115,7 @@ func (db *DB) ResumeAuditChain(ctx context.Context) error {
 	if err != nil && !empty {
 		return fmt.Errorf("audit: %w", err)
 	}
+	at = db.sealedTime(at)
 	if keyed && c.seal(e.ID, e.PrevHash, e, at) != e.Hash {
 		return fmt.Errorf("%w (row %d): the key is not the one the log was sealed with, or the row was changed", ErrAuditSeal, e.ID)
 	}

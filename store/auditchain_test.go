@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"paydesk/internal/dbtest"
 	"strings"
 	"sync"
 	"testing"
@@ -92,7 +94,9 @@ func copyLog(t *testing.T, l *sealedLog) (path, head string) {
 	t.Helper()
 	dir := t.TempDir()
 	path, head = filepath.Join(dir, "paydesk.db"), filepath.Join(dir, "audit.head")
-	if err := l.db.Backup(context.Background(), path); err != nil {
+	if l.db.Postgres() {
+		path = copyPostgresLog(t, l.db)
+	} else if err := l.db.Backup(context.Background(), path); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(l.head)
@@ -119,7 +123,7 @@ func attack(t *testing.T, path string) *attacker {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	for _, q := range []string{`DROP TRIGGER audit_log_no_update`, `DROP TRIGGER audit_log_no_delete`} {
+	for _, q := range []string{dropTrigger(db, "audit_log_no_update"), dropTrigger(db, "audit_log_no_delete")} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -583,4 +587,21 @@ func TestAuditConcurrentAppendsAnchored(t *testing.T) {
 	if !rep.Intact() || rep.Rows != 80 || rep.AnchorRow != 80 {
 		t.Fatalf("after concurrent appends: %+v", rep)
 	}
+}
+
+// copyPostgresLog copies the audit log of db into a new schema (what
+// pg_dump and a restore would give) and returns the URL that opens it.
+func copyPostgresLog(t *testing.T, db *DB) string {
+	t.Helper()
+	u := dbtest.Schema(t)
+	cp, err := Open(context.Background(), u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	from, _ := url.Parse(db.Path())
+	if _, err := cp.Exec(`INSERT INTO audit_log SELECT * FROM ` + from.Query().Get("search_path") + `.audit_log`); err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

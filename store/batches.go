@@ -68,8 +68,8 @@ type Batch struct {
 }
 
 const batchCols = `id, account_id, kind, coalesce(retry_of, 0), file_name, encoding, state, file_rows, error_rows, warning_rows, errors_dropped,
-	two_person, needs_second, created_by, sent_by, coalesce(sent_at, ''), coalesce(expires_at, ''), approved_by, coalesce(approved_at, ''), approval_note,
-	second_approved_by, coalesce(second_approved_at, ''), rejected_by, coalesce(rejected_at, ''), reject_reason, outcome, coalesce(finished_at, ''),
+	two_person, needs_second, created_by, sent_by, coalesce(CAST(sent_at AS TEXT), ''), coalesce(CAST(expires_at AS TEXT), ''), approved_by, coalesce(CAST(approved_at AS TEXT), ''), approval_note,
+	second_approved_by, coalesce(CAST(second_approved_at AS TEXT), ''), rejected_by, coalesce(CAST(rejected_at AS TEXT), ''), reject_reason, outcome, coalesce(CAST(finished_at AS TEXT), ''),
 	created_at, updated_at`
 
 func scanBatch(row rowScanner) (Batch, error) {
@@ -90,13 +90,13 @@ func (db *DB) CreateBatchTx(ctx context.Context, tx *sql.Tx, b Batch) (int64, er
 	if b.RetryOf != 0 {
 		retry = b.RetryOf
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO payout_batches (account_id, kind, retry_of, file_name, encoding, state, file_rows, error_rows, warning_rows,
+	id, err := db.insertID(ctx, tx, `INSERT INTO payout_batches (account_id, kind, retry_of, file_name, encoding, state, file_rows, error_rows, warning_rows,
 		two_person, needs_second, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		b.AccountID, b.Kind, retry, b.FileName, b.Encoding, b.State, b.FileRows, b.ErrorRows, b.WarningRows, b.TwoPerson, b.NeedsSecond, b.CreatedBy, now, now)
 	if err != nil {
 		return 0, fmt.Errorf("insert batch: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // BatchByID returns one batch, or ErrNotFound.
@@ -287,10 +287,15 @@ func (db *DB) NewBatchWriter(ctx context.Context, tx *sql.Tx) (*BatchWriter, err
 		return nil, err
 	}
 	var err error
-	if w.one, err = tx.PrepareContext(ctx, payoutInsertCols+payoutInsertValues); err != nil {
+	cols := payoutInsertCols
+	if db.pg {
+		// PostgreSQL keeps no statement journal to spare, and has no OR FAIL.
+		cols = strings.Replace(cols, "INSERT OR FAIL", "INSERT", 1)
+	}
+	if w.one, err = tx.PrepareContext(ctx, cols+payoutInsertValues); err != nil {
 		return nil, err
 	}
-	if w.many, err = tx.PrepareContext(ctx, payoutInsertCols+strings.TrimSuffix(strings.Repeat(payoutInsertValues+",", writerRows), ",")); err != nil {
+	if w.many, err = tx.PrepareContext(ctx, cols+strings.TrimSuffix(strings.Repeat(payoutInsertValues+",", writerRows), ",")); err != nil {
 		w.one.Close()
 		return nil, err
 	}
@@ -346,7 +351,10 @@ func (w *BatchWriter) Payout(ctx context.Context, p Payout) error {
 // holds gives ErrConflict, and the transaction can go on.
 func (w *BatchWriter) PayoutNow(ctx context.Context, p Payout) error {
 	args := rowArgs(w.sharedArgs(make([]any, 0, payoutSharedArgs+payoutRowArgs), w.sharedOf(p)), p)
-	if _, err := w.one.ExecContext(ctx, args...); err != nil {
+	if err := w.db.guard(ctx, w.tx, func() error {
+		_, err := w.one.ExecContext(ctx, args...)
+		return err
+	}); err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("payout %s exists already: %w", p.MchTransOrderNo, ErrConflict)
 		}
@@ -454,7 +462,7 @@ type StateCount struct {
 
 // BatchCounts counts a batch's payouts per state and gateway status.
 func (db *DB) BatchCounts(ctx context.Context, batchID int64) ([]StateCount, error) {
-	rows, err := db.QueryContext(ctx, `SELECT state, status, count(*), sum(amount) FROM payouts WHERE batch_id = ? GROUP BY state, status ORDER BY state, status`, batchID)
+	rows, err := db.QueryContext(ctx, `SELECT state, status, count(*), CAST(sum(amount) AS BIGINT) FROM payouts WHERE batch_id = ? GROUP BY state, status ORDER BY state, status`, batchID)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +494,7 @@ func (db *DB) PayoutsDue(ctx context.Context, state string, now time.Time, limit
 // status is not final yet, that have not changed since before and are due
 // at now, oldest first.
 func (db *DB) PayoutsUnsettled(ctx context.Context, now, before time.Time, limit int) ([]Payout, error) {
-	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts INDEXED BY payouts_unsettled_idx WHERE state = 'submitted' AND (status IS NULL OR status IN (0, 1))
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts `+db.indexedBy("payouts_unsettled_idx")+` WHERE state = 'submitted' AND (status IS NULL OR status IN (0, 1))
 		AND updated_at <= ? AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY updated_at, id LIMIT ?`, timeText(before), timeText(now), limit)
 }
 

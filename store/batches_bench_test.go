@@ -5,14 +5,14 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"path/filepath"
+	"paydesk/internal/dbtest"
 	"strings"
 	"testing"
 )
 
 func BenchmarkBatchWriter100k(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "p.db"), nil)
+	db, err := Open(ctx, dbtest.URL(b), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func BenchmarkBatchWriter100k(b *testing.B) {
 // database that holds 100,000 earlier payouts (storing is not timed).
 func BenchmarkSendBatch100k(b *testing.B) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(b.TempDir(), "p.db"), nil)
+	db, err := Open(ctx, dbtest.URL(b), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

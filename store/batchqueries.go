@@ -9,7 +9,7 @@ import (
 // DraftTotalsTx counts the draft payouts of a batch and sums their
 // amounts, inside tx.
 func (db *DB) DraftTotalsTx(ctx context.Context, tx *sql.Tx, batchID int64) (n int, sum int64, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(amount), 0) FROM payouts WHERE batch_id = ? AND state = ?`, batchID, PayoutDraft).Scan(&n, &sum)
+	err = tx.QueryRowContext(ctx, `SELECT count(*), CAST(coalesce(sum(amount), 0) AS BIGINT) FROM payouts WHERE batch_id = ? AND state = ?`, batchID, PayoutDraft).Scan(&n, &sum)
 	return n, sum, err
 }
 

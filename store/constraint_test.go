@@ -17,9 +17,17 @@ func TestUniqueViolationsByCode(t *testing.T) {
 	if _, err := db.CreateUser(ctx, "OLGA", RoleViewer, "h", false); !errors.Is(err, ErrConflict) {
 		t.Fatalf("a taken username: %v, want ErrConflict", err)
 	}
-	if _, err := db.Exec(`CREATE TRIGGER refuse_pia BEFORE INSERT ON users WHEN NEW.username = 'pia'
-		BEGIN SELECT RAISE(ABORT, 'UNIQUE-looking refusal of a trigger'); END`); err != nil {
-		t.Fatal(err)
+	trigger := []string{`CREATE TRIGGER refuse_pia BEFORE INSERT ON users WHEN NEW.username = 'pia'
+		BEGIN SELECT RAISE(ABORT, 'UNIQUE-looking refusal of a trigger'); END`}
+	if db.Postgres() {
+		trigger = []string{`CREATE FUNCTION refuse_pia() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'UNIQUE-looking refusal of a trigger'; END $$`,
+			`CREATE TRIGGER refuse_pia BEFORE INSERT ON users FOR EACH ROW WHEN (NEW.username = 'pia') EXECUTE FUNCTION refuse_pia()`}
+	}
+	for _, q := range trigger {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, err := db.CreateUser(ctx, "pia", RoleViewer, "h", false)
 	if err == nil || errors.Is(err, ErrConflict) || isUnique(err) {

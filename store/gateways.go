@@ -41,7 +41,7 @@ func scanGateway(row rowScanner) (GatewayAccount, error) {
 // CreateGatewayAccountTx adds an account inside tx (with its audit row).
 func (db *DB) CreateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayAccount) (int64, error) {
 	now := timeText(db.now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO gateway_accounts (name, base_url, mch_id, app_id, key_sealed, notify_base_url, merchant_name, notify_sources,
+	id, err := db.insertID(ctx, tx, `INSERT INTO gateway_accounts (name, base_url, mch_id, app_id, key_sealed, notify_base_url, merchant_name, notify_sources,
 		is_sandbox, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		g.Name, g.BaseURL, g.MchID, g.AppID, g.KeySealed, g.NotifyBaseURL, g.MerchantName, g.NotifySources, g.IsSandbox, g.Disabled, now, now)
 	if err != nil {
@@ -50,7 +50,7 @@ func (db *DB) CreateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayA
 		}
 		return 0, err
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // UpdateGatewayAccountTx saves every field of g; a nil KeySealed keeps the stored key.
@@ -62,7 +62,11 @@ func (db *DB) UpdateGatewayAccountTx(ctx context.Context, tx *sql.Tx, g GatewayA
 		q += `, key_sealed = ?`
 		args = append(args, g.KeySealed)
 	}
-	res, err := tx.ExecContext(ctx, q+` WHERE id = ?`, append(args, g.ID)...)
+	var res sql.Result
+	err := db.guard(ctx, tx, func() (err error) {
+		res, err = tx.ExecContext(ctx, q+` WHERE id = ?`, append(args, g.ID)...)
+		return err
+	})
 	if err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("a gateway account named %q exists already: %w", g.Name, ErrConflict)

@@ -126,6 +126,14 @@ func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []R
 			args = append(args, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body,
 				r.MchID, r.OrderNo, r.MchOrderNo, nullStatus(r.Status), amount, r.QueryLen, r.BodyLen)
 		}
+		if db.pg {
+			// PostgreSQL: ids by RETURNING (see pgInsertedIDs).
+			if ids, err = db.pgInsertedIDs(ctx, tx, insertNotificationSQL(n), args, ids); err != nil {
+				return nil, fmt.Errorf("store notifications: %w", err)
+			}
+			raws = raws[n:]
+			continue
+		}
 		res, err := stmt.ExecContext(ctx, args...)
 		if err != nil {
 			return nil, fmt.Errorf("store notifications: %w", err)
@@ -244,7 +252,11 @@ func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []Noti
 	now := timeText(db.now())
 	for len(outs) > 0 {
 		n := chunk(len(outs))
-		stmt, err := db.txStmt(ctx, tx, finishNotificationsSQL(n))
+		q := finishNotificationsSQL(n)
+		if db.pg {
+			q = pgFinishNotificationsSQL(n) // typed VALUES (see there)
+		}
+		stmt, err := db.txStmt(ctx, tx, q)
 		if err != nil {
 			return 0, fmt.Errorf("finish notifications: %w", err)
 		}
@@ -276,7 +288,7 @@ func (db *DB) FinishNotificationsTx(ctx context.Context, tx *sql.Tx, outs []Noti
 
 const notificationCols = `id, received_at, kind, method, client_addr, headers, raw_query, raw_body, result, reason, sig_valid,
 	coalesce(account_id, 0), mch_id, order_no, mch_order_no, status, amount, coalesce(order_kind, ''), coalesce(order_ref, 0),
-	coalesce(reply_code, 0), reply_body, coalesce(processed_at, ''), query_len, body_len`
+	coalesce(reply_code, 0), reply_body, coalesce(CAST(processed_at AS TEXT), ''), query_len, body_len`
 
 func scanNotification(row rowScanner) (Notification, error) {
 	var n Notification
@@ -474,7 +486,7 @@ func (o OrderBrief) PayOrder() PayOrder {
 
 const (
 	payBriefSQL = `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state,
-			pay_url, coalesce(pay_succ_at, ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `
+			pay_url, coalesce(CAST(pay_succ_at AS TEXT), ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `
 	transBriefSQL = `SELECT id, account_id, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, status, state
 			FROM payouts WHERE `
 )

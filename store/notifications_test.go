@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"paydesk/internal/dbtest"
 	"testing"
 	"time"
 )
@@ -103,6 +104,7 @@ func TestAlertsCountRepeatsUntilAcknowledged(t *testing.T) {
 }
 
 func TestCheckpointCopiesTheWAL(t *testing.T) {
+	dbtest.SQLiteOnly(t, "the WAL is SQLite's; PostgreSQL checkpoints by itself")
 	ctx := context.Background()
 	db := openTest(t)
 	if _, err := db.InsertRawNotification(ctx, RawNotification{Kind: KindPay, Method: "GET", RawQuery: "a=1"}); err != nil {

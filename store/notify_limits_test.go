@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
+	"paydesk/internal/dbtest"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +52,7 @@ func TestNotificationCutLengths(t *testing.T) {
 func TestPruneRejectedNotifications(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"), func() time.Time { return now })
+	db, err := Open(ctx, dbtest.URL(t), func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,8 +100,9 @@ func TestPruneRejectedNotifications(t *testing.T) {
 // The migration cuts rejected rows stored whole before it (the database a
 // flood of forged callbacks left behind) and nothing else.
 func TestMigrationCutsOldRejectedRows(t *testing.T) {
+	dbtest.SQLiteOnly(t, "replays SQLite migration 0050 on older rows; PostgreSQL starts from the 0060 baseline")
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.URL(t)
 	db, err := Open(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)

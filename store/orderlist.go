@@ -164,7 +164,7 @@ func orderPageQuery(kind, status string, f OrderFilter) (string, []any) {
 		where, args = append(where, `created_at < ?`), append(args, timeText(f.Before))
 	}
 	q := `SELECT t.id, t.account_id, t.` + mch + `, coalesce(t.` + gate + `, ''), t.amount, t.status, t.state, t.origin, t.created_at,
-		coalesce((SELECT max(e.at) FROM order_events e WHERE e.order_kind = '` + kind + `' AND e.order_ref = t.id AND e.type = 'resend'), '')
+		coalesce(CAST((SELECT max(e.at) FROM order_events e WHERE e.order_kind = '` + kind + `' AND e.order_ref = t.id AND e.type = 'resend') AS TEXT), '')
 		FROM ` + table + ` t`
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
@@ -178,16 +178,40 @@ func orderPageQuery(kind, status string, f OrderFilter) (string, []any) {
 // reconcile, the longest waiting first. Orders created more than maxAge
 // ago are left alone.
 func (db *DB) ReconcileCandidates(ctx context.Context, now time.Time, base, maxAge time.Duration, limit int) ([]OrderSummary, error) {
+	return db.reconcileCandidates(ctx, now, base, maxAge, time.Time{}, limit)
+}
+
+// ClaimReconcileCandidates is ReconcileCandidates for the reconciler of one
+// of several consoles on a database: the orders are claimed until
+// leaseEnd (their reconcile_due moved there, see claims.go), so that no
+// other console asks about them meanwhile; asking records the next due
+// time as before. They come pay orders first, in no particular order.
+func (db *DB) ClaimReconcileCandidates(ctx context.Context, now time.Time, base, maxAge time.Duration, leaseEnd time.Time, limit int) ([]OrderSummary, error) {
+	return db.reconcileCandidates(ctx, now, base, maxAge, leaseEnd, limit)
+}
+
+func (db *DB) reconcileCandidates(ctx context.Context, now time.Time, base, maxAge time.Duration, leaseEnd time.Time, limit int) ([]OrderSummary, error) {
 	var out []OrderSummary
 	for _, kind := range []string{KindPay, KindTrans} {
 		table, mch, gate, state := "pay_orders", "mch_order_no", "pay_order_id", PayStateOpen
 		if kind == KindTrans {
 			table, mch, gate, state = "payouts", "mch_trans_order_no", "trans_order_id", PayoutSubmitted
 		}
-		rows, err := db.QueryContext(ctx, `SELECT id, account_id, `+mch+`, coalesce(`+gate+`, ''), amount, status, state, origin, created_at, reconcile_count
-			FROM `+table+` WHERE state = ? AND (status IS NULL OR status IN (0, 1)) AND created_at >= ? AND updated_at < ?
+		cols := `id, account_id, ` + mch + `, coalesce(` + gate + `, ''), amount, status, state, origin, created_at, reconcile_count`
+		where := ` FROM ` + table + ` WHERE state = ? AND (status IS NULL OR status IN (0, 1)) AND created_at >= ? AND updated_at < ?
 			AND (reconcile_due IS NULL OR reconcile_due <= ?)
-			ORDER BY coalesce(reconcile_due, updated_at) LIMIT ?`, state, timeText(now.Add(-maxAge)), timeText(now.Add(-base)), timeText(now), limit)
+			ORDER BY coalesce(reconcile_due, updated_at) LIMIT ?`
+		args := []any{state, timeText(now.Add(-maxAge)), timeText(now.Add(-base)), timeText(now), limit}
+		q := `SELECT ` + cols + where
+		if !leaseEnd.IsZero() {
+			sel := `SELECT id` + where
+			if db.pg {
+				sel += ` FOR UPDATE SKIP LOCKED`
+			}
+			q = `UPDATE ` + table + ` SET reconcile_due = ? WHERE id IN (` + sel + `) RETURNING ` + cols
+			args = append([]any{timeText(leaseEnd)}, args...)
+		}
+		rows, err := db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -33,6 +33,9 @@ func TestOrdersListReadsNoWholeStatusGroup(t *testing.T) {
 			f.Status, f.Kind, f.Limit = group, KindPay, 50
 			for _, clause := range payStatusesOf(group) {
 				q, args := orderPageQuery(KindPay, clause, f)
+				if db.Postgres() {
+					continue // SQLite's plans (PostgreSQL plans by its statistics)
+				}
 				if plan := queryPlan(t, db, q, args...); strings.Contains(plan, "TEMP B-TREE") {
 					t.Errorf("%s %+v, %s: the query sorts its rows:\n%s", group, f, clause, plan)
 				}

@@ -4,14 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"path/filepath"
+	"paydesk/internal/dbtest"
 	"testing"
 	"time"
 )
 
 func openTest(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"), nil)
+	db, err := Open(context.Background(), dbtest.URL(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,10 +99,20 @@ func TestPayOrderUpdateWritesOnlyWhatChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE written (col TEXT);
+	triggers := `CREATE TABLE written (id INTEGER PRIMARY KEY, col TEXT);
 		CREATE TRIGGER written_unchanged AFTER UPDATE OF pay_order_id, state, pay_url, expires_at, last_error ON pay_orders
-		BEGIN INSERT INTO written VALUES ('unchanged'); END;
-		CREATE TRIGGER written_status AFTER UPDATE OF status ON pay_orders BEGIN INSERT INTO written VALUES ('status'); END;`); err != nil {
+		BEGIN INSERT INTO written (col) VALUES ('unchanged'); END;
+		CREATE TRIGGER written_status AFTER UPDATE OF status ON pay_orders BEGIN INSERT INTO written (col) VALUES ('status'); END;`
+	if db.Postgres() {
+		// The same triggers: PostgreSQL's also fire when the UPDATE names
+		// one of their columns.
+		triggers = `CREATE TABLE written (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, col TEXT);
+		CREATE FUNCTION written() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN INSERT INTO written (col) VALUES (TG_ARGV[0]); RETURN NULL; END';
+		CREATE TRIGGER written_unchanged AFTER UPDATE OF pay_order_id, state, pay_url, expires_at, last_error ON pay_orders
+		FOR EACH ROW EXECUTE FUNCTION written('unchanged');
+		CREATE TRIGGER written_status AFTER UPDATE OF status ON pay_orders FOR EACH ROW EXECUTE FUNCTION written('status');`
+	}
+	if _, err := db.ExecContext(ctx, triggers); err != nil {
 		t.Fatal(err)
 	}
 	prev, err := db.PayOrderByID(ctx, id)
@@ -116,7 +126,7 @@ func TestPayOrderUpdateWritesOnlyWhatChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cols []string
-	rows, err := db.QueryContext(ctx, `SELECT col FROM written ORDER BY rowid`)
+	rows, err := db.QueryContext(ctx, `SELECT col FROM written ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,11 @@ var ErrFormReused = fmt.Errorf("payment form submitted twice: %w", ErrConflict)
 // submission that created it. A form token already used gives
 // ErrFormReused.
 func (db *DB) SetPayLinkTx(ctx context.Context, tx *sql.Tx, orderID int64, linkToken, formToken string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE pay_orders SET link_token = ?, form_token = ? WHERE id = ?`,
-		nullString(linkToken), nullString(formToken), orderID)
+	err := db.guard(ctx, tx, func() error {
+		_, err := tx.ExecContext(ctx, `UPDATE pay_orders SET link_token = ?, form_token = ? WHERE id = ?`,
+			nullString(linkToken), nullString(formToken), orderID)
+		return err
+	})
 	if err != nil {
 		if isUnique(err) {
 			return ErrFormReused
@@ -51,7 +54,7 @@ func (db *DB) PayOrderIDByFormToken(ctx context.Context, tx *sql.Tx, formToken s
 	return id, err
 }
 
-const payLinkCols = `id, coalesce(link_token, ''), link_active, link_changed_by, coalesce(link_changed_at, '')`
+const payLinkCols = `id, coalesce(link_token, ''), link_active, link_changed_by, coalesce(CAST(link_changed_at AS TEXT), '')`
 
 func scanPayLink(row rowScanner) (PayLink, error) {
 	var l PayLink

@@ -59,7 +59,7 @@ func (o PayOrder) StatusOr(def int) int {
 }
 
 const payOrderCols = `id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, product_id, amount, currency,
-	subject, body, param1, param2, status, state, pay_url, coalesce(pay_succ_at, ''), coalesce(expires_at, ''), origin, created_by,
+	subject, body, param1, param2, status, state, pay_url, coalesce(CAST(pay_succ_at AS TEXT), ''), coalesce(CAST(expires_at AS TEXT), ''), origin, created_by,
 	last_error, created_at, updated_at, link_token IS NOT NULL AND link_active = 0, coalesce(income, 0)`
 
 func scanPayOrder(row rowScanner) (PayOrder, error) {
@@ -170,7 +170,7 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 	if o.Origin == "" {
 		o.Origin = "console"
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO pay_orders (account_id, mch_order_no, pay_order_id, channel_order_no, product_id, amount, currency,
+	id, err := db.insertID(ctx, tx, `INSERT INTO pay_orders (account_id, mch_order_no, pay_order_id, channel_order_no, product_id, amount, currency,
 		subject, body, param1, param2, status, state, pay_url, pay_succ_at, expires_at, origin, created_by, last_error, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		o.AccountID, o.MchOrderNo, nullString(o.PayOrderID), o.ChannelOrderNo, o.ProductID, o.Amount, o.Currency,
@@ -182,7 +182,7 @@ func (db *DB) InsertPayOrderTx(ctx context.Context, tx *sql.Tx, o PayOrder) (int
 		}
 		return 0, fmt.Errorf("insert pay order: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // UpdatePayOrderTx writes the mutable fields of o (gateway ids, status,
@@ -229,7 +229,17 @@ func (db *DB) UpdatePayOrderTx(ctx context.Context, tx *sql.Tx, prev, o PayOrder
 	}
 	set.WriteString("updated_at = ?")
 	args = append(args, timeText(db.now()), o.ID, prev.State, nullStatus(prev.Status))
-	res, err := db.execTx(ctx, tx, `UPDATE pay_orders SET `+set.String()+` WHERE id = ? AND state = ? AND status IS ?`, args...)
+	var res sql.Result
+	update := func() (err error) {
+		res, err = db.execTx(ctx, tx, `UPDATE pay_orders SET `+set.String()+` WHERE id = ? AND state = ? AND status IS NOT DISTINCT FROM ?`, args...)
+		return err
+	}
+	var err error
+	if o.PayOrderID != prev.PayOrderID {
+		err = db.guard(ctx, tx, update) // the unique gateway id is set
+	} else {
+		err = update()
+	}
 	if err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("pay order id %s belongs to another order: %w", o.PayOrderID, ErrConflict)

@@ -74,20 +74,21 @@ func prefixEnd(p string) string {
 	return p[:len(p)-n] + string(r+1)
 }
 
-// prefixRange matches expr (a lower-cased, indexed expression) against
-// the prefix p as a range, which an index seeks on, where LIKE 'p%' would
-// scan.
 // payoutNameIndexed is the WHERE of the payee name index: payouts whose
 // batch was sent for approval. A name filter finds drafts only together
 // with the draft status filter.
 const payoutNameIndexed = `state <> 'draft'`
 
-func prefixRange(expr, p string) (string, []any) {
+// prefixRange matches expr (a lower-cased, indexed expression) against
+// the prefix p as a range, which an index seeks on, where LIKE 'p%' would
+// scan.
+func (db *DB) prefixRange(expr, p string) (string, []any) {
 	p = strings.ToLower(p)
+	expr = db.bytewise(expr)
 	return expr + ` >= ? AND ` + expr + ` < ?`, []any{p, prefixEnd(p)}
 }
 
-func (f PayoutFilter) where() (string, []any) {
+func (f PayoutFilter) where(db *DB) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(c string, a ...any) {
@@ -116,7 +117,7 @@ func (f PayoutFilter) where() (string, []any) {
 			// holds no drafts).
 			expr = `(lower(account_name) || '')`
 		}
-		c, a := prefixRange(expr, n)
+		c, a := db.prefixRange(expr, n)
 		if f.Phase != "draft" {
 			c += ` AND ` + payoutNameIndexed
 		}
@@ -126,7 +127,8 @@ func (f PayoutFilter) where() (string, []any) {
 		add(`bank_code = ?`, strings.ToUpper(b))
 	}
 	if no := strings.ReplaceAll(strings.TrimSpace(f.AccountNo), " ", ""); no != "" {
-		add(`account_no >= ? AND account_no < ?`, no, prefixEnd(no))
+		col := db.bytewise(`account_no`)
+		add(col+` >= ? AND `+col+` < ?`, no, prefixEnd(no))
 	}
 	if f.MinAmount > 0 {
 		add(`amount >= ?`, f.MinAmount)
@@ -146,7 +148,7 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 		limit = 50
 	}
 	if n := strings.TrimSpace(f.Name); n != "" && f.Phase == "" && f.BatchID == 0 && f.From.IsZero() && f.To.IsZero() {
-		c, a := prefixRange(`lower(account_name)`, n)
+		c, a := db.prefixRange(`lower(account_name)`, n)
 		c += ` AND ` + payoutNameIndexed
 		var matches int
 		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payouts WHERE `+c+` LIMIT `+fmt.Sprint(nameWide+1)+`) AS m`, a...).Scan(&matches)
@@ -155,7 +157,7 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 		}
 		f.commonName = matches > nameWide
 	}
-	where, args := f.where()
+	where, args := f.where(db)
 	conds := []string{}
 	if where != "" {
 		conds = append(conds, where)

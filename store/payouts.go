@@ -71,7 +71,7 @@ func (p Payout) StatusOr(def int) int {
 
 const payoutCols = `id, account_id, coalesce(batch_id, 0), row_no, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, currency,
 	account_name, account_no, bank_code, bank_name, province, city, account_type, account_attr, bank_type, param1, param2,
-	status, state, submit_attempts, last_error, coalesce(trans_succ_at, ''), origin, created_by, created_at, updated_at, refusal_unconfirmed`
+	status, state, submit_attempts, last_error, coalesce(CAST(trans_succ_at AS TEXT), ''), origin, created_by, created_at, updated_at, refusal_unconfirmed`
 
 func scanPayout(row rowScanner) (Payout, error) {
 	var p Payout
@@ -146,7 +146,7 @@ func (db *DB) InsertPayoutTx(ctx context.Context, tx *sql.Tx, p Payout) (int64, 
 	if p.BatchID != 0 {
 		batch = p.BatchID
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO payouts (account_id, batch_id, row_no, mch_trans_order_no, trans_order_id, channel_order_no, amount, currency,
+	id, err := db.insertID(ctx, tx, `INSERT INTO payouts (account_id, batch_id, row_no, mch_trans_order_no, trans_order_id, channel_order_no, amount, currency,
 		account_name, account_no, bank_code, bank_name, province, city, account_type, account_attr, bank_type, param1, param2,
 		status, state, submit_attempts, last_error, trans_succ_at, origin, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -159,7 +159,7 @@ func (db *DB) InsertPayoutTx(ctx context.Context, tx *sql.Tx, p Payout) (int64, 
 		}
 		return 0, fmt.Errorf("insert payout: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // UpdatePayoutTx writes the mutable fields of p (gateway ids, status,
@@ -167,12 +167,22 @@ func (db *DB) InsertPayoutTx(ctx context.Context, tx *sql.Tx, p Payout) (int64, 
 // still has the status and state it had when read (prev); ErrConflict
 // otherwise, so that callers re-read and decide again.
 func (db *DB) UpdatePayoutTx(ctx context.Context, tx *sql.Tx, prev, p Payout) error {
-	res, err := db.execTx(ctx, tx, `UPDATE payouts SET trans_order_id = ?, channel_order_no = ?, status = ?, state = ?,
-		submit_attempts = ?, last_error = ?, trans_succ_at = ?, refusal_unconfirmed = ?, updated_at = ?
-		WHERE id = ? AND state = ? AND status IS ?`,
-		nullString(p.TransOrderID), p.ChannelOrderNo, nullStatus(p.Status), p.State,
-		p.SubmitAttempts, p.LastError, nullTime(p.TransSuccAt), p.RefusalUnconfirmed, timeText(db.now()),
-		p.ID, prev.State, nullStatus(prev.Status))
+	var res sql.Result
+	update := func() (err error) {
+		res, err = db.execTx(ctx, tx, `UPDATE payouts SET trans_order_id = ?, channel_order_no = ?, status = ?, state = ?,
+			submit_attempts = ?, last_error = ?, trans_succ_at = ?, refusal_unconfirmed = ?, updated_at = ?
+			WHERE id = ? AND state = ? AND status IS NOT DISTINCT FROM ?`,
+			nullString(p.TransOrderID), p.ChannelOrderNo, nullStatus(p.Status), p.State,
+			p.SubmitAttempts, p.LastError, nullTime(p.TransSuccAt), p.RefusalUnconfirmed, timeText(db.now()),
+			p.ID, prev.State, nullStatus(prev.Status))
+		return err
+	}
+	var err error
+	if p.TransOrderID != prev.TransOrderID {
+		err = db.guard(ctx, tx, update) // the unique gateway id is set
+	} else {
+		err = update()
+	}
 	if err != nil {
 		if isUnique(err) {
 			return fmt.Errorf("trans order id %s belongs to another payout: %w", p.TransOrderID, ErrConflict)

@@ -3,7 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
+	"paydesk/internal/dbtest"
 	"testing"
 )
 
@@ -11,8 +11,9 @@ import (
 // refusals no query has confirmed; a first send's refusal and every other
 // payout stay as they were.
 func TestMigrationMarksRefusalsOfResentPayouts(t *testing.T) {
+	dbtest.SQLiteOnly(t, "replays SQLite migration 0054 on older rows; PostgreSQL starts from the 0060 baseline")
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "t.db")
+	path := dbtest.URL(t)
 	db, err := Open(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,11 @@ type ResendJob struct {
 	Failed     int
 	State      string
 	FinishedAt time.Time
+	// Owner is the console running the job (several may share the
+	// database); LeaseUntil is when the job counts as abandoned unless
+	// Owner renews it (RenewResendJob).
+	Owner      string
+	LeaseUntil time.Time
 }
 
 // ResendItem is one order of a resend job.
@@ -43,14 +48,10 @@ type ResendItem struct {
 
 // CreateResendJobTx stores a running job with its orders inside tx.
 func (db *DB) CreateResendJobTx(ctx context.Context, tx *sql.Tx, j ResendJob, items []ResendItem) (int64, error) {
-	res, err := tx.ExecContext(ctx, `INSERT INTO resend_jobs (created_at, created_by, filter, total, state) VALUES (?, ?, ?, ?, ?)`,
-		timeText(db.now()), j.CreatedBy, j.Filter, len(items), ResendRunning)
+	id, err := db.insertID(ctx, tx, `INSERT INTO resend_jobs (created_at, created_by, filter, total, state, owner, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		timeText(db.now()), j.CreatedBy, j.Filter, len(items), ResendRunning, j.Owner, nullTime(j.LeaseUntil))
 	if err != nil {
 		return 0, fmt.Errorf("create resend job: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
 	}
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO resend_job_items (job_id, seq, order_kind, order_ref) VALUES (?, ?, ?, ?)`)
 	if err != nil {
@@ -69,7 +70,7 @@ func (db *DB) CreateResendJobTx(ctx context.Context, tx *sql.Tx, j ResendJob, it
 func (db *DB) ResendJobByID(ctx context.Context, id int64) (ResendJob, []ResendItem, error) {
 	var j ResendJob
 	var created, finished string
-	err := db.QueryRowContext(ctx, `SELECT id, created_at, created_by, filter, total, done, sent, skipped, failed, state, coalesce(finished_at, '')
+	err := db.QueryRowContext(ctx, `SELECT id, created_at, created_by, filter, total, done, sent, skipped, failed, state, coalesce(CAST(finished_at AS TEXT), '')
 		FROM resend_jobs WHERE id = ?`, id).Scan(&j.ID, &created, &j.CreatedBy, &j.Filter, &j.Total, &j.Done, &j.Sent, &j.Skipped, &j.Failed, &j.State, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return j, nil, fmt.Errorf("resend job %d: %w", id, ErrNotFound)
@@ -117,8 +118,23 @@ func (db *DB) FinishResendJob(ctx context.Context, id int64, state string) error
 	return err
 }
 
-// InterruptRunningResendJobs marks jobs left running by an earlier process.
-func (db *DB) InterruptRunningResendJobs(ctx context.Context) error {
-	_, err := db.ExecContext(ctx, `UPDATE resend_jobs SET state = 'interrupted', finished_at = ? WHERE state = 'running'`, timeText(db.now()))
+// InterruptAbandonedResendJobs marks interrupted the running jobs whose
+// lease ended before now (or that have none): their console stopped. Jobs
+// of consoles still running renew their lease and are left alone.
+func (db *DB) InterruptAbandonedResendJobs(ctx context.Context, now time.Time) error {
+	_, err := db.ExecContext(ctx, `UPDATE resend_jobs SET state = 'interrupted', finished_at = ?
+		WHERE state = 'running' AND (lease_until IS NULL OR lease_until < ?)`, timeText(db.now()), timeText(now))
 	return err
+}
+
+// RenewResendJob extends a running job's lease to until; it reports false
+// when the job is no longer running (cancelled from another console, or
+// taken as abandoned), and its runner should stop.
+func (db *DB) RenewResendJob(ctx context.Context, id int64, until time.Time) (bool, error) {
+	res, err := db.ExecContext(ctx, `UPDATE resend_jobs SET lease_until = ? WHERE id = ? AND state = 'running'`, timeText(until), id)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }

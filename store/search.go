@@ -89,8 +89,8 @@ func searchFields() []searchField {
 }
 
 // cond is the condition that f starts with text, on f's index.
-func (f searchField) cond(text string) (string, []any) {
-	cond, args := prefixRange(f.expr, text)
+func (f searchField) cond(db *DB, text string) (string, []any) {
+	cond, args := db.prefixRange(f.expr, text)
 	if f.only != "" {
 		cond += " AND " + f.only
 	}
@@ -154,12 +154,16 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
 			return res, err
 		}
 		var since string
-		err = db.QueryRowContext(ctx, `SELECT coalesce((SELECT created_at FROM payouts ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET `+
-			fmt.Sprint(searchRecentAmounts-1)+`), '')`).Scan(&since)
+		err = db.QueryRowContext(ctx, `SELECT coalesce(CAST((SELECT created_at FROM payouts ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET `+
+			fmt.Sprint(searchRecentAmounts-1)+`) AS TEXT), '')`).Scan(&since)
 		if err != nil {
 			return res, fmt.Errorf("search amount: %w", err)
 		}
-		recent, err := db.searchRows(ctx, "payouts", MatchAmount, `created_at >= ? AND amount = ? ORDER BY created_at DESC, id DESC LIMIT ?`, since, q.Amount, limit)
+		from := since
+		if from == "" {
+			from = timeText(time.Time{}) // before every payout: a time on PostgreSQL, as '' is not
+		}
+		recent, err := db.searchRows(ctx, "payouts", MatchAmount, `created_at >= ? AND amount = ? ORDER BY created_at DESC, id DESC LIMIT ?`, from, q.Amount, limit)
 		if err != nil {
 			return res, err
 		}
@@ -197,7 +201,7 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
 // text: all of them by the index when there are few, else among the
 // newest searchRecent rows, topped up with the first in the index's order.
 func (db *DB) searchField(ctx context.Context, f searchField, text string, limit int) ([]SearchHit, bool, error) {
-	cond, args := f.cond(text)
+	cond, args := f.cond(db, text)
 	var n int
 	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+f.table+` WHERE `+cond+` LIMIT `+fmt.Sprint(searchWide+1)+`) AS m`, args...).Scan(&n)
 	if err != nil {
@@ -217,7 +221,7 @@ func (db *DB) searchField(ctx context.Context, f searchField, text string, limit
 	}
 	// Too few among the newest: the first matches in the index's order
 	// (alphabetical), so that a common start still shows some.
-	more, err := db.searchRows(ctx, f.table, f.match, cond+` ORDER BY `+f.expr+` LIMIT ?`, append(args, limit)...)
+	more, err := db.searchRows(ctx, f.table, f.match, cond+` ORDER BY `+db.bytewise(f.expr)+` LIMIT ?`, append(args, limit)...)
 	return append(hits, more...), true, err
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/alexedwards/scs/postgresstore"
 	"github.com/alexedwards/scs/sqlite3store"
 )
 
@@ -17,11 +18,22 @@ import (
 // It runs nothing in the background: DeleteExpiredSessions is called by
 // the core's housekeeping.
 type SessionStore struct {
-	s *sqlite3store.SQLite3Store
+	s scsStore // scs's store for the database's dialect, under the hashes
+}
+
+// scsStore is what SessionStore needs of scs's sqlite3store and
+// postgresstore.
+type scsStore interface {
+	Find(token string) ([]byte, bool, error)
+	Commit(token string, b []byte, expiry time.Time) error
+	Delete(token string) error
 }
 
 // SessionStore returns the store of the HTTP side's sessions.
 func (db *DB) SessionStore() *SessionStore {
+	if db.pg {
+		return &SessionStore{postgresstore.NewWithCleanupInterval(db.DB, 0)}
+	}
 	return &SessionStore{sqlite3store.NewWithCleanupInterval(db.DB, 0)}
 }
 
@@ -49,7 +61,11 @@ func (s *SessionStore) Delete(token string) error {
 // DeleteExpiredSessions removes the sessions past their expiry and
 // returns how many.
 func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := db.ExecContext(ctx, `DELETE FROM sessions WHERE expiry < julianday('now')`)
+	del := `DELETE FROM sessions WHERE expiry < julianday('now')`
+	if db.pg {
+		del = `DELETE FROM sessions WHERE expiry < current_timestamp` // postgresstore's timestamptz
+	}
+	res, err := db.ExecContext(ctx, del)
 	if err != nil {
 		return 0, err
 	}

@@ -73,7 +73,12 @@ func (db *DB) queryRow(ctx context.Context, q querier, query string, args ...any
 // Checkpoint copies what it can of the WAL into the database file without
 // waiting for readers or writers (a passive checkpoint), and returns the
 // WAL's size in frames and how many of them are now copied.
+// On PostgreSQL there is no WAL of the store's to copy (the server
+// checkpoints by itself): nothing is done and 0, 0 returned.
 func (db *DB) Checkpoint(ctx context.Context) (frames, copied int, err error) {
+	if db.pg {
+		return 0, 0, nil
+	}
 	var busy int
 	err = db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 	return frames, copied, err

@@ -29,7 +29,10 @@ var ErrNotFound = errors.New("not found")
 // state rule, such as a duplicate username.
 var ErrConflict = errors.New("conflict")
 
-//go:embed migrations/*.sql
+// Migrations are kept per dialect, numbered alike: migrations/sqlite and
+// migrations/postgres.
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
 // DB is Paydesk's database handle.
@@ -39,13 +42,18 @@ type DB struct {
 	now   func() time.Time
 	stmts stmtCache
 	audit *auditChain // nil: audit rows are chained with plain SHA-256
+	pg    bool        // on PostgreSQL (see postgres.go), not SQLite
 }
 
 // Open opens (creating if needed) the SQLite file at path with WAL, foreign
-// keys and a busy timeout, and applies every pending migration.
+// keys and a busy timeout, and applies every pending migration. A path that
+// is a postgres:// URL opens that PostgreSQL database instead.
 func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	if now == nil {
 		now = time.Now
+	}
+	if IsPostgresURL(path) {
+		return openPostgres(ctx, path, now)
 	}
 	if err := ownerOnly(path); err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -116,22 +124,32 @@ func ownerOnly(path string) error {
 	return nil
 }
 
-// Path is the file the database lives in.
+// Path is the file the database lives in, or the URL of its PostgreSQL
+// database.
 func (db *DB) Path() string { return db.path }
 
 // Now is the database's clock, as passed to Open.
 func (db *DB) Now() time.Time { return db.now() }
 
-// migrate applies every embedded migration not yet recorded in
+// migrationDir is where the migrations of the database's dialect are.
+func (db *DB) migrationDir() string {
+	if db.pg {
+		return "migrations/postgres"
+	}
+	return "migrations/sqlite"
+}
+
+// migrate applies every migration of the dialect not yet recorded in
 // schema_migrations, each in its own transaction.
 func (db *DB) migrate(ctx context.Context) error {
+	dir := db.migrationDir()
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
 		applied_at TEXT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	entries, err := fs.ReadDir(migrationFS, "migrations")
+	entries, err := fs.ReadDir(migrationFS, dir)
 	if err != nil {
 		return err
 	}
@@ -153,7 +171,7 @@ func (db *DB) migrate(ctx context.Context) error {
 		if n > 0 {
 			continue
 		}
-		body, err := migrationFS.ReadFile("migrations/" + name)
+		body, err := migrationFS.ReadFile(dir + "/" + name)
 		if err != nil {
 			return err
 		}
@@ -172,13 +190,20 @@ func (db *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
-// InTx runs fn in one write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil and rolling back otherwise. When fn appended sealed audit rows,
-// the audit anchor moves to the newest once the commit is done.
+// InTx runs fn in one write transaction (BEGIN IMMEDIATE; on PostgreSQL one
+// holding pgWriteLock), committing when fn returns nil and rolling back
+// otherwise. When fn appended sealed audit rows, the audit anchor moves to
+// the newest once the commit is done.
 func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
+	}
+	if db.pg {
+		if err := pgWriteTx(ctx, tx); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("begin: %w", err)
+		}
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
@@ -205,6 +230,9 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // (VACUUM INTO again) into file, created empty with mode 0600 beforehand:
 // no session row ever reaches file, not even in its free pages.
 func (db *DB) Backup(ctx context.Context, file string) (err error) {
+	if db.pg {
+		return errPostgresBackup
+	}
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("backup to %s: %w", file, err)
@@ -277,7 +305,24 @@ func collect[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error
 // nanoseconds, which sorts correctly as text.
 func timeText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
+// parseTime reads a time as the store gets it back: timeText's form (and
+// the RFC 3339 of a PostgreSQL timestamptz scanned into a string), or
+// PostgreSQL's own text form where a query casts one to text.
 func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil && s != "" {
+		t, _ = time.Parse("2006-01-02 15:04:05.999999999Z07", s)
+	}
 	return t
+}
+
+// insertID runs an INSERT of one row inside tx and returns the row's id
+// (RETURNING id: PostgreSQL's driver has no LastInsertId). A row that
+// breaks a unique rule leaves tx usable, on PostgreSQL too (see guard).
+func (db *DB) insertID(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
+	var id int64
+	err := db.guard(ctx, tx, func() error {
+		return tx.QueryRowContext(ctx, insert+` RETURNING id`, args...).Scan(&id)
+	})
+	return id, err
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
+	"paydesk/internal/dbtest"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestOpenSetsPragmas(t *testing.T) {
+	dbtest.SQLiteOnly(t, "pragmas are SQLite's")
 	db := openTest(t)
 	ctx := context.Background()
 	// Every connection of the pool must carry the pragmas, so ask on
@@ -46,7 +49,7 @@ func TestOpenSetsPragmas(t *testing.T) {
 
 func TestMigrationsRecordedOnceAndReopen(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "paydesk.db")
+	path := dbtest.URL(t)
 	db, err := Open(ctx, path, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -55,13 +58,13 @@ func TestMigrationsRecordedOnceAndReopen(t *testing.T) {
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := migrationFS.ReadDir("migrations")
+	entries, _ := migrationFS.ReadDir(db.migrationDir())
 	if n != len(entries) || n == 0 {
 		t.Fatalf("%d migrations recorded, %d embedded", n, len(entries))
 	}
 	for _, table := range []string{"sessions", "users", "audit_log", "settings"} {
 		var name string
-		if err := db.QueryRowContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?`, table).Scan(&name); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT '`+table+`' FROM `+table+` LIMIT 1`).Scan(&name); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			t.Errorf("table %s: %v", table, err)
 		}
 	}
@@ -90,20 +93,21 @@ func TestForeignKeysEnforced(t *testing.T) {
 	db := openTest(t)
 	ctx := context.Background()
 	for _, q := range []string{
-		`CREATE TABLE fk_parent (id INTEGER PRIMARY KEY)`,
-		`CREATE TABLE fk_child (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL REFERENCES fk_parent(id))`,
+		`CREATE TABLE fk_parent (id BIGINT PRIMARY KEY)`,
+		`CREATE TABLE fk_child (id BIGINT PRIMARY KEY, parent BIGINT NOT NULL REFERENCES fk_parent(id))`,
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO fk_child (parent) VALUES (999)`)
-	if err == nil || !strings.Contains(err.Error(), "FOREIGN KEY") {
+	_, err := db.ExecContext(ctx, `INSERT INTO fk_child (id, parent) VALUES (1, 999)`)
+	if err == nil || !strings.Contains(strings.ToUpper(err.Error()), "FOREIGN KEY") {
 		t.Fatalf("a row pointing at a missing parent: %v", err)
 	}
 }
 
 func TestBackupHasTheSameRows(t *testing.T) {
+	dbtest.SQLiteOnly(t, "paydesk backup copies SQLite files; see TestBackupOnPostgresSaysPgDump")
 	ctx := context.Background()
 	db := openTest(t)
 	for _, name := range []string{"alice", "bob", "carol"} {
@@ -178,5 +182,21 @@ func TestTimeTextRoundTrips(t *testing.T) {
 	in := time.Date(2026, 11, 26, 8, 30, 1, 123456789, time.FixedZone("CST", 8*3600))
 	if got := parseTime(timeText(in)); !got.Equal(in) {
 		t.Fatalf("round trip %v → %v", in, got)
+	}
+}
+
+// On PostgreSQL, paydesk backup refuses and names pg_dump.
+func TestBackupOnPostgresSaysPgDump(t *testing.T) {
+	if !dbtest.Postgres() {
+		t.Skip("PostgreSQL only: on SQLite paydesk backup copies the file (TestBackupHasTheSameRows)")
+	}
+	db := openTest(t)
+	file := filepath.Join(t.TempDir(), "backup.db")
+	err := db.Backup(context.Background(), file)
+	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("backup on PostgreSQL: %v, want a refusal that names pg_dump", err)
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Error("a refused backup left a file behind")
 	}
 }

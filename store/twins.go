@@ -108,7 +108,7 @@ func (db *DB) findTwins(ctx context.Context, tx *sql.Tx, keys *twinKeys, batchID
 	if len(keys.payouts) == 0 {
 		return nil, nil
 	}
-	q := `SELECT account_no, amount, id FROM payouts INDEXED BY payouts_created_idx WHERE created_at >= ? AND id < ?`
+	q := `SELECT account_no, amount, id FROM payouts ` + db.indexedBy("payouts_created_idx") + ` WHERE created_at >= ? AND id < ?`
 	args := []any{timeText(since), below}
 	if len(keys.last) <= twinInList {
 		// A few payouts (a single one, say): SQLite skips the others itself.
@@ -150,7 +150,7 @@ func (db *DB) findTwins(ctx context.Context, tx *sql.Tx, keys *twinKeys, batchID
 			args = append(args, id)
 		}
 		args = append(args, batchID)
-		rows, err := tx.QueryContext(ctx, `SELECT id, mch_trans_order_no, coalesce(batch_id, 0), created_at, coalesce(status IN (2, 4), 0), account_no, amount
+		rows, err := tx.QueryContext(ctx, `SELECT id, mch_trans_order_no, coalesce(batch_id, 0), created_at, CASE WHEN status IN (2, 4) THEN 1 ELSE 0 END, account_no, amount
 			FROM payouts WHERE id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+`) AND (batch_id IS NULL OR batch_id <> ?)
 			AND state NOT IN ('draft', 'rejected', 'expired', 'cancelled', 'refused') AND coalesce(status, -1) <> 3`, args...)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand/v2"
+	"paydesk/internal/dbtest"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ import (
 // the lookup read recent payouts by time: the reference the lookup is
 // checked against.
 func recentTwinsByJoin(ctx context.Context, tx *sql.Tx, batchID int64, since time.Time) ([]RecentTwin, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.row_no, q.id, q.mch_trans_order_no, coalesce(q.batch_id, 0), q.created_at, coalesce(q.status IN (2, 4), 0)
+	rows, err := tx.QueryContext(ctx, `SELECT p.row_no, q.id, q.mch_trans_order_no, coalesce(q.batch_id, 0), q.created_at, CASE WHEN q.status IN (2, 4) THEN 1 ELSE 0 END
 		FROM payouts p JOIN payouts q ON q.account_no = p.account_no AND q.amount = p.amount
 		WHERE p.batch_id = ? AND q.id <> p.id AND (q.batch_id IS NULL OR q.batch_id <> p.batch_id)
 		  AND q.created_at >= ? AND q.state NOT IN ('draft', 'rejected', 'expired', 'cancelled', 'refused') AND coalesce(q.status, -1) <> 3
@@ -46,7 +47,7 @@ func recentTwinsByJoin(ctx context.Context, tx *sql.Tx, batchID int64, since tim
 func TestRecentTwinsAsByJoin(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	db, err := Open(ctx, t.TempDir()+"/t.db", func() time.Time { return now })
+	db, err := Open(ctx, dbtest.URL(t), func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}

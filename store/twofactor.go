@@ -148,6 +148,6 @@ func (db *DB) UseRecoveryCode(ctx context.Context, id int64, codeHash string) (o
 // CountTwoFactor counts the enabled users, and those of them without
 // two-factor sign-in.
 func (db *DB) CountTwoFactor(ctx context.Context) (enabled, without int, err error) {
-	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(totp_secret IS NULL), 0) FROM users WHERE disabled = 0`).Scan(&enabled, &without)
+	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN totp_secret IS NULL THEN 1 ELSE 0 END), 0) FROM users WHERE disabled = 0`).Scan(&enabled, &without)
 	return enabled, without, err
 }

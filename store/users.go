@@ -91,17 +91,13 @@ func (db *DB) CreateUserTx(ctx context.Context, tx *sql.Tx, username, role, pass
 		return User{}, fmt.Errorf("role %q: %w", role, ErrConflict)
 	}
 	now := timeText(db.now())
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (username, role, password_hash, must_change_password, created_at, updated_at)
+	id, err := db.insertID(ctx, tx, `INSERT INTO users (username, role, password_hash, must_change_password, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, username, role, passwordHash, mustChange, now, now)
 	if err != nil {
 		if isUnique(err) {
 			return User{}, fmt.Errorf("username %q is taken: %w", username, ErrConflict)
 		}
 		return User{}, fmt.Errorf("create user: %w", err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return User{}, err
 	}
 	return userByID(ctx, tx, id)
 }

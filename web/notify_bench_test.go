@@ -1,15 +1,12 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -283,37 +280,6 @@ func (ib *ingestBench) run(b *testing.B, load, senders int) {
 		b.ReportMetric(callbackload.Ms(ceil.Percentile(0.99)), "ceiling-p99-ms")
 		b.ReportMetric(res.PerSecond()/ceil.PerSecond(), "ratio")
 	}
-}
-
-// readLeanResponse reads one HTTP/1.1 response with a Content-Length.
-func readLeanResponse(rd *bufio.Reader) (int, string, error) {
-	line, err := rd.ReadString('\n')
-	if err != nil {
-		return 0, "", err
-	}
-	if len(line) < 12 {
-		return 0, "", fmt.Errorf("status line %q", line)
-	}
-	code, _ := strconv.Atoi(line[9:12])
-	length := -1
-	for {
-		h, err := rd.ReadString('\n')
-		if err != nil {
-			return 0, "", err
-		}
-		if h == "\r\n" {
-			break
-		}
-		if k, v, ok := strings.Cut(h, ":"); ok && strings.EqualFold(k, "Content-Length") {
-			length, _ = strconv.Atoi(strings.TrimSpace(v))
-		}
-	}
-	if length < 0 {
-		return 0, "", fmt.Errorf("no content length")
-	}
-	buf := make([]byte, length)
-	_, err = io.ReadFull(rd, buf)
-	return code, string(buf), err
 }
 
 // cpuTime is the CPU time this process has used (user and system), which

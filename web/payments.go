@@ -320,6 +320,31 @@ func (s *Server) setPaymentLinkActive(w http.ResponseWriter, r *http.Request, ac
 	return redirect(w, r, fmt.Sprintf("/payments/%d", o.ID))
 }
 
+// rangeFilter reads a list's date range (days in the console's zone, the
+// to day included) and amount range (yuan, by the one amount parser),
+// adding a sentence to problems for each part that cannot be read.
+func (s *Server) rangeFilter(p *i18n.Printer, from, to, lowest, highest string, problems *[]string) (fromT, toT time.Time, minFen, maxFen int64) {
+	day := func(v, key string, end bool) time.Time {
+		t, err := s.parseDay(v, end)
+		if err != nil {
+			*problems = append(*problems, p.T(key, v))
+		}
+		return t
+	}
+	amount := func(v, key string) int64 {
+		if v == "" {
+			return 0
+		}
+		fen, err := money.Parse(v)
+		if err != nil {
+			*problems = append(*problems, p.T(key, p.Msg(desk.AmountProblem(err))))
+		}
+		return fen
+	}
+	return day(from, i18n.N("The from date %q is not a date like 2026-11-26."), false), day(to, i18n.N("The to date %q is not a date like 2026-11-26."), true),
+		amount(lowest, i18n.N("The minimum amount: %s")), amount(highest, i18n.N("The maximum amount: %s"))
+}
+
 // paymentFilter reads the list's filters from a query string. Problems are
 // sentences for staff; the filter then leaves that part out.
 func (s *Server) paymentFilter(p *i18n.Printer, q url.Values) (store.PayOrderFilter, views.PaymentList, []string) {
@@ -349,26 +374,7 @@ func (s *Server) paymentFilter(p *i18n.Printer, q url.Values) (store.PayOrderFil
 			f.AccountID = id
 		}
 	}
-	day := func(v, key string, end bool) time.Time {
-		t, err := s.parseDay(v, end)
-		if err != nil {
-			problems = append(problems, p.T(key, v))
-		}
-		return t
-	}
-	f.From = day(l.From, i18n.N("The from date %q is not a date like 2026-11-26."), false)
-	f.To = day(l.To, i18n.N("The to date %q is not a date like 2026-11-26."), true)
-	amount := func(v, key string) int64 {
-		if v == "" {
-			return 0
-		}
-		fen, err := money.Parse(v)
-		if err != nil {
-			problems = append(problems, p.T(key, p.Msg(desk.AmountProblem(err))))
-		}
-		return fen
-	}
-	f.MinAmount, f.MaxAmount = amount(l.Min, i18n.N("The minimum amount: %s")), amount(l.Max, i18n.N("The maximum amount: %s"))
+	f.From, f.To, f.MinAmount, f.MaxAmount = s.rangeFilter(p, l.From, l.To, l.Min, l.Max, &problems)
 	return f, l, problems
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"paydesk/desk"
+	"paydesk/internal/dbtest"
 	"paydesk/store"
 )
 
@@ -94,7 +96,13 @@ func benchConsole(b *testing.B, n int) (*http.Client, string) {
 func benchConsoleSeeded(b *testing.B, seed func(db *store.DB, accountID int64)) (*http.Client, string, *Server) {
 	b.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), nil)
+	// PAYDESK_BENCH_STORE=postgres measures the same on PostgreSQL (with
+	// PAYDESK_TEST_DATABASE_URL).
+	path := filepath.Join(b.TempDir(), "bench.db")
+	if os.Getenv("PAYDESK_BENCH_STORE") == "postgres" {
+		path = dbtest.PostgresURL(b)
+	}
+	db, err := store.Open(ctx, path, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -160,6 +168,7 @@ func measure(b *testing.B, c *http.Client, base string, path func(i int) string,
 // filters. PRODUCT.md's targets: lookup p99 < 5 ms, list p99 < 30 ms.
 //
 //	go test ./web/ -run '^$' -bench Payments1M -benchtime 2000x
+//	PAYDESK_BENCH_STORE=postgres PAYDESK_TEST_DATABASE_URL=postgres://… go test ./web/ -run '^$' -bench Payments1M -benchtime 2000x
 func BenchmarkPayments1M(b *testing.B) {
 	const n = 1_000_000
 	c, base := benchConsole(b, n)

@@ -50,27 +50,8 @@ func (s *Server) payoutFilter(pr *i18n.Printer, q url.Values) (store.PayoutFilte
 			f.AccountID = id
 		}
 	}
-	from, err := s.parseDay(form.From, false)
-	if err != nil {
-		problems = append(problems, pr.T("The from date %q is not a date like 2026-11-26.", form.From))
-	}
-	to, err := s.parseDay(form.To, true)
-	if err != nil {
-		problems = append(problems, pr.T("The to date %q is not a date like 2026-11-26.", form.To))
-	}
-	f.From, f.To = from, to
+	f.From, f.To, f.MinAmount, f.MaxAmount = s.rangeFilter(pr, form.From, form.To, form.Min, form.Max, &problems)
 	f.Name, f.BankCode, f.AccountNo = form.Name, form.Bank, form.AccountNo
-	amount := func(v, key string) int64 {
-		if v == "" {
-			return 0
-		}
-		fen, err := money.Parse(v)
-		if err != nil {
-			problems = append(problems, pr.T(key, pr.Msg(desk.AmountProblem(err))))
-		}
-		return fen
-	}
-	f.MinAmount, f.MaxAmount = amount(form.Min, i18n.N("The minimum amount: %s")), amount(form.Max, i18n.N("The maximum amount: %s"))
 	return f, form, problems
 }
 

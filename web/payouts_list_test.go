@@ -56,10 +56,10 @@ func TestPayoutsListFiltersAndCSV(t *testing.T) {
 		{"?batch=%23" + fmt.Sprint(small), 3},
 		{"?name=al", 2},
 		{"?name=ALI", 1},
-		{"?name=%E5%BC%A0", 1},                      // 张
+		{"?name=%E5%BC%A0", 1},                                   // 张
 		{"?status=draft&name=%E6%94%B6%E6%AC%BE%E4%BA%BA11", 11}, // 收款人11: 11, 110…119
 		{"?name=%E6%94%B6%E6%AC%BE%E4%BA%BA11", 0},               // drafts: only with the draft status
-		{"?bank=hpt00003", 2 + 2},                   // two of the big batch (HPT00003 is every 97th from 3) and two here
+		{"?bank=hpt00003", 2 + 2},                                // two of the big batch (HPT00003 is every 97th from 3) and two here
 		{"?account_no=62170000", 2},
 		{"?account_no=6217%200000%209999", 1},
 		{"?min=10&max=20.50", 2},

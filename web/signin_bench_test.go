@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"paydesk/desk"
+	"paydesk/internal/callbackload"
 	"paydesk/store"
 )
 
@@ -112,7 +113,7 @@ func BenchmarkSignInStorm(b *testing.B) {
 						cbFailed.Add(1)
 						return
 					}
-					code, body, err := readLeanResponse(rd)
+					code, body, err := callbackload.ReadResponse(rd)
 					if err != nil {
 						cbFailed.Add(1)
 						return

@@ -155,7 +155,7 @@ func Run(ctx context.Context, l Load) Result {
 					fail(err.Error())
 					return
 				}
-				code, body, err := readResponse(rd)
+				code, body, err := ReadResponse(rd)
 				if err != nil {
 					fail(err.Error())
 					return
@@ -177,8 +177,9 @@ func Run(ctx context.Context, l Load) Result {
 	return r
 }
 
-// readResponse reads one HTTP/1.1 response with a Content-Length.
-func readResponse(rd *bufio.Reader) (int, string, error) {
+// ReadResponse reads one HTTP/1.1 response with a Content-Length: its
+// status code and body.
+func ReadResponse(rd *bufio.Reader) (int, string, error) {
 	line, err := rd.ReadString('\n')
 	if err != nil {
 		return 0, "", err
