@@ -195,13 +195,13 @@ func (nf *notifier) storeApplied(ctx context.Context, tx *sql.Tx, jobs []*notify
 		return nil
 	}
 	d := nf.d
-	next, err := d.db.NextNotificationIDTx(ctx, tx)
+	ids, err := d.db.NotificationIDsTx(ctx, tx, len(jobs))
 	if err != nil {
 		return err
 	}
 	rows := make([]store.Notification, len(jobs))
 	for i, j := range jobs {
-		j.id = next + int64(i)
+		j.id = ids[i]
 		rows[i].RawNotification = j.raw
 	}
 	if err := d.prefetchOrders(ctx, tx, jobs); err != nil {

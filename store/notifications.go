@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -152,17 +153,54 @@ func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []R
 	return ids, nil
 }
 
-// NextNotificationIDTx returns the id the next stored notification gets
-// inside tx: InsertNotificationsTx takes ids from it, so that a callback's
-// outcome (events and alerts naming the notification) can be written
-// before its row. Transactions begin IMMEDIATE, so no other writer takes
-// the id meanwhile.
-func (db *DB) NextNotificationIDTx(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var last int64
-	if err := db.queryRow(ctx, tx, `SELECT coalesce(max(id), 0) FROM notifications`).Scan(&last); err != nil {
-		return 0, fmt.Errorf("next notification id: %w", err)
+// NotificationIDsTx returns n ids for notifications stored inside tx,
+// ascending: InsertNotificationsTx takes them, so that a callback's outcome
+// (events and alerts naming the notification) can be written before its
+// row. On SQLite they follow the largest id: transactions begin IMMEDIATE,
+// so no other writer takes one meanwhile. On PostgreSQL they are drawn from
+// the column's identity sequence, which an explicit id would not advance:
+// so a row stored later without an id (the fallback path's raw store,
+// another console) never takes one of them. They need not be consecutive
+// there.
+func (db *DB) NotificationIDsTx(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if n <= 0 {
+		return ids, nil
 	}
-	return last + 1, nil
+	if !db.pg {
+		var last int64
+		if err := db.queryRow(ctx, tx, `SELECT coalesce(max(id), 0) FROM notifications`).Scan(&last); err != nil {
+			return nil, fmt.Errorf("notification ids: %w", err)
+		}
+		for i := range n {
+			ids = append(ids, last+1+int64(i))
+		}
+		return ids, nil
+	}
+	stmt, err := db.txStmt(ctx, tx, `SELECT nextval(pg_get_serial_sequence('notifications', 'id')) FROM generate_series(1, ?::integer)`)
+	if err != nil {
+		return nil, fmt.Errorf("notification ids: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("notification ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("notification ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notification ids: %w", err)
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("notification ids: %d of %d", len(ids), n)
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 func insertNotificationDoneSQL(rows int) string {
@@ -174,7 +212,7 @@ func insertNotificationDoneSQL(rows int) string {
 
 // InsertNotificationsTx stores callbacks raw together with their outcomes
 // inside tx, each row written once: n.ID is the id to take (from
-// NextNotificationIDTx), and a row whose Result is "" or NotifyPending is
+// NotificationIDsTx), and a row whose Result is "" or NotifyPending is
 // stored pending, for the sweep.
 func (db *DB) InsertNotificationsTx(ctx context.Context, tx *sql.Tx, rows []Notification) error {
 	now := timeText(db.now())
