@@ -52,8 +52,8 @@ func (nf *notifier) submit(ctx context.Context, j *notifyJob) CallbackReply {
 }
 
 // SweepPendingCallbacks applies, in the callback writer, every stored
-// callback still pending (a crash between its two commits, or a failed
-// apply), and waits for that. The writer also does it at start and every
+// callback still pending (a failed apply, or a crash between the two
+// commits of a group retried apart), and waits for that. The writer also does it at start and every
 // minute.
 func (d *Desk) SweepPendingCallbacks(ctx context.Context) error {
 	return d.notifier.sweepNow(ctx)
@@ -87,13 +87,7 @@ func (nf *notifier) run(runCtx context.Context) {
 	}
 	tick := time.NewTicker(sweepEvery)
 	defer tick.Stop()
-	// stored holds the jobs whose raw rows are committed and whose outcome
-	// is not: the next transaction applies them and stores the jobs queued
-	// meanwhile, so that each cycle costs one commit while every request
-	// is still stored raw in a commit before the one that applies it.
-	var stored []*notifyJob
 	sweep := func(ch chan error) {
-		stored = nf.cycle(ctx, stored, nil)
 		err := nf.sweepPending(ctx)
 		if ch != nil {
 			ch <- err
@@ -102,22 +96,9 @@ func (nf *notifier) run(runCtx context.Context) {
 		}
 	}
 	for {
-		if len(stored) > 0 {
-			select {
-			case <-tick.C:
-				sweep(nil)
-				continue
-			case ch := <-nf.sweep:
-				sweep(ch)
-				continue
-			default:
-			}
-			stored = nf.cycle(ctx, stored, nf.fill(nil))
-			continue
-		}
 		select {
 		case j := <-nf.jobs:
-			stored = nf.cycle(ctx, nil, nf.fill([]*notifyJob{j}))
+			nf.cycle(ctx, nf.fill([]*notifyJob{j}))
 		case ch := <-nf.sweep:
 			sweep(ch)
 		case <-tick.C:
@@ -129,7 +110,7 @@ func (nf *notifier) run(runCtx context.Context) {
 				if len(batch) == 0 {
 					return
 				}
-				nf.cycle(ctx, nf.cycle(ctx, nil, batch), nil)
+				nf.cycle(ctx, batch)
 			}
 		}
 	}
@@ -148,46 +129,55 @@ func (nf *notifier) fill(batch []*notifyJob) []*notifyJob {
 	return batch
 }
 
-// cycle applies the stored jobs and stores the incoming ones raw, in one
-// transaction; it answers the stored jobs and returns the incoming ones,
-// now stored (nil when storing them failed: they are answered "not
-// recorded"). Incoming rejected jobs beyond the budget are not stored but
-// counted on their alerts in the same transaction, and answered after it.
-// When the transaction fails, the two halves are retried apart so that one
-// bad row cannot hold back the others.
-func (nf *notifier) cycle(ctx context.Context, stored, incoming []*notifyJob) []*notifyJob {
+// cycle stores the incoming jobs raw and applies them, in one transaction,
+// and answers them. Each row is written once, with its outcome: the
+// callbacks are applied first, inside a savepoint, under the ids their rows
+// then take. Should an apply fail, the savepoint is rolled back and the
+// jobs applied one by one, each in a savepoint of its own: the one that
+// fails is stored pending (for the sweep) and answered "not recorded",
+// the others applied. So every callback answered "success" was stored and
+// applied in the same commit, and none is applied without its raw row.
+// Incoming rejected jobs beyond the budget are not stored but counted on
+// their alerts in the same transaction, and answered after it. When the
+// transaction fails, the jobs are stored raw in one transaction and
+// applied in the next (process), so that one bad row cannot hold back the
+// others.
+func (nf *notifier) cycle(ctx context.Context, incoming []*notifyJob) {
 	incoming, counted := splitCounted(incoming)
-	if len(stored) == 0 && len(incoming) == 0 && len(counted) == 0 {
-		return nil
+	if len(incoming) == 0 && len(counted) == 0 {
+		return
 	}
 	d := nf.d
-	replies := make([]CallbackReply, len(stored))
-	var ids []int64
-	storeAndCount := func(tx *sql.Tx) error {
-		var err error
-		if ids, err = nf.storeRaw(ctx, tx, incoming); err != nil {
+	replies := make([]CallbackReply, len(incoming))
+	err := d.db.InTx(ctx, func(tx *sql.Tx) error {
+		if err := nf.storeApplied(ctx, tx, incoming, replies); err != nil {
 			return err
 		}
 		return nf.count(ctx, tx, counted)
-	}
-	err := d.db.InTx(ctx, func(tx *sql.Tx) error {
-		if err := nf.apply(ctx, tx, stored, replies); err != nil {
-			return err
-		}
-		return storeAndCount(tx)
 	})
 	if err != nil {
-		d.log.Warn("notification commit failed; retrying its parts apart", "stored", len(stored), "incoming", len(incoming), "err", err)
-		replies = nf.process(ctx, stored)
-		ids = nil
-		if len(incoming) > 0 || len(counted) > 0 {
-			if err = d.db.InTx(ctx, storeAndCount); err != nil {
-				ids = nil
-				d.log.Error("store notifications", "count", len(incoming), "uncounted_rejected", len(counted), "err", err)
+		d.log.Warn("notification commit failed; storing raw first, then applying", "incoming", len(incoming), "counted", len(counted), "err", err)
+		var ids []int64
+		err = d.db.InTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if ids, err = nf.storeRaw(ctx, tx, incoming); err != nil {
+				return err
 			}
+			return nf.count(ctx, tx, counted)
+		})
+		if err != nil {
+			d.log.Error("store notifications", "count", len(incoming), "uncounted_rejected", len(counted), "err", err)
+			for i := range replies {
+				replies[i] = replyUnavailable()
+			}
+		} else {
+			for i, j := range incoming {
+				j.id = ids[i]
+			}
+			replies = nf.process(ctx, incoming)
 		}
 	}
-	for i, j := range stored {
+	for i, j := range incoming {
 		if j.reply != nil {
 			j.reply <- replies[i]
 		}
@@ -196,18 +186,98 @@ func (nf *notifier) cycle(ctx context.Context, stored, incoming []*notifyJob) []
 		rej, _ := j.rejection()
 		j.reply <- rej.reply()
 	}
-	if ids == nil {
-		for _, j := range incoming {
-			if j.reply != nil {
-				j.reply <- replyUnavailable()
+}
+
+// storeApplied applies jobs not stored yet inside tx and stores each raw
+// with its outcome (see cycle), filling replies.
+func (nf *notifier) storeApplied(ctx context.Context, tx *sql.Tx, jobs []*notifyJob, replies []CallbackReply) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	d := nf.d
+	ids, err := d.db.NotificationIDsTx(ctx, tx, len(jobs))
+	if err != nil {
+		return err
+	}
+	rows := make([]store.Notification, len(jobs))
+	for i, j := range jobs {
+		j.id = ids[i]
+		rows[i].RawNotification = j.raw
+	}
+	if err := d.prefetchOrders(ctx, tx, jobs); err != nil {
+		return err
+	}
+	defer func() {
+		for _, j := range jobs {
+			j.pre, j.preMissing, j.grp, j.rowLater, j.alerts = nil, false, nil, false, nil
+		}
+	}()
+	applyAll := func(jobs []*notifyJob, rows []store.Notification, replies []CallbackReply) error {
+		for i, j := range jobs {
+			rows[i].NotificationOutcome = store.NotificationOutcome{ID: j.id, Result: store.NotifyPending}
+			j.rowLater, j.alerts = true, nil
+			if j.lookErr != nil {
+				replies[i] = replyUnavailable()
+				continue
 			}
+			out, err := d.handleNotification(ctx, tx, j)
+			if err != nil {
+				return fmt.Errorf("notification %d: %w", j.id, err)
+			}
+			replies[i] = CallbackReply{out.ReplyCode, out.ReplyBody}
+			rows[i].NotificationOutcome = out
 		}
 		return nil
 	}
-	for i, j := range incoming {
-		j.id = ids[i]
+	failed, err := inSavepoint(ctx, tx, func() error { return applyAll(jobs, rows, replies) })
+	if err != nil {
+		return err
 	}
-	return incoming
+	if failed != nil {
+		if len(jobs) > 1 {
+			d.log.Warn("applying a group of notifications failed; applying them one by one", "count", len(jobs), "err", failed)
+		}
+		for i, j := range jobs {
+			if len(jobs) > 1 {
+				if failed, err = inSavepoint(ctx, tx, func() error { return applyAll(jobs[i:i+1], rows[i:i+1], replies[i:i+1]) }); err != nil {
+					return err
+				}
+			}
+			if failed != nil {
+				d.log.Error("apply notification", "id", j.id, "err", failed)
+				rows[i].NotificationOutcome = store.NotificationOutcome{ID: j.id, Result: store.NotifyPending}
+				replies[i] = replyUnavailable()
+				j.alerts = nil
+			}
+		}
+	}
+	if err := d.db.InsertNotificationsTx(ctx, tx, rows); err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		for _, a := range j.alerts {
+			if _, err := d.db.RaiseAlertTx(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// inSavepoint runs fn inside a savepoint of tx: when fn fails, what it
+// wrote is rolled back and tx goes on; fn's error is returned as failed.
+// An error of the savepoint itself is returned as err: tx cannot go on.
+func inSavepoint(ctx context.Context, tx *sql.Tx, fn func() error) (failed, err error) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT notify_apply`); err != nil {
+		return nil, err
+	}
+	if failed = fn(); failed != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO notify_apply`); err != nil {
+			return failed, err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `RELEASE notify_apply`)
+	return failed, err
 }
 
 // splitCounted separates the jobs to be counted only; it allocates only

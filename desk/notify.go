@@ -21,15 +21,16 @@ import (
 //
 // A request is read and verified in its own goroutine, then handed to one
 // writer goroutine (notifier) that commits whatever requests are queued
-// together (group commit). Each of its transactions stores the newly
-// queued requests raw and applies the requests stored by the transaction
-// before (order updates, alerts, outcomes), so every request is stored raw
-// in a commit of its own before the commit that applies it, and is
-// answered only after both: `success` always means "stored and applied".
-// A crash between the two commits leaves rows pending; the notifier sweeps
-// pending rows at start and every sweepEvery, through the same code, so
-// each is applied once (the conditional order updates make a repeat
-// harmless anyway).
+// together (group commit). Each of its transactions stores the queued
+// requests raw and applies them (order updates, alerts, outcomes): the
+// applies run first, in a savepoint, and each request's row is then
+// written once, with its outcome, so that a request is never applied
+// without its raw row, and one whose apply fails is rolled back alone and
+// stored pending. A request is answered only after the commit: `success`
+// always means "stored and applied". Rows left pending (a failed apply, or
+// a commit that failed and was retried as a raw store first) are swept at
+// start and every sweepEvery, through the same code, so each is applied
+// once (the conditional order updates make a repeat harmless anyway).
 
 // MaxCallbackBytes bounds what is read of a callback's body and what is
 // kept of its query; the gateway's callbacks are well under 2 KB.
@@ -72,6 +73,19 @@ type notifyJob struct {
 	rejectKey string
 	counted   bool
 	reply     chan CallbackReply // nil for sweeps
+	// pre is the order the callback names by its gateway number, read
+	// for the whole group in one query (prefetchOrders); grp says which
+	// orders callbacks before it in the group found, whose pre would be
+	// out of date. Both nil outside a group. preMissing: that query found
+	// no order with its gateway number, and no callback before it in the
+	// group names that number, so none can have written it since.
+	pre        *store.OrderBrief
+	preMissing bool
+	grp        *applyGroup
+	// rowLater: the job's row is written after its outcome, and alerts
+	// about it wait in alerts until then (callbackAlert).
+	rowLater bool
+	alerts   []store.Alert
 }
 
 // CallbackReply is what the gateway is answered: an HTTP status and body.

@@ -91,8 +91,8 @@ func TestCallbackOfAnotherAccountsKey(t *testing.T) {
 }
 
 // A callback with a bad signature is rejected and changes nothing, and a
-// stored callback left pending (a crash between the two commits) is
-// applied once by the sweep.
+// stored callback left pending (a failed apply, or a crash between the
+// commits of a group retried apart) is applied once by the sweep.
 func TestCallbackRejectedAndSwept(t *testing.T) {
 	e := newCoreEnv(t)
 	ctx := context.Background()

@@ -28,7 +28,7 @@ func (d *Desk) handleNotification(ctx context.Context, tx *sql.Tx, j *notifyJob)
 		if len(j.accounts) > 0 {
 			out.SigValid = &j.signed
 		}
-		_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: rej.alert, DedupeKey: j.alertKey(rej), NotificationID: j.id, Summary: j.alertSummary(rej)})
+		err := d.callbackAlert(ctx, tx, j, store.Alert{Kind: rej.alert, DedupeKey: j.alertKey(rej), NotificationID: j.id, Summary: j.alertSummary(rej)})
 		return out, err
 	}
 	valid := true
@@ -41,6 +41,18 @@ func succeed(out store.NotificationOutcome, result, reason string) store.Notific
 	out.Result, out.Reason = result, reason
 	out.ReplyCode, out.ReplyBody = http.StatusOK, payments.NotifyReply
 	return out
+}
+
+// callbackAlert raises an alert about callback j inside tx. When j's row
+// is written after its outcome (notifier.storeApplied), the alert, which
+// names the row, is raised right after the row is.
+func (d *Desk) callbackAlert(ctx context.Context, tx *sql.Tx, j *notifyJob, a store.Alert) error {
+	if j.rowLater {
+		j.alerts = append(j.alerts, a)
+		return nil
+	}
+	_, err := d.db.RaiseAlertTx(ctx, tx, a)
+	return err
 }
 
 // ownsAccount reports whether an order's account is one of the accounts
@@ -59,7 +71,7 @@ func verifiedBy(j *notifyJob, accountID int64) bool {
 func (d *Desk) mismatch(ctx context.Context, tx *sql.Tx, j *notifyJob, out store.NotificationOutcome, kind string, ref int64, reason string) (store.NotificationOutcome, error) {
 	out.Result, out.Reason = store.NotifyAlert, reason
 	out.ReplyCode, out.ReplyBody = http.StatusConflict, "fail: "+reason
-	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertMismatch, DedupeKey: kind + ":" + strconv.FormatInt(ref, 10),
+	err := d.callbackAlert(ctx, tx, j, store.Alert{Kind: store.AlertMismatch, DedupeKey: kind + ":" + strconv.FormatInt(ref, 10),
 		NotificationID: j.id, OrderKind: kind, OrderRef: ref,
 		Summary: i18n.Encode(i18n.Message{Key: "A correctly signed callback from the gateway does not match the order Paydesk holds (its merchant, order number or amount differ). Nothing was changed and no money moved because of it. Check the order with the gateway before doing anything with it.",
 			Tech: fmt.Sprintf("%s callback: %s", j.raw.Kind, reason)})})
@@ -126,7 +138,7 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 		// callback is acknowledged, since sending it again changes nothing.
 		reason := fmt.Sprintf("the payout is %s, the callback says %s", cur, statusText(n.Status))
 		out = succeed(out, store.NotifyAlert, reason)
-		_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(o.ID, 10),
+		err := d.callbackAlert(ctx, tx, j, store.Alert{Kind: store.AlertContradiction, DedupeKey: "trans:" + strconv.FormatInt(o.ID, 10),
 			NotificationID: j.id, OrderKind: store.KindTrans, OrderRef: o.ID,
 			Summary: i18n.Encode(i18n.Message{Key: "A correctly signed callback says the opposite of the payout's known outcome (paid out after failed, or the reverse). Nothing was changed. Ask the gateway which is true before paying this payee again.",
 				Tech: reason})})
@@ -140,9 +152,91 @@ func (d *Desk) notifyOrder(ctx context.Context, tx *sql.Tx, kind string, j *noti
 // merchant id, the ones whose key verified it first.
 func (d *Desk) callbackOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob) (store.OrderBrief, error) {
 	n := j.n
+	if p := j.pre; p != nil && p.GateNo == n.OrderID && !j.grp.found(kind, p.ID) {
+		j.grp.find(kind, p.ID)
+		return *p, nil
+	}
+	o, err := d.lookupCallbackOrder(ctx, tx, kind, j)
+	if err == nil {
+		j.grp.find(kind, o.ID)
+	}
+	return o, err
+}
+
+// applyGroup is what the callbacks applied together share: the orders
+// they found (and so may have changed).
+type applyGroup struct {
+	orders map[orderRef]bool
+}
+
+type orderRef struct {
+	kind string
+	id   int64
+}
+
+func (g *applyGroup) found(kind string, id int64) bool {
+	return g != nil && g.orders[orderRef{kind, id}]
+}
+
+func (g *applyGroup) find(kind string, id int64) {
+	if g != nil {
+		g.orders[orderRef{kind, id}] = true
+	}
+}
+
+// prefetchOrders reads, in one query per kind, the orders the group's
+// signed callbacks name by gateway number, and hands each to the first of
+// them that names it (callbackOrder reads it again for a later one, or
+// once another callback of the group found that order).
+func (d *Desk) prefetchOrders(ctx context.Context, tx *sql.Tx, jobs []*notifyJob) error {
+	grp := &applyGroup{orders: make(map[orderRef]bool, len(jobs))}
+	var ids [2][]string
+	first := make(map[[2]string]*notifyJob, len(jobs))
+	for _, j := range jobs {
+		j.grp, j.pre, j.preMissing = grp, nil, false
+		if j.lookErr != nil || j.n == nil || j.n.OrderID == "" {
+			continue
+		}
+		if _, rejected := j.rejection(); rejected {
+			continue
+		}
+		k := 0
+		if j.raw.Kind == store.KindTrans {
+			k = 1
+		}
+		key := [2]string{j.raw.Kind, j.n.OrderID}
+		if _, ok := first[key]; ok {
+			continue
+		}
+		first[key] = j
+		j.preMissing = true // until found below
+		ids[k] = append(ids[k], j.n.OrderID)
+	}
+	for k, kind := range [2]string{store.KindPay, store.KindTrans} {
+		if len(ids[k]) == 0 {
+			continue
+		}
+		briefs, err := d.db.OrderBriefsByGatewayIDsTx(ctx, tx, kind, ids[k])
+		if err != nil {
+			return err
+		}
+		for no, o := range briefs {
+			if j := first[[2]string{kind, no}]; j != nil {
+				j.pre, j.preMissing = &o, false
+			}
+		}
+	}
+	return nil
+}
+
+// lookupCallbackOrder is callbackOrder's query.
+func (d *Desk) lookupCallbackOrder(ctx context.Context, tx *sql.Tx, kind string, j *notifyJob) (store.OrderBrief, error) {
+	n := j.n
 	var o store.OrderBrief
 	err := store.ErrNotFound
-	if n.OrderID != "" {
+	// A gateway number is written only by a callback naming it (an
+	// external order recorded, or an order found by merchant number).
+	if n.OrderID != "" && !j.preMissing {
 		// Gateway numbers are unique across accounts: found here, the
 		// order may be another account's, which callbackMismatch refuses.
 		o, err = d.db.OrderBriefByGatewayIDTx(ctx, tx, kind, n.OrderID)
@@ -216,7 +310,7 @@ func (d *Desk) unrecordable(ctx context.Context, tx *sql.Tx, j *notifyJob, out s
 	reason := "unknown order without a merchant order number and a positive amount; it cannot be recorded"
 	out.Result, out.Reason = store.NotifyAlert, reason
 	out.ReplyCode, out.ReplyBody = http.StatusUnprocessableEntity, "fail: "+reason
-	_, err := d.db.RaiseAlertTx(ctx, tx, store.Alert{Kind: store.AlertUnrecordable, DedupeKey: j.n.MchID + ":" + j.n.OrderID, NotificationID: j.id,
+	err := d.callbackAlert(ctx, tx, j, store.Alert{Kind: store.AlertUnrecordable, DedupeKey: j.n.MchID + ":" + j.n.OrderID, NotificationID: j.id,
 		Summary: i18n.Encode(i18n.Message{Key: "A correctly signed callback names an order Paydesk does not know, without what is needed to record it. Nothing was changed. If the order is yours, look it up under Orders with its number.",
 			Tech: fmt.Sprintf("%s callback for order %q: %s", j.raw.Kind, j.n.OrderID, reason)})})
 	return out, err

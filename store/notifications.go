@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -150,6 +151,115 @@ func (db *DB) InsertRawNotificationsTx(ctx context.Context, tx *sql.Tx, raws []R
 		raws = raws[n:]
 	}
 	return ids, nil
+}
+
+// NotificationIDsTx returns n ids for notifications stored inside tx,
+// ascending: InsertNotificationsTx takes them, so that a callback's outcome
+// (events and alerts naming the notification) can be written before its
+// row. On SQLite they follow the largest id: transactions begin IMMEDIATE,
+// so no other writer takes one meanwhile. On PostgreSQL they are drawn from
+// the column's identity sequence, which an explicit id would not advance:
+// so a row stored later without an id (the fallback path's raw store,
+// another console) never takes one of them. They need not be consecutive
+// there.
+func (db *DB) NotificationIDsTx(ctx context.Context, tx *sql.Tx, n int) ([]int64, error) {
+	ids := make([]int64, 0, n)
+	if n <= 0 {
+		return ids, nil
+	}
+	if !db.pg {
+		var last int64
+		if err := db.queryRow(ctx, tx, `SELECT coalesce(max(id), 0) FROM notifications`).Scan(&last); err != nil {
+			return nil, fmt.Errorf("notification ids: %w", err)
+		}
+		for i := range n {
+			ids = append(ids, last+1+int64(i))
+		}
+		return ids, nil
+	}
+	stmt, err := db.txStmt(ctx, tx, `SELECT nextval(pg_get_serial_sequence('notifications', 'id')) FROM generate_series(1, ?::integer)`)
+	if err != nil {
+		return nil, fmt.Errorf("notification ids: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("notification ids: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("notification ids: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("notification ids: %w", err)
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("notification ids: %d of %d", len(ids), n)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func insertNotificationDoneSQL(rows int) string {
+	return `INSERT INTO notifications (id, received_at, kind, method, client_addr, headers, raw_query, raw_body,
+	mch_id, order_no, mch_order_no, status, amount, query_len, body_len,
+	result, reason, sig_valid, account_id, order_kind, order_ref, reply_code, reply_body, processed_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?), ", rows), ", ")
+}
+
+// InsertNotificationsTx stores callbacks raw together with their outcomes
+// inside tx, each row written once: n.ID is the id to take (from
+// NotificationIDsTx), and a row whose Result is "" or NotifyPending is
+// stored pending, for the sweep.
+func (db *DB) InsertNotificationsTx(ctx context.Context, tx *sql.Tx, rows []Notification) error {
+	now := timeText(db.now())
+	for len(rows) > 0 {
+		n := chunk(len(rows))
+		stmt, err := db.txStmt(ctx, tx, insertNotificationDoneSQL(n))
+		if err != nil {
+			return fmt.Errorf("store notifications: %w", err)
+		}
+		args := make([]any, 0, 24*n)
+		for _, r := range rows[:n] {
+			if r.ReceivedAt.IsZero() {
+				r.ReceivedAt = db.now()
+			}
+			body := r.RawBody
+			if body == nil {
+				body = []byte{}
+			}
+			var amount any
+			if r.Amount != nil {
+				amount = *r.Amount
+			}
+			args = append(args, r.ID, timeText(r.ReceivedAt), r.Kind, r.Method, r.ClientAddr, r.Headers, r.RawQuery, body,
+				r.MchID, r.OrderNo, r.MchOrderNo, nullStatus(r.Status), amount, r.QueryLen, r.BodyLen)
+			o := r.NotificationOutcome
+			if o.Result == "" || o.Result == NotifyPending {
+				args = append(args, NotifyPending, "", nil, nil, nil, nil, nil, "", nil)
+				continue
+			}
+			var sig, acct, kind, ref any
+			if o.SigValid != nil {
+				sig = *o.SigValid
+			}
+			if o.AccountID != 0 {
+				acct = o.AccountID
+			}
+			if o.OrderKind != "" {
+				kind, ref = o.OrderKind, o.OrderRef
+			}
+			args = append(args, o.Result, o.Reason, sig, acct, kind, ref, o.ReplyCode, o.ReplyBody, now)
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("store notifications: %w", err)
+		}
+		rows = rows[n:]
+	}
+	return nil
 }
 
 // InsertRawNotification stores one callback raw in its own transaction.
@@ -412,28 +522,84 @@ func (o OrderBrief) PayOrder() PayOrder {
 		Amount: o.Amount, Status: o.Status, State: o.State, PayURL: o.PayURL, PaySuccAt: o.PaySuccAt, LastError: o.LastError, Income: o.Income}
 }
 
-func (db *DB) orderBrief(ctx context.Context, tx *sql.Tx, kind, where string, args ...any) (OrderBrief, error) {
+const (
+	payBriefSQL = `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state,
+			pay_url, coalesce(CAST(pay_succ_at AS TEXT), ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `
+	transBriefSQL = `SELECT id, account_id, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, status, state
+			FROM payouts WHERE `
+)
+
+func scanOrderBrief(row rowScanner, kind string) (OrderBrief, error) {
 	var o OrderBrief
 	var status sql.NullInt64
 	var err error
 	if kind == KindTrans {
-		err = db.queryRow(ctx, tx, `SELECT id, account_id, mch_trans_order_no, coalesce(trans_order_id, ''), channel_order_no, amount, status, state
-			FROM payouts WHERE `+where, args...).Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State)
+		err = row.Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State)
 	} else {
 		var succ string
-		err = db.queryRow(ctx, tx, `SELECT id, account_id, mch_order_no, coalesce(pay_order_id, ''), channel_order_no, amount, status, state,
-			pay_url, coalesce(CAST(pay_succ_at AS TEXT), ''), last_error, coalesce(income, 0) FROM pay_orders WHERE `+where, args...).
-			Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State, &o.PayURL, &succ, &o.LastError, &o.Income)
+		err = row.Scan(&o.ID, &o.AccountID, &o.MchNo, &o.GateNo, &o.ChannelOrderNo, &o.Amount, &status, &o.State, &o.PayURL, &succ, &o.LastError, &o.Income)
 		o.PaySuccAt = parseTime(succ)
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, fmt.Errorf("%s order: %w", kind, ErrNotFound)
 	}
 	if status.Valid {
 		s := int(status.Int64)
 		o.Status = &s
 	}
 	return o, err
+}
+
+func (db *DB) orderBrief(ctx context.Context, tx *sql.Tx, kind, where string, args ...any) (OrderBrief, error) {
+	q := payBriefSQL
+	if kind == KindTrans {
+		q = transBriefSQL
+	}
+	o, err := scanOrderBrief(db.queryRow(ctx, tx, q+where, args...), kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, fmt.Errorf("%s order: %w", kind, ErrNotFound)
+	}
+	return o, err
+}
+
+// OrderBriefsByGatewayIDsTx finds the pay orders (kind KindPay) or payouts
+// (KindTrans) with the given gateway numbers inside tx, one query for many
+// callbacks; the map has the ones found, by gateway number.
+func (db *DB) OrderBriefsByGatewayIDsTx(ctx context.Context, tx *sql.Tx, kind string, ids []string) (map[string]OrderBrief, error) {
+	q, col := payBriefSQL, "pay_order_id"
+	if kind == KindTrans {
+		q, col = transBriefSQL, "trans_order_id"
+	}
+	found := make(map[string]OrderBrief, len(ids))
+	for len(ids) > 0 {
+		n := chunk(len(ids))
+		stmt, err := db.txStmt(ctx, tx, q+col+` IN (`+strings.TrimSuffix(strings.Repeat("?, ", n), ", ")+`)`)
+		if err != nil {
+			return nil, fmt.Errorf("%s orders: %w", kind, err)
+		}
+		args := make([]any, n)
+		for i, id := range ids[:n] {
+			args[i] = id
+		}
+		rows, err := stmt.QueryContext(ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("%s orders: %w", kind, err)
+		}
+		for rows.Next() {
+			o, err := scanOrderBrief(rows, kind)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[o.GateNo] = o
+		}
+		err = rows.Err()
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s orders: %w", kind, err)
+		}
+		ids = ids[n:]
+	}
+	return found, nil
 }
 
 // OrderBriefByGatewayIDTx finds a pay order (kind KindPay, by payOrderId)

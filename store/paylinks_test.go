@@ -145,7 +145,7 @@ func TestListPayOrdersUsesIndexes(t *testing.T) {
 		{}, {After: cur}, {Before: cur}, {Phase: "paid", After: cur}, {ProductID: 8002}, {AccountID: 1},
 		{From: time.Now().Add(-time.Hour), To: time.Now()}, {Number: "X"},
 	} {
-		q, args, _ := f.listQuery(50)
+		q, args, _ := f.listQuery(db, 50)
 		rows, err := db.QueryContext(ctx, `EXPLAIN QUERY PLAN `+q, args...)
 		if err != nil {
 			t.Fatal(err)

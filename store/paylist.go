@@ -75,12 +75,12 @@ type PayOrderPage struct {
 	Older  string
 }
 
-func (f PayOrderFilter) where() (string, []any) {
+func (f PayOrderFilter) where(db *DB) (string, []any) {
 	var conds []string
 	var args []any
 	if n := strings.TrimSpace(f.Number); n != "" {
-		conds = append(conds, `(pay_order_id = ? OR mch_order_no = ? OR (channel_order_no = ? AND channel_order_no <> ''))`)
-		args = append(args, n, n, n)
+		conds = append(conds, `(pay_order_id = ? OR mch_order_no = ? OR (`+db.channelNoIs()+`))`)
+		args = append(args, n, n, n, n)
 	}
 	if f.Phase != "" {
 		conds = append(conds, `phase = ?`)
@@ -115,8 +115,8 @@ func (f PayOrderFilter) where() (string, []any) {
 
 // listQuery builds the page query for f: newest first, or oldest first
 // when paging backward from f.Before.
-func (f PayOrderFilter) listQuery(limit int) (q string, args []any, backward bool) {
-	where, args := f.where()
+func (f PayOrderFilter) listQuery(db *DB, limit int) (q string, args []any, backward bool) {
+	where, args := f.where(db)
 	conds := []string{}
 	if where != "" {
 		conds = append(conds, where)
@@ -150,7 +150,7 @@ func (db *DB) ListPayOrders(ctx context.Context, f PayOrderFilter) (PayOrderPage
 	if limit <= 0 {
 		limit = 50
 	}
-	q, args, backward := f.listQuery(limit)
+	q, args, backward := f.listQuery(db, limit)
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return PayOrderPage{}, fmt.Errorf("list pay orders: %w", err)

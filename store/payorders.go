@@ -155,7 +155,16 @@ func (db *DB) PayOrderByNumber(ctx context.Context, number string) (PayOrder, er
 	if o, err := db.onePayOrder(ctx, db, `mch_order_no = ? ORDER BY id DESC LIMIT 1`, number); !errors.Is(err, ErrNotFound) {
 		return o, err
 	}
-	return db.onePayOrder(ctx, db, `channel_order_no = ? AND channel_order_no <> '' ORDER BY id DESC LIMIT 1`, number)
+	return db.onePayOrder(ctx, db, db.channelNoIs()+` ORDER BY id DESC LIMIT 1`, number, number)
+}
+
+// channelNoIs is the condition that a pay order's channel number is the
+// one given twice as its arguments, written so that it goes through
+// pay_orders_search_channel_idx (migration 0082), the only index on that
+// column (0090): lower() of equal numbers is equal, and the index is on
+// lower(channel_order_no), in the "C" collation on PostgreSQL (bytewise).
+func (db *DB) channelNoIs() string {
+	return db.bytewise(`lower(channel_order_no)`) + ` = lower(?) AND channel_order_no = ? AND channel_order_no <> ''`
 }
 
 // InsertPayOrderTx stores a new pay order inside tx and returns its id. A

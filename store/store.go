@@ -319,10 +319,13 @@ func parseTime(s string) time.Time {
 // insertID runs an INSERT of one row inside tx and returns the row's id
 // (RETURNING id: PostgreSQL's driver has no LastInsertId). A row that
 // breaks a unique rule leaves tx usable, on PostgreSQL too (see guard).
+// insert is a constant of its caller's: the statement is prepared once
+// (txStmt), as an external order's insert runs for every callback naming
+// an order the console does not know.
 func (db *DB) insertID(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
 	var id int64
 	err := db.guard(ctx, tx, func() error {
-		return tx.QueryRowContext(ctx, insert+` RETURNING id`, args...).Scan(&id)
+		return db.queryRow(ctx, tx, insert+` RETURNING id`, args...).Scan(&id)
 	})
 	return id, err
 }

@@ -25,8 +25,8 @@ import (
 // payments list, the open pay orders list, a search by merchant order
 // number and an order page, first on a quiet console (150,000 open pay
 // orders stored), then while first paid callbacks of those orders arrive
-// at about 5,000 a second on 32 connections (8 cannot carry 5,000 a
-// second: each callback waits for two commits). It reports each page
+// at about 5,000 a second on 32 connections (8 could not carry 5,000 a
+// second while each callback waited for two commits). It reports each page
 // kind's p50 and p99 under callbacks, all pages' p99 quiet and under
 // callbacks, and the callbacks' rate and p99. PRODUCT.md's target: page
 // p99 < 50 ms while the callbacks keep theirs (p99 < 25 ms). A run lasts
