@@ -278,6 +278,12 @@ func (w *payoutWorker) settleOldRefusal(ctx context.Context, tx *sql.Tx, r payou
 	if err := db.UpdatePayoutTx(ctx, tx, cur, next); err != nil {
 		return err
 	}
+	if next.State == store.PayoutSubmitted {
+		// Followed up at the usual pace, not when this claim's lease ends.
+		if err := db.SetPayoutNextTryTx(ctx, tx, cur.ID, now); err != nil {
+			return err
+		}
+	}
 	var status *int
 	if next.Status != cur.Status {
 		status = next.Status
