@@ -156,12 +156,27 @@ func TestCopyExpiredBatch(t *testing.T) {
 	if _, _, err := e.d.CopyBatch(ctx, Actor{Username: "vera", Role: store.RoleViewer}, b.ID); !isKind(err, Forbidden) {
 		t.Fatalf("a viewer copies: %v", err)
 	}
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.d.cfg.Location = shanghai // eight hours from the clock's UTC: the numbers tell which zone dated them
 	id, n, err := e.d.CopyBatch(ctx, operator, b.ID)
 	if err != nil || n != 2 {
 		t.Fatalf("copy: %d %d %v", id, n, err)
 	}
 	if c := e.batch(id); c.State != store.BatchDraft || c.RetryOf != b.ID || c.CreatedBy != operator.Username {
 		t.Fatalf("copy %+v", c)
+	}
+	// New numbers, dated in the console's zone like every other.
+	want := fmt.Sprintf("PD%s%d", e.d.now().In(e.d.cfg.Location).Format("060102150405"), id)
+	if err := e.db.BatchPayoutsAll(ctx, id, func(p store.Payout) error {
+		if !strings.HasPrefix(p.MchTransOrderNo, want) {
+			t.Errorf("copied payout number %s, want it to start %s", p.MchTransOrderNo, want)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	if _, _, err := e.d.CopyBatch(ctx, operator, b.ID); !isKind(err, Conflict) {
 		t.Fatalf("copied twice: %v", err)

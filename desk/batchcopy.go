@@ -56,33 +56,11 @@ func (d *Desk) CopyBatch(ctx context.Context, a Actor, id int64) (int64, int, er
 		} else if to != 0 {
 			return refuse(Conflict, "This batch was copied into batch #%d.", to)
 		}
-		now := d.now()
-		var err error
-		newID, err = d.db.CreateBatchTx(ctx, tx, store.Batch{AccountID: b.AccountID, Kind: store.BatchRetry, RetryOf: b.ID,
-			FileName: b.FileName, State: store.BatchDraft, FileRows: len(rows), TwoPerson: rules.TwoPerson, CreatedBy: a.Username})
-		if err != nil {
-			return err
-		}
-		bw, err := d.db.NewBatchWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer bw.Close()
 		var sum int64
-		for _, p := range rows {
-			n := store.Payout{AccountID: p.AccountID, BatchID: newID, RowNo: p.RowNo, MchTransOrderNo: mchNo(now, newID, p.RowNo),
-				Amount: p.Amount, Currency: p.Currency, AccountName: p.AccountName, AccountNo: p.AccountNo, BankCode: p.BankCode,
-				BankName: p.BankName, Province: p.Province, City: p.City, AccountType: p.AccountType, AccountAttr: p.AccountAttr,
-				BankType: p.BankType, Param1: p.Param1, Param2: p.Param2, State: store.PayoutDraft, CreatedBy: a.Username}
-			if err := bw.Payout(ctx, n); err != nil {
-				return err
-			}
-			sum += p.Amount
-		}
-		if err := bw.Flush(ctx); err != nil {
+		var err error
+		if newID, sum, err = d.draftOfTx(ctx, tx, a, b, rows, rules.TwoPerson); err != nil {
 			return err
 		}
-		bw.Close()
 		if err := d.addBatchTwinWarnings(ctx, tx, newID); err != nil {
 			return err
 		}

@@ -911,34 +911,44 @@ func (d *Desk) RetryBatch(ctx context.Context, a Actor, id int64) (int64, int, e
 	}
 	var newID int64
 	err = d.db.InTx(ctx, func(tx *sql.Tx) error {
-		now := d.now()
-		var err error
-		newID, err = d.db.CreateBatchTx(ctx, tx, store.Batch{AccountID: b.AccountID, Kind: store.BatchRetry, RetryOf: b.ID,
-			FileName: b.FileName, State: store.BatchDraft, FileRows: len(failed), TwoPerson: rules.TwoPerson, CreatedBy: a.Username})
-		if err != nil {
-			return err
-		}
-		bw, err := d.db.NewBatchWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
-		defer bw.Close()
 		var sum int64
-		for _, p := range failed {
-			n := p
-			n.BatchID, n.MchTransOrderNo, n.State, n.CreatedBy = newID, mchNo(now.In(d.cfg.Location), newID, p.RowNo), store.PayoutDraft, a.Username
-			if err := bw.Payout(ctx, n); err != nil {
-				return err
-			}
-			sum += p.Amount
-		}
-		if err := bw.Flush(ctx); err != nil {
+		var err error
+		if newID, sum, err = d.draftOfTx(ctx, tx, a, b, failed, rules.TwoPerson); err != nil {
 			return err
 		}
 		return d.db.AuditTx(ctx, tx, store.AuditEntry{Actor: a.Username, Action: "payout.batch.retry", Subject: fmt.Sprintf("batch:%d", newID),
 			Detail: fmt.Sprintf("retry of %d failed payouts of batch #%d, %s, new numbers", len(failed), b.ID, money.Format(sum)), ClientAddr: a.ClientAddr})
 	})
 	return newID, len(failed), err
+}
+
+// draftOfTx makes, inside tx, a new draft batch of b's kind retry holding
+// rows (payouts of b) under new merchant payout numbers, made by a. It
+// returns the new batch's id and the rows' total.
+func (d *Desk) draftOfTx(ctx context.Context, tx *sql.Tx, a Actor, b store.Batch, rows []store.Payout, twoPerson bool) (int64, int64, error) {
+	now := d.now().In(d.cfg.Location)
+	id, err := d.db.CreateBatchTx(ctx, tx, store.Batch{AccountID: b.AccountID, Kind: store.BatchRetry, RetryOf: b.ID,
+		FileName: b.FileName, State: store.BatchDraft, FileRows: len(rows), TwoPerson: twoPerson, CreatedBy: a.Username})
+	if err != nil {
+		return 0, 0, err
+	}
+	bw, err := d.db.NewBatchWriter(ctx, tx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer bw.Close()
+	var sum int64
+	for _, p := range rows {
+		n := store.Payout{AccountID: p.AccountID, BatchID: id, RowNo: p.RowNo, MchTransOrderNo: mchNo(now, id, p.RowNo),
+			Amount: p.Amount, Currency: p.Currency, AccountName: p.AccountName, AccountNo: p.AccountNo, BankCode: p.BankCode,
+			BankName: p.BankName, Province: p.Province, City: p.City, AccountType: p.AccountType, AccountAttr: p.AccountAttr,
+			BankType: p.BankType, Param1: p.Param1, Param2: p.Param2, State: store.PayoutDraft, CreatedBy: a.Username}
+		if err := bw.Payout(ctx, n); err != nil {
+			return 0, 0, err
+		}
+		sum += p.Amount
+	}
+	return id, sum, bw.Flush(ctx)
 }
 
 // FinishBatch records the outcome of an approved batch once every payout
