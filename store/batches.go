@@ -483,10 +483,17 @@ func (db *DB) BatchCounts(ctx context.Context, batchID int64) ([]StateCount, err
 	return out, rows.Err()
 }
 
+// The worker's queries: by state, through indexes that hold no drafts.
+const (
+	payoutsDueWhere     = `state = ? AND ` + payoutSent + ` AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY id LIMIT ?`
+	payoutsUnknownWhere = `state = ? AND ` + payoutSent + ` AND id > ? ORDER BY id LIMIT ?`
+	payoutsStuckWhere   = `state = ? AND ` + payoutSent + ` AND updated_at <= ? ORDER BY updated_at, id LIMIT ?`
+)
+
 // PayoutsDue lists payouts in state whose next try time has come (or is
 // unset), oldest first.
 func (db *DB) PayoutsDue(ctx context.Context, state string, now time.Time, limit int) ([]Payout, error) {
-	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = ? AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY id LIMIT ?`,
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE `+payoutsDueWhere,
 		state, timeText(now), limit)
 }
 
@@ -508,12 +515,12 @@ func (db *DB) SetPayoutNextTryTx(ctx context.Context, tx *sql.Tx, id int64, at t
 // PayoutsUnknownAfter lists unknown payouts with ids above after, due or
 // not, by id.
 func (db *DB) PayoutsUnknownAfter(ctx context.Context, after int64, limit int) ([]Payout, error) {
-	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = ? AND id > ? ORDER BY id LIMIT ?`, PayoutUnknown, after, limit)
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE `+payoutsUnknownWhere, PayoutUnknown, after, limit)
 }
 
 // PayoutsStuck lists payouts in state unchanged since before, oldest first.
 func (db *DB) PayoutsStuck(ctx context.Context, state string, before time.Time, limit int) ([]Payout, error) {
-	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE state = ? AND updated_at <= ? ORDER BY updated_at, id LIMIT ?`,
+	return db.payoutList(ctx, `SELECT `+payoutCols+` FROM payouts WHERE `+payoutsStuckWhere,
 		state, timeText(before), limit)
 }
 

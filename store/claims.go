@@ -30,7 +30,7 @@ func (db *DB) claimPayouts(ctx context.Context, leaseEnd time.Time, sel string, 
 
 // ClaimPayoutsDue is PayoutsDue, claimed until leaseEnd.
 func (db *DB) ClaimPayoutsDue(ctx context.Context, state string, now, leaseEnd time.Time, limit int) ([]Payout, error) {
-	return db.claimPayouts(ctx, leaseEnd, `SELECT id FROM payouts WHERE state = ? AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY id LIMIT ?`,
+	return db.claimPayouts(ctx, leaseEnd, `SELECT id FROM payouts WHERE `+payoutsDueWhere,
 		state, timeText(now), limit)
 }
 

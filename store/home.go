@@ -83,7 +83,7 @@ func (db *DB) SentBack(ctx context.Context, user string, limit int) ([]SentBatch
 func (db *DB) UnclearPayouts(ctx context.Context) (int, error) {
 	var a, b int
 	// The worker's index by state holds the count without reading a row.
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE state = 'unknown'`).Scan(&a); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE state = 'unknown' AND `+payoutSent).Scan(&a); err != nil {
 		return 0, err
 	}
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM payouts WHERE refusal_unconfirmed = 1 AND state = 'refused'`).Scan(&b); err != nil {

@@ -74,10 +74,15 @@ func prefixEnd(p string) string {
 	return p[:len(p)-n] + string(r+1)
 }
 
-// payoutNameIndexed is the WHERE of the payee name index: payouts whose
-// batch was sent for approval. A name filter finds drafts only together
-// with the draft status filter.
-const payoutNameIndexed = `state <> 'draft'`
+// payoutSent is the WHERE of the payouts indexes that hold no drafts
+// (migrations 0081 and 0091): payouts whose batch was sent for approval.
+// A query says it in so many words for SQLite and PostgreSQL to use them.
+// A name filter finds drafts only together with the draft status filter.
+const payoutSent = `state <> 'draft'`
+
+// payoutDrafts selects the drafts by their batches (a payout is a draft
+// only while its batch is one): the status index holds no drafts.
+const payoutDrafts = `phase = 'draft' AND batch_id IN (SELECT id FROM payout_batches WHERE state = 'draft')`
 
 // prefixRange matches expr (a lower-cased, indexed expression) against
 // the prefix p as a range, which an index seeks on, where LIKE 'p%' would
@@ -95,8 +100,12 @@ func (f PayoutFilter) where(db *DB) (string, []any) {
 		conds = append(conds, c)
 		args = append(args, a...)
 	}
-	if f.Phase != "" {
-		add(`phase = ?`, f.Phase)
+	switch f.Phase {
+	case "":
+	case "draft":
+		add(payoutDrafts)
+	default:
+		add(`phase = ? AND `+payoutSent, f.Phase)
 	}
 	if f.BatchID != 0 {
 		add(`batch_id = ?`, f.BatchID)
@@ -119,7 +128,7 @@ func (f PayoutFilter) where(db *DB) (string, []any) {
 		}
 		c, a := db.prefixRange(expr, n)
 		if f.Phase != "draft" {
-			c += ` AND ` + payoutNameIndexed
+			c += ` AND ` + payoutSent
 		}
 		add(c, a...)
 	}
@@ -149,7 +158,7 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 	}
 	if n := strings.TrimSpace(f.Name); n != "" && f.Phase == "" && f.BatchID == 0 && f.From.IsZero() && f.To.IsZero() {
 		c, a := db.prefixRange(`lower(account_name)`, n)
-		c += ` AND ` + payoutNameIndexed
+		c += ` AND ` + payoutSent
 		var matches int
 		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payouts WHERE `+c+` LIMIT `+fmt.Sprint(nameWide+1)+`) AS m`, a...).Scan(&matches)
 		if err != nil {
@@ -157,28 +166,7 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 		}
 		f.commonName = matches > nameWide
 	}
-	where, args := f.where(db)
-	conds := []string{}
-	if where != "" {
-		conds = append(conds, where)
-	}
-	backward := f.Before.ID != 0 && f.After.ID == 0
-	order := `created_at DESC, id DESC`
-	switch {
-	case backward:
-		conds = append(conds, `created_at >= ? AND (created_at > ? OR id > ?)`)
-		args = append(args, f.Before.CreatedAt, f.Before.CreatedAt, f.Before.ID)
-		order = `created_at, id`
-	case f.After.ID != 0:
-		conds = append(conds, `created_at <= ? AND (created_at < ? OR id < ?)`)
-		args = append(args, f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
-	}
-	q := `SELECT ` + payoutCols + ` FROM payouts`
-	if len(conds) > 0 {
-		q += ` WHERE ` + strings.Join(conds, " AND ")
-	}
-	q += ` ORDER BY ` + order + ` LIMIT ?`
-	args = append(args, limit+1)
+	q, args, backward := db.payoutPageQuery(f, limit)
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return PayoutPage{}, fmt.Errorf("list payouts: %w", err)
@@ -249,4 +237,33 @@ func (db *DB) EachPayout(ctx context.Context, f PayoutFilter, fn func(Payout) er
 		}
 		f.After, _ = ParsePayCursor(page.Older)
 	}
+}
+
+// payoutPageQuery is the query of one page of ListPayouts: limit+1 rows,
+// oldest first when the page is read backward (before a cursor).
+func (db *DB) payoutPageQuery(f PayoutFilter, limit int) (q string, args []any, backward bool) {
+	var where string
+	where, args = f.where(db)
+	conds := []string{}
+	if where != "" {
+		conds = append(conds, where)
+	}
+	backward = f.Before.ID != 0 && f.After.ID == 0
+	order := `created_at DESC, id DESC`
+	switch {
+	case backward:
+		conds = append(conds, `created_at >= ? AND (created_at > ? OR id > ?)`)
+		args = append(args, f.Before.CreatedAt, f.Before.CreatedAt, f.Before.ID)
+		order = `created_at, id`
+	case f.After.ID != 0:
+		conds = append(conds, `created_at <= ? AND (created_at < ? OR id < ?)`)
+		args = append(args, f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
+	}
+	q = `SELECT ` + payoutCols + ` FROM payouts`
+	if len(conds) > 0 {
+		q += ` WHERE ` + strings.Join(conds, " AND ")
+	}
+	q += ` ORDER BY ` + order + ` LIMIT ?`
+	args = append(args, limit+1)
+	return q, args, backward
 }

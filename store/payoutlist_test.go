@@ -45,6 +45,10 @@ func TestListPayoutsFiltersAndPages(t *testing.T) {
 			}
 			batches = append(batches, id)
 		}
+		draftBatch, err := db.CreateBatchTx(ctx, tx, Batch{AccountID: acct, Kind: BatchCSV, State: BatchDraft, CreatedBy: "a"})
+		if err != nil {
+			return err
+		}
 		states := []string{PayoutDraft, PayoutAwaitingApproval, PayoutSubmitting, PayoutSubmitted, PayoutSubmitted, PayoutSubmitted, PayoutUnknown, PayoutRefused}
 		for i := range 150 {
 			state := states[i%len(states)]
@@ -61,7 +65,10 @@ func TestListPayoutsFiltersAndPages(t *testing.T) {
 				phase = "unclear"
 			}
 			var batch any
-			if i%3 > 0 {
+			switch {
+			case state == PayoutDraft:
+				batch = draftBatch // a payout is a draft only in a batch being prepared
+			case i%3 > 0:
 				batch = batches[i%3-1]
 			}
 			at := base.Add(time.Duration(i/4) * time.Minute) // rows of one minute share their time

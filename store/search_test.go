@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -202,8 +203,15 @@ func TestListPayoutsCommonName(t *testing.T) {
 	// A draft is outside the name index: the name filter finds it only
 	// together with the draft status filter.
 	at := timeText(db.now().Add(time.Hour))
-	if _, err := db.Exec(`INSERT INTO payouts (account_id, mch_trans_order_no, amount, account_name, state, created_at, updated_at)
-		VALUES (?, 'DRAFT1', 100, '王草稿', 'draft', ?, ?)`, acct, at, at); err != nil {
+	var batch int64
+	if err := db.InTx(context.Background(), func(tx *sql.Tx) (err error) {
+		batch, err = db.CreateBatchTx(context.Background(), tx, Batch{AccountID: acct, Kind: BatchCSV, State: BatchDraft, CreatedBy: "a"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO payouts (account_id, batch_id, mch_trans_order_no, amount, account_name, state, created_at, updated_at)
+		VALUES (?, ?, 'DRAFT1', 100, '王草稿', 'draft', ?, ?)`, acct, batch, at, at); err != nil {
 		t.Fatal(err)
 	}
 	drafts, err := db.ListPayouts(context.Background(), PayoutFilter{Name: "王", Phase: "draft"})
