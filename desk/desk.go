@@ -42,6 +42,10 @@ type Config struct {
 	// (default 2 s).
 	HashConcurrency int
 	HashWait        time.Duration
+	// SharedThrottle keeps the sign-in throttle's counts in the database,
+	// shared by every console on it; always so on PostgreSQL, where
+	// several consoles may share one. Alone on SQLite they stay in memory.
+	SharedThrottle bool
 	// Payouts tunes the payout worker.
 	Payouts PayoutOptions
 	// PayoutWorker, PaymentResolver and Reconciler choose which of these
@@ -112,6 +116,9 @@ func New(cfg Config, db *store.DB, log *slog.Logger, now func() time.Time) (*Des
 	d := &Desk{cfg: cfg, db: db, log: log, now: now, sealer: sealer, gw: newGatewayHTTPClient(), rejects: newRejectBudget(),
 		throttle: newThrottle(now), hasher: newHashLimiter(cfg.HashConcurrency, cfg.HashWait), sessions: db.SessionStore(),
 		payoutKick: make(chan struct{}, 1), instance: newInstanceName()}
+	if cfg.SharedThrottle || db.Postgres() {
+		d.throttle.shared(db, log)
+	}
 	d.keys = newKeyCache(d, 30*time.Second)
 	d.notifier = newNotifier(d)
 	return d, nil

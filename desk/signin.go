@@ -33,7 +33,10 @@ func (d *Desk) SignIn(ctx context.Context, username, password, addr string) (Sig
 		return d.db.Audit(ctx, store.AuditEntry{Actor: username, Action: "auth.login_failed", Subject: "user:" + username, Detail: detail, ClientAddr: addr})
 	}
 	uKey, aKey := userThrottleKey(username), addrThrottleKey(addr)
-	at := d.throttle.reserve(uKey, aKey)
+	at, err := d.throttle.reserve(uKey, aKey)
+	if err != nil {
+		return SignIn{}, err
+	}
 	if at.wait > 0 {
 		if at.episode {
 			why := "too many failed sign-ins"
@@ -118,7 +121,11 @@ func (d *Desk) SignInCode(ctx context.Context, u store.User, typed, addr string)
 		return CodeSignIn{}, refuse(Invalid, "Type the 6-digit code from your authenticator app, or one of your recovery codes.")
 	}
 	tKey, aKey := codeThrottleKey(u.Username), addrThrottleKey(addr)
-	if at := d.throttle.reserve(tKey, aKey); at.wait > 0 {
+	at, err := d.throttle.reserve(tKey, aKey)
+	if err != nil {
+		return CodeSignIn{}, err
+	}
+	if at.wait > 0 {
 		if err := d.auditThrottled(ctx, u, at, addr); err != nil {
 			return CodeSignIn{}, err
 		}

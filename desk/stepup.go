@@ -46,7 +46,10 @@ func (d *Desk) ApprovalStepUp(ctx context.Context, a Actor, batchID int64, typed
 		return "", err
 	}
 	uKey, tKey, aKey := userThrottleKey(u.Username), codeThrottleKey(u.Username), addrThrottleKey(a.ClientAddr)
-	at := d.throttle.reserve(uKey, tKey, aKey)
+	at, err := d.throttle.reserve(uKey, tKey, aKey)
+	if err != nil {
+		return "", err
+	}
 	if at.wait > 0 {
 		if err := d.auditThrottled(ctx, u, at, a.ClientAddr); err != nil {
 			return "", err

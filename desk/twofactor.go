@@ -355,7 +355,9 @@ func (d *Desk) DisableTwoFactor(ctx context.Context, a Actor, password, typed st
 		return false, refuse(Conflict, "Two-factor sign-in is off already.")
 	}
 	uKey, tKey, aKey := userThrottleKey(u.Username), codeThrottleKey(u.Username), addrThrottleKey(a.ClientAddr)
-	if at := d.throttle.reserve(uKey, tKey, aKey); at.wait > 0 {
+	if at, err := d.throttle.reserve(uKey, tKey, aKey); err != nil {
+		return false, err
+	} else if at.wait > 0 {
 		if err := d.auditThrottled(ctx, u, at, a.ClientAddr); err != nil {
 			return false, err
 		}
@@ -415,7 +417,9 @@ func (d *Desk) NewRecoveryCodes(ctx context.Context, a Actor, typed string) ([]s
 		return nil, refuse(Conflict, "Set up two-factor sign-in first; recovery codes come with it.")
 	}
 	tKey, aKey := codeThrottleKey(u.Username), addrThrottleKey(a.ClientAddr)
-	if at := d.throttle.reserve(tKey, aKey); at.wait > 0 {
+	if at, err := d.throttle.reserve(tKey, aKey); err != nil {
+		return nil, err
+	} else if at.wait > 0 {
 		if err := d.auditThrottled(ctx, u, at, a.ClientAddr); err != nil {
 			return nil, err
 		}
