@@ -116,10 +116,12 @@ func (db *DB) ClaimPayOrderCheck(ctx context.Context, orderID int64, minGap time
 
 // PayOrdersToResolve lists console-made orders whose create call ended
 // without a definite answer: every "unknown" order, and "creating" orders
-// last touched before stale (the process stopped during the call).
+// last touched before stale (the process stopped during the call). They
+// are read through the index of orders that are not open (migration 0093),
+// which the query names by its condition.
 func (db *DB) PayOrdersToResolve(ctx context.Context, stale time.Time, limit int) ([]PayOrder, error) {
 	return collect(ctx, db, scanPayOrder, `SELECT `+payOrderCols+` FROM pay_orders
-		WHERE state = 'unknown' OR (state = 'creating' AND updated_at < ?)
+		WHERE (state = 'unknown' OR (state = 'creating' AND updated_at < ?)) AND state <> 'open'
 		ORDER BY updated_at LIMIT ?`, timeText(stale), limit)
 }
 

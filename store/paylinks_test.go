@@ -170,3 +170,78 @@ func TestListPayOrdersUsesIndexes(t *testing.T) {
 		}
 	}
 }
+
+// The payments list filtered by both a status and a product reads the
+// index of whichever of the two holds fewer orders (there is no index of
+// the two together: every paid callback would change two of its pages),
+// and finds the same rows either way.
+func TestListPayOrdersStatusWithProduct(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	acct := testAccount(t, db)
+	st := func(s int) *int { return &s }
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	// 3,000 paying orders over products 8000–8009 (300 each), and 40
+	// refunded orders of product 8000 and 8001.
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range 3040 {
+			o := PayOrder{AccountID: acct, MchOrderNo: fmt.Sprintf("M%05d", i), ProductID: 8000 + i%10, Amount: 100, State: PayStateOpen, Status: st(1)}
+			if i >= 3000 {
+				o.ProductID, o.Status = 8000+i%2, st(4)
+			}
+			db.now = func() time.Time { return base.Add(time.Duration(i) * time.Second) }
+			if _, err := db.InsertPayOrderTx(ctx, tx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		f         PayOrderFilter
+		byProduct bool
+		want      int
+	}{
+		{PayOrderFilter{Phase: "refunded", ProductID: 8000}, false, 20}, // the status is the rarer
+		{PayOrderFilter{Phase: "paying", ProductID: 8003}, true, 300},   // the product is
+		{PayOrderFilter{Phase: "paid", ProductID: 8003}, false, 0},      // nothing at all
+	} {
+		f := c.f
+		if err := db.planPayList(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+		if !db.Postgres() {
+			if f.byProduct != c.byProduct {
+				t.Errorf("%+v: read by product %v, want %v", c.f, f.byProduct, c.byProduct)
+			}
+			q, args, _ := f.listQuery(db, 50)
+			index := map[bool]string{false: "pay_orders_phase_idx", true: "pay_orders_product_idx"}[c.byProduct]
+			if plan := queryPlan(t, db, q, args...); !strings.Contains(plan, index) || strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("%+v: plan %s, want %s newest first", c.f, plan, index)
+			}
+		}
+		n := 0
+		if err := db.EachPayOrder(ctx, c.f, func(o PayOrder) error {
+			if phase := map[int]string{1: "paying", 2: "paid", 4: "refunded"}[o.StatusOr(-9)]; o.ProductID != c.f.ProductID || phase != c.f.Phase {
+				t.Errorf("%+v: order %s of product %d, %s", c.f, o.MchOrderNo, o.ProductID, phase)
+			}
+			n++
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if n != c.want {
+			t.Errorf("%+v: %d orders, want %d", c.f, n, c.want)
+		}
+	}
+	// The orders whose create call ended unclear are read through the
+	// index of orders that are not open.
+	if !db.Postgres() {
+		plan := queryPlan(t, db, `SELECT id FROM pay_orders WHERE (state = 'unknown' OR (state = 'creating' AND updated_at < ?)) AND state <> 'open' ORDER BY updated_at LIMIT 10`, timeText(base))
+		if !strings.Contains(plan, "pay_orders_state_idx") {
+			t.Errorf("orders to resolve: %s", plan)
+		}
+	}
+}
