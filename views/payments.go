@@ -67,7 +67,10 @@ type PaymentLive struct {
 	LastError  string
 	CanCheck   bool // "Check status" is offered
 	Poll       bool // still waiting for something: refresh every few seconds
-	Timeline   []TimelineEntry
+	// AskNow: the page was drawn from what is stored, without asking the
+	// gateway; the block refreshes at once (which may ask) and then polls.
+	AskNow   bool
+	Timeline []TimelineEntry
 }
 
 // PaymentRow is one line of the payments list.

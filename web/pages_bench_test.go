@@ -91,7 +91,7 @@ func BenchmarkPagesUnderCallbacks(b *testing.B) {
 		{"payments", func(int) string { return "/payments" }, `data-testid="payment-row"`},
 		{"orders-open", func(int) string { return "/orders?kind=pay&status=open" }, `data-testid="order-list"`},
 		{"search", func(i int) string { return fmt.Sprintf("/orders?q=PD%012d", (i*104729)%orders) }, `data-testid="search-results"`},
-		{"order", func(i int) string { return fmt.Sprintf("/orders/pay/%d", 1+(i*7919)%orders) }, `data-testid="timeline"`},
+		{"order", func(i int) string { return fmt.Sprintf("/payments/%d", 1+(i*7919)%orders) }, `data-testid="timeline"`},
 	}
 
 	reqs := make([][]byte, orders)

@@ -198,11 +198,14 @@ func (s *Server) paymentPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o = s.desk.RefreshPayment(r.Context(), o)
+	// The page is drawn from what is stored: asking the gateway about a
+	// waiting payment (up to its timeout) is left to the status block,
+	// which refreshes as soon as the page is shown.
 	live, err := s.paymentLive(r, o)
 	if err != nil {
 		return err
 	}
+	live.AskNow = live.Poll
 	g, err := s.db.GatewayAccount(r.Context(), o.AccountID)
 	if err != nil {
 		return err

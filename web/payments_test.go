@@ -185,8 +185,14 @@ func TestPaymentUnknownThenResolved(t *testing.T) {
 	if !strings.Contains(page.body, "unclear — checking") || !strings.Contains(page.body, "never creates the order a second time") {
 		t.Fatalf("the page does not say unknown: %s", page.body)
 	}
-	if !strings.Contains(page.body, `hx-trigger="every 2s"`) {
+	// Drawn from what is stored, the page's status block refreshes as soon
+	// as it is shown (asking the gateway), then every 2 s; the refreshed
+	// block just polls.
+	if !strings.Contains(page.body, `hx-trigger="load, every 2s"`) {
 		t.Fatal("the page does not follow the unknown payment")
+	}
+	if live := op.get("/payments/" + strconv.FormatInt(id, 10) + "/status"); !strings.Contains(live.body, `hx-trigger="every 2s"`) || strings.Contains(live.body, "load,") {
+		t.Fatalf("the refreshed block: %s", live.body)
 	}
 	res := op.postForm("/payments/"+strconv.FormatInt(id, 10)+"/check", nil)
 	if res.StatusCode != http.StatusSeeOther {
