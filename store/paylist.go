@@ -122,27 +122,34 @@ func (f PayOrderFilter) where(db *DB) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// listQuery builds the page query for f: newest first, or oldest first
-// when paging backward from f.Before.
-func (f PayOrderFilter) listQuery(db *DB, limit int) (q string, args []any, backward bool) {
-	where, args := f.where(db)
-	conds := []string{}
+// keysetPage adds to a list's conditions (where, with its args) those of
+// one page newest first, after the row After or, read backward (oldest
+// first), before the row Before, and returns them with the page's order.
+func keysetPage(where string, args []any, after, before PayCursor) (conds []string, _ []any, order string, backward bool) {
 	if where != "" {
 		conds = append(conds, where)
 	}
-	backward = f.Before.ID != 0 && f.After.ID == 0
-	order := `created_at DESC, id DESC`
+	backward = before.ID != 0 && after.ID == 0
+	order = `created_at DESC, id DESC`
 	switch {
 	case backward:
 		// The plain range on created_at lets the index seek; the OR
 		// settles ties. (SQLite does not seek on a row-value comparison.)
 		conds = append(conds, `created_at >= ? AND (created_at > ? OR id > ?)`)
-		args = append(args, f.Before.CreatedAt, f.Before.CreatedAt, f.Before.ID)
+		args = append(args, before.CreatedAt, before.CreatedAt, before.ID)
 		order = `created_at, id`
-	case f.After.ID != 0:
+	case after.ID != 0:
 		conds = append(conds, `created_at <= ? AND (created_at < ? OR id < ?)`)
-		args = append(args, f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
+		args = append(args, after.CreatedAt, after.CreatedAt, after.ID)
 	}
+	return conds, args, order, backward
+}
+
+// listQuery builds the page query for f: newest first, or oldest first
+// when paging backward from f.Before.
+func (f PayOrderFilter) listQuery(db *DB, limit int) (q string, args []any, backward bool) {
+	where, args := f.where(db)
+	conds, args, order, backward := keysetPage(where, args, f.After, f.Before)
 	q = `SELECT ` + payOrderCols + ` FROM pay_orders`
 	if f.planned {
 		if f.byProduct {

@@ -241,24 +241,9 @@ func (db *DB) EachPayout(ctx context.Context, f PayoutFilter, fn func(Payout) er
 
 // payoutPageQuery is the query of one page of ListPayouts: limit+1 rows,
 // oldest first when the page is read backward (before a cursor).
-func (db *DB) payoutPageQuery(f PayoutFilter, limit int) (q string, args []any, backward bool) {
-	var where string
-	where, args = f.where(db)
-	conds := []string{}
-	if where != "" {
-		conds = append(conds, where)
-	}
-	backward = f.Before.ID != 0 && f.After.ID == 0
-	order := `created_at DESC, id DESC`
-	switch {
-	case backward:
-		conds = append(conds, `created_at >= ? AND (created_at > ? OR id > ?)`)
-		args = append(args, f.Before.CreatedAt, f.Before.CreatedAt, f.Before.ID)
-		order = `created_at, id`
-	case f.After.ID != 0:
-		conds = append(conds, `created_at <= ? AND (created_at < ? OR id < ?)`)
-		args = append(args, f.After.CreatedAt, f.After.CreatedAt, f.After.ID)
-	}
+func (db *DB) payoutPageQuery(f PayoutFilter, limit int) (q string, _ []any, backward bool) {
+	where, args := f.where(db)
+	conds, args, order, backward := keysetPage(where, args, f.After, f.Before)
 	q = `SELECT ` + payoutCols + ` FROM payouts`
 	if len(conds) > 0 {
 		q += ` WHERE ` + strings.Join(conds, " AND ")
