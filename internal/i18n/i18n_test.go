@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -141,5 +142,63 @@ func TestOnMissing(t *testing.T) {
 	c.Printer(En).T("Payments")
 	if want := []string{"zh-CN Neither is this", "zh-CN Not a key %s"}; !slices.Equal(heard, want) {
 		t.Errorf("heard %q, want %q", heard, want)
+	}
+}
+
+// Encode writes a message byte for byte as encoding/json does, for every
+// kind of argument a message carries and every character that needs
+// escaping, and leaves other arguments to encoding/json; what it writes
+// reads back as the message.
+func TestEncodeMatchesEncodingJSON(t *testing.T) {
+	texts := []string{"", "plain", "王五 ¥1,234.50", `quote " and \ slash`, "<b>&amp;</b>", "line\nbreak\ttab\r", "nul\x00bell\x07",
+		"bad \xff utf-8", "sep \u2028 \u2029", "emoji 😀", "\u007f del", "a/b"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var gen func(depth int) Message
+	gen = func(depth int) Message {
+		m := Message{Key: texts[rng.IntN(len(texts))]}
+		for range rng.IntN(4) {
+			switch rng.IntN(5) {
+			case 0:
+				m.Args = append(m.Args, texts[rng.IntN(len(texts))])
+			case 1:
+				m.Args = append(m.Args, rng.IntN(2000)-1000)
+			case 2:
+				m.Args = append(m.Args, int64(rng.Int64()-rng.Int64()))
+			case 3:
+				m.Args = append(m.Args, Money(rng.Int64N(1e12)-5e11))
+			case 4:
+				if depth < 3 {
+					m.Args = append(m.Args, gen(depth+1))
+				}
+			}
+		}
+		if rng.IntN(3) == 0 {
+			m.Tech = texts[rng.IntN(len(texts))]
+		}
+		return m
+	}
+	for i := range 5000 {
+		m := gen(0)
+		got, want := Encode(m), encodeJSON(m)
+		if got != want {
+			t.Fatalf("message %d %#v:\n got %s\nwant %s", i, m, got, want)
+		}
+		back, ok := Decode(got)
+		if !ok || Encode(back) != encodeJSON(back) {
+			t.Fatalf("message %d does not read back: %s → %#v", i, got, back)
+		}
+	}
+	// Arguments of other kinds go through encoding/json.
+	for _, m := range []Message{M("float %v", 1.5), M("bool %v", true), M("many %v", []int{1, 2}), M("nested %s", M("float %v", 2.5))} {
+		if got, want := Encode(m), encodeJSON(m); got != want {
+			t.Errorf("%#v: got %s, want %s", m, got, want)
+		}
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	m := M("%s Learned from %s.", M("The customer paid %s.", Money(123450)), M("the gateway's callback"))
+	for b.Loop() {
+		Encode(m)
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"paydesk/internal/money"
 )
@@ -22,6 +24,15 @@ const storedPrefix = `{"key":`
 // and its arguments, each a string, a whole number, a Money or a nested
 // Message.
 func Encode(m Message) string {
+	if b, ok := appendMessage(make([]byte, 0, 192), m); ok {
+		return string(b)
+	}
+	return encodeJSON(m)
+}
+
+// encodeJSON is Encode through encoding/json, for messages with arguments
+// of other types than appendMessage writes.
+func encodeJSON(m Message) string {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -35,6 +46,74 @@ func Encode(m Message) string {
 		enc.Encode(Message{Key: m.Key, Args: args})
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// appendMessage appends m as encodeJSON writes it (byte for byte: a
+// Message marshals itself with json.Marshal, which escapes <, > and &)
+// when its arguments are text, whole numbers, Money and nested messages,
+// what messages carry; ok is false for any other argument. Each callback
+// stores a message on its timeline, and encoding/json took 4 µs of the
+// callback writer's time for one.
+func appendMessage(b []byte, m Message) (_ []byte, ok bool) {
+	b = append(b, `{"key":`...)
+	b = appendString(b, m.Key)
+	if len(m.Args) > 0 {
+		b = append(b, `,"args":[`...)
+		for i, a := range m.Args {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			switch v := a.(type) {
+			case string:
+				b = appendString(b, v)
+			case int:
+				b = strconv.AppendInt(b, int64(v), 10)
+			case int64:
+				b = strconv.AppendInt(b, v, 10)
+			case Money:
+				b = append(b, `{"fen":`...)
+				b = strconv.AppendInt(b, int64(v), 10)
+				b = append(b, '}')
+			case Message:
+				if b, ok = appendMessage(b, v); !ok {
+					return b, false
+				}
+			default:
+				return b, false
+			}
+		}
+		b = append(b, ']')
+	}
+	if m.Tech != "" {
+		b = append(b, `,"tech":`...)
+		b = appendString(b, m.Tech)
+	}
+	return append(b, '}'), true
+}
+
+// appendString appends s quoted as json.Marshal quotes it: as it is when
+// nothing in it needs escaping, else through json.Marshal.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				q, _ := json.Marshal(s)
+				return append(b, q...)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 || r == '\u2028' || r == '\u2029' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+		i += n
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Decode reads a text column written by Encode; ok is false for text
