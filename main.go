@@ -94,12 +94,36 @@ func openDatabase(ctx context.Context, database string, now func() time.Time) (*
 	return store.Open(ctx, database, now)
 }
 
+// The console's garbage collector settings, unless GOGC or GOMEMLIMIT say
+// otherwise: the heap may grow to 5 times what is live between
+// collections (GOGC=400) while the Go heap stays under gcMemoryLimit, past
+// which the runtime collects as often as it needs to. The live heap is
+// small (about 10 MiB while callbacks flow), so that with Go's default of
+// twice, it collected every few MiB of garbage. Against the built program
+// (internal/ingestcheck, first callbacks, alternating runs) that took
+// 9,279–10,240 callbacks/s to 10,687–11,002/s. The limit keeps a
+// 100,000-row upload's peak under 100 MB (84–91 MiB, from 66–79).
+const (
+	gcPercent     = 400
+	gcMemoryLimit = 48 << 20
+)
+
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemoryLimit)
+	}
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	started := time.Now()
 	c, err := loadConfig(args, getenv, stdout)
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	// An identical failure repeated (a full disk fails every request) is
 	// logged once per 10 s with its count; the core's Run flushes it.
 	dedup := logdedup.New(slog.NewTextHandler(stdout, nil), 10*time.Second, time.Now)
