@@ -87,7 +87,7 @@ func Verify(p Params, key string) bool {
 	// variant of another; compute the second signature only then.
 	inASCIIOrder := true
 	for i := 1; i < len(entries); i++ {
-		if compareUTF16(entries[i-1].key, entries[i].key) > 0 {
+		if compareKeys(entries[i-1].key, entries[i].key) > 0 {
 			inASCIIOrder = false
 			break
 		}
@@ -96,7 +96,7 @@ func Verify(p Params, key string) bool {
 		return okRef
 	}
 	ascii := slices.Clone(entries)
-	slices.SortFunc(ascii, func(a, b signEntry) int { return compareUTF16(a.key, b.key) })
+	slices.SortFunc(ascii, func(a, b signEntry) int { return compareKeys(a.key, b.key) })
 	alt := []byte(md5Upper(joinEntries(ascii, key)))
 	okAlt := subtle.ConstantTimeCompare(gotUpper, alt) == 1
 	return okRef || okAlt
@@ -220,7 +220,17 @@ func compareReference(a, b string) int {
 	if c := compareFold(a, b); c != 0 {
 		return c
 	}
-	return compareUTF16(a, b)
+	return compareKeys(a, b)
+}
+
+// compareKeys is compareUTF16, then byte order: bytes that are not UTF-8
+// all read as U+FFFD, and two keys that differ only there must still come
+// in one order, or Sign and Verify could hash them in two.
+func compareKeys(a, b string) int {
+	if c := compareUTF16(a, b); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
 }
 
 func compareFold(a, b string) int {

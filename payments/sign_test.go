@@ -352,3 +352,21 @@ func BenchmarkVerifyNotify(b *testing.B) {
 		}
 	}
 }
+
+// Keys whose bytes are not UTF-8 all read as U+FFFD when ordered like the
+// reference gateway's strings; two such keys still come in one order, so
+// that a signature made over them verifies whatever order the map gives
+// them in (before, about half of the attempts failed).
+func TestSignOrdersKeysThatAreNotUTF8(t *testing.T) {
+	for i := range 200 {
+		p := Params{"\x82": "0", "\x89": "0", "\xff\xfe": "1", "a": "2"}
+		p["sign"] = Sign(p, "k")
+		q := Params{}
+		for k, v := range p {
+			q[k] = v
+		}
+		if !Verify(q, "k") {
+			t.Fatalf("attempt %d: a signature over keys that are not UTF-8 does not verify", i)
+		}
+	}
+}
