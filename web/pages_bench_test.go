@@ -92,6 +92,10 @@ func BenchmarkPagesUnderCallbacks(b *testing.B) {
 		{"orders-open", func(int) string { return "/orders?kind=pay&status=open" }, `data-testid="order-list"`},
 		{"search", func(i int) string { return fmt.Sprintf("/orders?q=PD%012d", (i*104729)%orders) }, `data-testid="search-results"`},
 		{"order", func(i int) string { return fmt.Sprintf("/payments/%d", 1+(i*7919)%orders) }, `data-testid="timeline"`},
+		// What the payment page's status block asks for as soon as it is
+		// shown: it may ask the gateway (here an address that refuses at
+		// once), at most every 3 s per payment.
+		{"order-status", func(i int) string { return fmt.Sprintf("/payments/%d/status", 1+((i-1)*7919)%orders) }, `data-testid="payment-live"`},
 	}
 
 	reqs := make([][]byte, orders)
