@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -18,8 +19,12 @@ func TestTuneGC(t *testing.T) {
 	if p := debug.SetGCPercent(100); p != gcPercent {
 		t.Errorf("GC percent %d, want %d", p, gcPercent)
 	}
-	if l := debug.SetMemoryLimit(math.MaxInt64); l != gcMemoryLimit {
-		t.Errorf("memory limit %d, want %d", l, gcMemoryLimit)
+	if l := debug.SetMemoryLimit(math.MaxInt64); l != gcMemoryLimit() {
+		t.Errorf("memory limit %d, want %d", l, gcMemoryLimit())
+	}
+	// 48 MiB on 2 cores (one hash at a time), 19 MiB more per further core.
+	if want := int64(29<<20) + int64(max(1, runtime.NumCPU()-1))*19<<20; gcMemoryLimit() != want {
+		t.Errorf("memory limit %d with %d cores, want %d", gcMemoryLimit(), runtime.NumCPU(), want)
 	}
 
 	env["GOGC"], env["GOMEMLIMIT"] = "150", "1GiB"

@@ -96,24 +96,30 @@ func openDatabase(ctx context.Context, database string, now func() time.Time) (*
 
 // The console's garbage collector settings, unless GOGC or GOMEMLIMIT say
 // otherwise: the heap may grow to 5 times what is live between
-// collections (GOGC=400) while the Go heap stays under gcMemoryLimit, past
-// which the runtime collects as often as it needs to. The live heap is
+// collections (GOGC=400) while the Go heap stays under gcBaseMemory plus
+// what password hashing may hold at once (19 MiB a hash, one fewer hashes
+// than cores: 48 MiB on 2 cores), past which the runtime collects as often
+// as it needs to; a burst of sign-ins on a larger machine then does not
+// keep the collector running. The live heap is
 // small (about 10 MiB while callbacks flow), so that with Go's default of
 // twice, it collected every few MiB of garbage. Against the built program
 // (internal/ingestcheck, first callbacks, alternating runs) that took
 // 9,279–10,240 callbacks/s to 10,687–11,002/s. The limit keeps a
 // 100,000-row upload's peak under 100 MB (84–91 MiB, from 66–79).
 const (
-	gcPercent     = 400
-	gcMemoryLimit = 48 << 20
+	gcPercent    = 400
+	gcBaseMemory = 29 << 20
 )
+
+// gcMemoryLimit is the Go heap's soft limit tuneGC sets.
+func gcMemoryLimit() int64 { return gcBaseMemory + desk.HashMemory(0) }
 
 func tuneGC(getenv func(string) string) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(gcMemoryLimit)
+		debug.SetMemoryLimit(gcMemoryLimit())
 	}
 }
 

@@ -26,17 +26,26 @@ type hashLimiter struct {
 var errHashBusy = refuse(Busy, "The console is busy checking other sign-ins. Try again in a few seconds.")
 
 func newHashLimiter(n int, wait time.Duration) *hashLimiter {
+	if wait <= 0 {
+		wait = 2 * time.Second
+	}
+	return &hashLimiter{slots: make(chan struct{}, hashSlots(n)), wait: wait}
+}
+
+// hashSlots is how many hashes run at once for Config.HashConcurrency n.
+func hashSlots(n int) int {
 	if n <= 0 {
 		// One core stays free for callbacks and pages during a burst of
 		// sign-ins: with every core hashing, callback latency grows
 		// several-fold.
 		n = max(1, runtime.NumCPU()-1)
 	}
-	if wait <= 0 {
-		wait = 2 * time.Second
-	}
-	return &hashLimiter{slots: make(chan struct{}, n), wait: wait}
+	return n
 }
+
+// HashMemory is the most memory password hashing holds at once, in bytes,
+// for Config.HashConcurrency n: each argon2id hash takes 19 MiB.
+func HashMemory(n int) int64 { return int64(hashSlots(n)) * argonMemory * 1024 }
 
 // do runs fn in a hashing slot, waiting at most l.wait for one.
 func (l *hashLimiter) do(ctx context.Context, fn func()) error {
