@@ -123,3 +123,64 @@ func TestDraftsStayOutOfWorkIndexes(t *testing.T) {
 		t.Errorf("draft filter: not through the batches in preparation:\n%s", plan)
 	}
 }
+
+// An amount few payouts have is read through the amount index; one many
+// have, by time; both find the newest matches first, and neither finds
+// drafts unless the draft status is asked for.
+func TestListPayoutsByAmount(t *testing.T) {
+	ctx := context.Background()
+	db := openTest(t)
+	acct := testAccount(t, db)
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	err := db.InTx(ctx, func(tx *sql.Tx) error {
+		for i := range nameWide + 100 {
+			amount, state := int64(500), PayoutAwaitingApproval
+			switch {
+			case i%700 == 0:
+				amount = 12345
+			case i == 1:
+				amount, state = 12345, PayoutDraft
+			}
+			at := timeText(base.Add(time.Duration(i) * time.Second))
+			if _, err := tx.ExecContext(ctx, `INSERT INTO payouts (account_id, mch_trans_order_no, amount, account_name, state, created_at, updated_at)
+				VALUES (?, ?, ?, 'x', ?, ?, ?)`, acct, fmt.Sprintf("A%05d", i), amount, state, at, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	few, err := db.ListPayouts(ctx, PayoutFilter{MinAmount: 12345, MaxAmount: 12345})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range few.Payouts {
+		got = append(got, p.MchTransOrderNo)
+	}
+	if want := []string{"A01400", "A00700", "A00000"}; !slices.Equal(got, want) {
+		t.Errorf("amount 123.45: %v, want %v (newest first, no draft)", got, want)
+	}
+	many, err := db.ListPayouts(ctx, PayoutFilter{MinAmount: 500, MaxAmount: 500})
+	if err != nil || len(many.Payouts) != 50 || many.Payouts[0].MchTransOrderNo != "A02099" || many.Older == "" {
+		t.Fatalf("amount 5.00: %d rows, first %+v, %v", len(many.Payouts), many.Payouts[0], err)
+	}
+	if db.Postgres() {
+		return // SQLite's plans below; PostgreSQL plans by its statistics
+	}
+	for _, c := range []struct {
+		f     PayoutFilter
+		index string
+	}{
+		{PayoutFilter{MinAmount: 12345, MaxAmount: 12345, fewAmounts: true}, "payouts_amount_idx"},
+		{PayoutFilter{MinAmount: 500, MaxAmount: 500}, "payouts_created_idx"},
+	} {
+		q, args, _ := db.payoutPageQuery(c.f, 50)
+		plan := queryPlan(t, db, q, args...)
+		if !strings.Contains(plan, c.index) || c.index == "payouts_created_idx" && strings.Contains(plan, "TEMP B-TREE") {
+			t.Errorf("%+v: plan %s, want %s", c.f, plan, c.index)
+		}
+	}
+}
