@@ -238,16 +238,11 @@ func (db *DB) planPayList(ctx context.Context, f *PayOrderFilter) error {
 	if db.pg || f.planned || f.Phase == "" || f.ProductID == 0 || strings.TrimSpace(f.Number) != "" {
 		return nil
 	}
-	count := func(q string, arg any) (int, error) {
-		var n int
-		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM pay_orders WHERE `+q+` LIMIT `+strconv.Itoa(payPlanProbe+1)+`) AS m`, arg).Scan(&n)
-		return n, err
-	}
-	byPhase, err := count(`phase = ?`, f.Phase)
+	byPhase, err := db.countUpTo(ctx, "pay_orders", `phase = ?`, payPlanProbe, f.Phase)
 	if err != nil {
 		return fmt.Errorf("list pay orders: %w", err)
 	}
-	byProduct, err := count(`product_id = ?`, f.ProductID)
+	byProduct, err := db.countUpTo(ctx, "pay_orders", `product_id = ?`, payPlanProbe, f.ProductID)
 	if err != nil {
 		return fmt.Errorf("list pay orders: %w", err)
 	}

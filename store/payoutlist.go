@@ -143,12 +143,13 @@ func (f PayoutFilter) where(db *DB) (string, []any) {
 		add(col+` >= ? AND `+col+` < ?`, no, prefixEnd(no))
 	}
 	if f.MinAmount > 0 || f.MaxAmount > 0 {
-		c, a := amountRange(f.MinAmount, f.MaxAmount)
+		col := "amount"
 		if !f.fewAmounts {
 			// Not the indexed column: read by time, checking the amount
 			// in the time index, which holds it.
-			c, a = amountRange(f.MinAmount, f.MaxAmount, "+amount")
+			col = "+amount"
 		}
+		c, a := amountRange(col, f.MinAmount, f.MaxAmount)
 		if f.Phase != "draft" {
 			// The amount index holds no drafts.
 			c += ` AND ` + payoutSent
@@ -158,13 +159,9 @@ func (f PayoutFilter) where(db *DB) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
-// amountRange is the condition of an amount filter (fen, inclusive; 0
-// leaves that end open) on col, "amount" unless given.
-func amountRange(lo, hi int64, col ...string) (string, []any) {
-	c := "amount"
-	if len(col) > 0 {
-		c = col[0]
-	}
+// amountRange is the condition of an amount filter on col (fen,
+// inclusive; 0 leaves that end open).
+func amountRange(c string, lo, hi int64) (string, []any) {
 	var conds []string
 	var args []any
 	if lo > 0 {
@@ -186,9 +183,7 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 	}
 	if n := strings.TrimSpace(f.Name); n != "" && f.Phase == "" && f.BatchID == 0 && f.From.IsZero() && f.To.IsZero() {
 		c, a := db.prefixRange(`lower(account_name)`, n)
-		c += ` AND ` + payoutSent
-		var matches int
-		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payouts WHERE `+c+` LIMIT `+fmt.Sprint(nameWide+1)+`) AS m`, a...).Scan(&matches)
+		matches, err := db.countUpTo(ctx, "payouts", c+` AND `+payoutSent, nameWide, a...)
 		if err != nil {
 			return PayoutPage{}, fmt.Errorf("list payouts: %w", err)
 		}
@@ -198,9 +193,8 @@ func (db *DB) ListPayouts(ctx context.Context, f PayoutFilter) (PayoutPage, erro
 		// An amount (or a narrow range) that few payouts have is read
 		// through the amount index; one that many have, by time, where a
 		// page is found among the newest.
-		c, a := amountRange(f.MinAmount, f.MaxAmount)
-		var matches int
-		err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM payouts WHERE `+c+` AND `+payoutSent+` LIMIT `+fmt.Sprint(nameWide+1)+`) AS m`, a...).Scan(&matches)
+		c, a := amountRange("amount", f.MinAmount, f.MaxAmount)
+		matches, err := db.countUpTo(ctx, "payouts", c+` AND `+payoutSent, nameWide, a...)
 		if err != nil {
 			return PayoutPage{}, fmt.Errorf("list payouts: %w", err)
 		}

@@ -202,8 +202,7 @@ func (db *DB) Search(ctx context.Context, q SearchQuery) (SearchResult, error) {
 // newest searchRecent rows, topped up with the first in the index's order.
 func (db *DB) searchField(ctx context.Context, f searchField, text string, limit int) ([]SearchHit, bool, error) {
 	cond, args := f.cond(db, text)
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+f.table+` WHERE `+cond+` LIMIT `+fmt.Sprint(searchWide+1)+`) AS m`, args...).Scan(&n)
+	n, err := db.countUpTo(ctx, f.table, cond, searchWide, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("search %s: %w", f.match, err)
 	}

@@ -301,6 +301,14 @@ func collect[T any](ctx context.Context, db *DB, scan func(rowScanner) (T, error
 	return out, rows.Err()
 }
 
+// countUpTo counts the rows of table matching where, but stops at
+// limit+1: enough to tell few from many without reading all of them.
+func (db *DB) countUpTo(ctx context.Context, table, where string, limit int, args ...any) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM `+table+` WHERE `+where+` LIMIT `+strconv.Itoa(limit+1)+`) AS m`, args...).Scan(&n)
+	return n, err
+}
+
 // timeText is the one text form times are stored in: UTC, RFC 3339 with
 // nanoseconds, which sorts correctly as text.
 func timeText(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
